@@ -1,0 +1,31 @@
+// The one place where component types are registered: adding one is a new
+// folder under inputs/, filters/ or outputs/ and one line here.
+#include "config/registry.h"
+#include "filters/drop/drop_filter.h"
+#include "filters/modify/modify_filter.h"
+#include "inputs/stdin/stdin_input.h"
+#include "outputs/file/file_output.h"
+#include "outputs/stdout/stdout_output.h"
+
+namespace bifrost::config {
+
+namespace {
+Registry make() {
+  Registry r;
+  r.add_input({"stdin", "lines from standard input, until end of file", inputs::stdin_::parse});
+
+  r.add_filter({"modify", "rename, copy, add (templates) and remove fields", filters::modify::parse});
+  r.add_filter({"drop", "drop the events matching `when:`", filters::drop::parse, /*requires_when=*/true});
+
+  r.add_output({"stdout", "one event per line on standard output", outputs::stdout_::parse});
+  r.add_output({"file", "append one event per line to files (templated path)", outputs::file::parse});
+  return r;
+}
+}  // namespace
+
+const Registry& components() {
+  static const Registry registry = make();
+  return registry;
+}
+
+}  // namespace bifrost::config

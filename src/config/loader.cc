@@ -1,0 +1,337 @@
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "config/expr_reader.h"
+#include "config/model.h"
+#include "config/registry.h"
+#include "core/strings.h"
+
+namespace bifrost::config {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string where(const Location& l) {
+  return l.file + ":" + std::to_string(l.line) + ":" + std::to_string(l.col);
+}
+
+bool valid_id(const std::string& id) {
+  if (id.empty()) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+template <class Spec>
+std::vector<std::string> type_names(const std::vector<ComponentType<Spec>>& types) {
+  std::vector<std::string> names;
+  for (const auto& t : types) names.push_back(t.name);
+  return names;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+class Loader {
+ public:
+  Loader(Diagnostics& diag, const EnvLookup& env) : ctx_{&diag, env}, cfg_(std::make_unique<Config>()) {}
+
+  void parse_file(std::shared_ptr<const Source> src, bool single_file) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(src->text);
+    } catch (const YAML::ParserException& e) {
+      Location loc{src->file, e.mark.line + 1, e.mark.column + 1};
+      if (e.mark.line < 0) loc.line = loc.col = 0;
+      ctx_.diag->error(loc, "", "YAML syntax error: " + e.msg);
+      return;
+    } catch (const YAML::Exception& e) {
+      ctx_.diag->error(Location{src->file, 0, 0}, "", std::string("YAML error: ") + e.what());
+      return;
+    }
+    Node top(root, src, "", &ctx_);
+    if (top.is_null()) {
+      if (single_file) ctx_.diag->error(Location{src->file, 1, 1}, "", "the config is empty; it needs at least one pipeline");
+      return;
+    }
+    if (!top.is_map()) {
+      top.error("expected a map at the top of the config, got " + top.kind_name());
+      return;
+    }
+    MapReader r(top);
+    global(r, "data_dir", [&](const Node& n) {
+      if (auto s = n.scalar()) {
+        if (s->empty()) n.error("must not be empty");
+        cfg_->data_dir = *s;
+      }
+    }, "directory for checkpoints/, failed/ and buffers/", "\"/var/lib/bifrost\"");
+    global(r, "api", [&](const Node& n) { parse_api(n); }, "the HTTP API (metrics, health)", "");
+    global(r, "log", [&](const Node& n) { parse_log(n); }, "bifrost's own log on stderr", "");
+    global(r, "shutdown_timeout", [&](const Node& n) {
+      if (auto d = parse_duration(n)) cfg_->shutdown_timeout_ns = *d;
+    }, "how long a stop may take to deliver what is in flight", "30s");
+
+    auto pipelines = r.get("pipelines", "map", "", "pipelines by id");
+    auto inputs = r.get("inputs", "list", "", "inputs of the single pipeline `main`");
+    auto filters = r.get("filters", "list", "", "filters of the single pipeline `main`");
+    auto outputs = r.get("outputs", "list", "", "outputs of the single pipeline `main`");
+    r.finish();
+
+    bool top_form = inputs || filters || outputs;
+    if (pipelines && top_form) {
+      (inputs ? *inputs : filters ? *filters : *outputs)
+          .error("use either `pipelines:` or top-level inputs/filters/outputs (pipeline `main`), not both");
+      return;
+    }
+    if (top_form) {
+      if (!single_file) {
+        (inputs ? *inputs : filters ? *filters : *outputs)
+            .error("top-level inputs/filters/outputs are for a single config file; in a directory, use `pipelines:`");
+        return;
+      }
+      add_pipeline("main", top, inputs, filters, outputs);
+    } else if (pipelines) {
+      if (!pipelines->is_map()) {
+        pipelines->error("expected a map of pipelines by id, got " + pipelines->kind_name());
+        return;
+      }
+      for (auto it = pipelines->yaml().begin(); it != pipelines->yaml().end(); ++it) {
+        std::string id = it->first.Scalar();
+        Node key(it->first, src, "pipelines." + id, &ctx_);
+        Node body = pipelines->child(id, it->second);
+        MapReader p(body);
+        auto pin = p.get("inputs", "list", "", "where events come from", true);
+        auto pfi = p.get("filters", "list", "", "stages each event goes through, in order");
+        auto pout = p.get("outputs", "list", "", "where events go", true);
+        p.finish();
+        if (!body.is_map()) continue;
+        if (!valid_id(id)) {
+          key.error("pipeline id \"" + id + "\" may only hold letters, digits, _ and -");
+          continue;
+        }
+        if (auto seen = pipeline_seen_.find(id); seen != pipeline_seen_.end()) {
+          key.error("duplicate pipeline id \"" + id + "\" (first defined at " + where(seen->second) + ")");
+          continue;
+        }
+        pipeline_seen_[id] = key.location();
+        add_pipeline(id, key, pin, pfi, pout);
+      }
+    } else if (single_file) {
+      top.error("no pipeline: add `pipelines:`, or `inputs:` and `outputs:` at the top level");
+    }
+  }
+
+  std::unique_ptr<Config> finish(bool any_file) {
+    if (ctx_.diag->ok() && any_file && cfg_->pipelines.empty()) {
+      ctx_.diag->error(Location{"<config>", 0, 0}, "", "no pipeline defined in any file");
+    }
+    if (!ctx_.diag->ok()) return nullptr;
+    return std::move(cfg_);
+  }
+
+  Context ctx_;
+
+ private:
+  template <class F>
+  void global(MapReader& r, const std::string& key, F&& parse, const std::string& doc, const std::string& def) {
+    auto n = r.get(key, "", def, doc);
+    if (!n) return;
+    if (auto seen = globals_seen_.find(key); seen != globals_seen_.end()) {
+      n->error("\"" + key + "\" is already set at " + where(seen->second) + "; global keys may be set once");
+      return;
+    }
+    globals_seen_[key] = n->location();
+    parse(*n);
+  }
+
+  void parse_api(const Node& n) {
+    MapReader r(n);
+    auto listen = r.get("listen", "string", "\"127.0.0.1:9598\"", "address of the HTTP API, or \"off\"");
+    r.finish();
+    if (!listen) return;
+    auto s = listen->scalar();
+    if (!s) return;
+    if (*s != "off") {
+      auto colon = s->rfind(':');
+      bool ok = colon != std::string::npos && colon + 1 < s->size();
+      for (std::size_t i = colon + 1; ok && i < s->size(); ++i) ok = std::isdigit(static_cast<unsigned char>((*s)[i]));
+      if (ok) {
+        long port = std::stol(s->substr(colon + 1));
+        ok = port >= 0 && port <= 65535;
+      }
+      if (!ok) {
+        listen->error("expected HOST:PORT (such as 127.0.0.1:9598) or \"off\", got \"" + *s + "\"");
+        return;
+      }
+    }
+    cfg_->api_listen = *s;
+  }
+
+  void parse_log(const Node& n) {
+    MapReader r(n);
+    std::string level = r.choice("level", "info", {"debug", "info", "warn", "error"}, "lowest level logged");
+    std::string format = r.choice("format", "text", {"text", "json"}, "text, or one JSON object per line");
+    r.finish();
+    using core::log::Level;
+    cfg_->log_level = level == "debug" ? Level::kDebug : level == "warn" ? Level::kWarn
+                    : level == "error" ? Level::kError : Level::kInfo;
+    cfg_->log_format = format == "json" ? core::log::Format::kJson : core::log::Format::kText;
+  }
+
+  void add_pipeline(const std::string& id, const Node& at, const std::optional<Node>& inputs,
+                    const std::optional<Node>& filters, const std::optional<Node>& outputs) {
+    PipelineConfig p;
+    p.id = id;
+    p.location = at.location();
+    std::map<std::string, Location> ids;
+    if (inputs) parse_list(*inputs, "input", components().inputs(), ids, p.inputs, false);
+    if (filters) parse_list(*filters, "filter", components().filters(), ids, p.filters, true);
+    if (outputs) parse_list(*outputs, "output", components().outputs(), ids, p.outputs, true);
+    if (!inputs) at.error("pipeline \"" + id + "\" has no `inputs:`");
+    else if (p.inputs.empty() && inputs->is_sequence() && inputs->yaml().size() == 0) inputs->error("needs at least one input");
+    if (!outputs) at.error("pipeline \"" + id + "\" has no `outputs:`");
+    else if (p.outputs.empty() && outputs->is_sequence() && outputs->yaml().size() == 0) outputs->error("needs at least one output");
+    cfg_->pipelines.push_back(std::move(p));
+  }
+
+  std::string other_kind(const std::string& type, const std::string& kind) {
+    auto has = [&](const std::vector<std::string>& names) {
+      return std::find(names.begin(), names.end(), type) != names.end();
+    };
+    if (kind != "input" && has(type_names(components().inputs()))) return "input";
+    if (kind != "filter" && has(type_names(components().filters()))) return "filter";
+    if (kind != "output" && has(type_names(components().outputs()))) return "output";
+    return "";
+  }
+
+  template <class Spec>
+  void parse_list(const Node& list, const std::string& kind, const std::vector<ComponentType<Spec>>& types,
+                  std::map<std::string, Location>& ids, std::vector<ComponentConfig<Spec>>& out, bool has_when) {
+    if (!list.is_sequence()) {
+      list.error("expected a list of " + kind + "s, got " + list.kind_name());
+      return;
+    }
+    for (std::size_t i = 0; i < list.yaml().size(); ++i) {
+      Node item = list.element(i);
+      if (!item.is_map()) {
+        item.error("expected a map with `id` and `type`, got " + item.kind_name());
+        continue;
+      }
+      MapReader r(item);
+      ComponentConfig<Spec> c;
+      c.location = item.location();
+      auto id_node = r.get("id", "string", "", "unique name of the component within its pipeline", true);
+      auto type_node = r.get("type", "string", "", "the kind of " + kind, true);
+      if (id_node) {
+        if (auto id = id_node->scalar()) {
+          c.id = *id;
+          if (!valid_id(c.id)) {
+            id_node->error("id \"" + c.id + "\" may only hold letters, digits, _ and -");
+          } else if (auto seen = ids.find(c.id); seen != ids.end()) {
+            id_node->error("duplicate id \"" + c.id + "\" (first used at " + where(seen->second) + ")");
+          } else {
+            ids[c.id] = id_node->location();
+          }
+        }
+      }
+      const ComponentType<Spec>* type = nullptr;
+      if (type_node) {
+        if (auto t = type_node->scalar()) {
+          c.type = *t;
+          for (const auto& ct : types) {
+            if (ct.name == c.type) type = &ct;
+          }
+          if (!type) {
+            std::vector<std::string> names = type_names(types);
+            std::string msg = "unknown " + kind + " type \"" + c.type + "\"";
+            if (std::string guess = core::closest(c.type, names); !guess.empty()) {
+              msg += "; did you mean \"" + guess + "\"?";
+            } else if (std::string other = other_kind(c.type, kind); !other.empty()) {
+              msg += "; \"" + c.type + "\" is an " + other + " type";
+            }
+            msg += " (" + kind + " types: " + join(names) + ")";
+            type_node->error(msg);
+          }
+        }
+      }
+      if (has_when) {
+        c.when = read_condition(r, "when", kind == "output" ? "only events for which this holds go to this output"
+                                                            : "apply this stage only to events for which this holds");
+        if (type && type->requires_when && !c.when && !r.node().yaml()["when"].IsDefined()) {
+          item.error("a " + c.type + " filter needs `when:` (the events to drop)");
+        }
+      }
+      if (!type) continue;  // its keys cannot be checked without knowing the type
+      c.spec = type->parse(r);
+      r.finish();
+      out.push_back(std::move(c));
+    }
+  }
+
+  std::unique_ptr<Config> cfg_;
+  std::map<std::string, Location> globals_seen_;
+  std::map<std::string, Location> pipeline_seen_;
+};
+
+bool read_file(const std::string& path, std::string& out, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = std::string("cannot read: ") + std::strerror(errno);
+    return false;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<Config> load_text(const std::string& file_name, const std::string& text, Diagnostics& diag,
+                                  const EnvLookup& env) {
+  Loader l(diag, env);
+  l.parse_file(std::make_shared<Source>(Source{file_name, text}), true);
+  return l.finish(true);
+}
+
+std::unique_ptr<Config> load(const std::string& path, Diagnostics& diag, const EnvLookup& env) {
+  Loader l(diag, env);
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    std::vector<std::string> files;
+    for (const auto& entry : fs::directory_iterator(path, ec)) {
+      if (entry.path().extension() == ".yaml" && entry.is_regular_file()) files.push_back(entry.path().string());
+    }
+    std::sort(files.begin(), files.end());
+    if (files.empty()) {
+      diag.error(Location{path, 0, 0}, "", "no *.yaml file in this directory");
+      return nullptr;
+    }
+    for (const auto& f : files) {
+      std::string text, err;
+      if (!read_file(f, text, err)) {
+        diag.error(Location{f, 0, 0}, "", err);
+        continue;
+      }
+      l.parse_file(std::make_shared<Source>(Source{f, text}), false);
+    }
+    return l.finish(true);
+  }
+  std::string text, err;
+  if (!read_file(path, text, err)) {
+    diag.error(Location{path, 0, 0}, "", err);
+    return nullptr;
+  }
+  l.parse_file(std::make_shared<Source>(Source{path, text}), true);
+  return l.finish(true);
+}
+
+}  // namespace bifrost::config

@@ -1,0 +1,58 @@
+// The typed configuration: what `bifrost validate` checks and `bifrost run`
+// builds pipelines from. Produced by load(); no file other than the config
+// itself is opened and no socket is touched while loading.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/diagnostics.h"
+#include "config/node.h"
+#include "core/log.h"
+#include "expr/condition.h"
+#include "pipeline/component.h"
+
+namespace bifrost::config {
+
+template <class Spec>
+struct ComponentConfig {
+  std::string id;
+  std::string type;
+  Location location;
+  std::optional<expr::Condition> when;
+  std::unique_ptr<Spec> spec;
+};
+
+using InputConfig = ComponentConfig<pipeline::InputSpec>;
+using FilterConfig = ComponentConfig<pipeline::FilterSpec>;
+using OutputConfig = ComponentConfig<pipeline::OutputSpec>;
+
+struct PipelineConfig {
+  std::string id;
+  Location location;
+  std::vector<InputConfig> inputs;
+  std::vector<FilterConfig> filters;
+  std::vector<OutputConfig> outputs;
+};
+
+struct Config {
+  std::string data_dir = "/var/lib/bifrost";
+  std::string api_listen = "127.0.0.1:9598";
+  core::log::Level log_level = core::log::Level::kInfo;
+  core::log::Format log_format = core::log::Format::kText;
+  std::int64_t shutdown_timeout_ns = 30'000'000'000;
+  std::vector<PipelineConfig> pipelines;
+};
+
+// Loads PATH (a file, or a directory whose *.yaml files are merged in name
+// order). Returns nothing when there is any error; every error is in `diag`.
+std::unique_ptr<Config> load(const std::string& path, Diagnostics& diag, const EnvLookup& env = process_env());
+
+// Parses config text (for tests and for files already read).
+std::unique_ptr<Config> load_text(const std::string& file_name, const std::string& text, Diagnostics& diag,
+                                  const EnvLookup& env = process_env());
+
+}  // namespace bifrost::config

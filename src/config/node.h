@@ -1,0 +1,76 @@
+// A YAML node together with where it came from (file, line, column) and its
+// key path, so that every error about it can be located precisely.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/diagnostics.h"
+
+namespace bifrost::config {
+
+// Looks up an environment variable; injectable so tests stay hermetic.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_env();
+
+struct Source {
+  std::string file;
+  std::string text;
+};
+
+// Replaces ${VAR} and ${VAR:-default} ($$ is a literal $). On error returns
+// nothing and sets `error` and `error_offset` (offset in `in`).
+std::optional<std::string> substitute_env(const std::string& in, const EnvLookup& env, std::string& error,
+                                          std::size_t& error_offset);
+
+struct Context {
+  Diagnostics* diag;
+  EnvLookup env;
+};
+
+class Node {
+ public:
+  Node(YAML::Node yaml, std::shared_ptr<const Source> source, std::string path, const Context* ctx)
+      : yaml_(std::move(yaml)), source_(std::move(source)), path_(std::move(path)), ctx_(ctx) {}
+
+  const YAML::Node& yaml() const { return yaml_; }
+  const std::string& path() const { return path_; }
+  const std::shared_ptr<const Source>& source() const { return source_; }
+  const Context& context() const { return *ctx_; }
+  Diagnostics& diag() const { return *ctx_->diag; }
+
+  bool is_map() const { return yaml_.IsMap(); }
+  bool is_sequence() const { return yaml_.IsSequence(); }
+  bool is_scalar() const { return yaml_.IsScalar(); }
+  bool is_null() const { return !yaml_.IsDefined() || yaml_.IsNull(); }
+
+  Location location() const;
+  // Location of a character inside this scalar's text (for expression errors);
+  // exact for single-line plain and quoted scalars, the node's start otherwise.
+  Location location_in_scalar(std::size_t offset) const;
+
+  void error(const std::string& message) const;
+  void error_at(std::size_t offset_in_scalar, const std::string& message) const;
+
+  // The scalar's text with environment variables substituted; reports and
+  // returns nothing when this is not a scalar or a variable is missing.
+  std::optional<std::string> scalar(const char* expected = "a string") const;
+
+  Node child(const std::string& key, const YAML::Node& value) const;
+  Node element(std::size_t index) const;
+
+  // Short name of the node's YAML kind, for "expected X, got Y" messages.
+  std::string kind_name() const;
+
+ private:
+  YAML::Node yaml_;
+  std::shared_ptr<const Source> source_;
+  std::string path_;
+  const Context* ctx_;
+};
+
+}  // namespace bifrost::config

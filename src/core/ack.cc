@@ -1,0 +1,32 @@
+#include "core/ack.h"
+
+namespace bifrost::core {
+
+std::uint64_t AckTracker::track(std::uint64_t end_position) {
+  std::lock_guard lock(mu_);
+  entries_.push_back(Entry{end_position, false});
+  return next_seq_++;
+}
+
+void AckTracker::complete(std::uint64_t seq) {
+  std::lock_guard lock(mu_);
+  if (seq < base_ || seq - base_ >= entries_.size()) return;  // unknown: ignore, never move backwards
+  entries_[seq - base_].done = true;
+  while (!entries_.empty() && entries_.front().done) {
+    acked_ = entries_.front().end_position;
+    entries_.pop_front();
+    ++base_;
+  }
+}
+
+std::uint64_t AckTracker::acknowledged() const {
+  std::lock_guard lock(mu_);
+  return acked_;
+}
+
+std::size_t AckTracker::pending() const {
+  std::lock_guard lock(mu_);
+  return entries_.size();
+}
+
+}  // namespace bifrost::core

@@ -1,0 +1,126 @@
+// A Batch is the unit that moves through bifrost: hundreds to thousands of
+// events from ONE source, with the memory they point into (the read chunk
+// and an Arena). Batches come from a fixed-size BatchPool owned by their
+// input, which bounds memory and is the backpressure: an input that cannot
+// get a batch stops reading.
+//
+// Lifecycle: the input fills a batch and publishes it; one pipeline worker
+// runs filters, routes, and encodes it; then it is shared, read-only, by
+// every output it was routed to. Each holder calls release(); the last one
+// completes the batch's ack sequence and returns it to its pool.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/ack.h"
+#include "core/arena.h"
+#include "core/event.h"
+
+namespace bifrost::core {
+
+class Batch;
+class BatchPool;
+
+// The input that made a batch. decorate() runs on a pipeline worker (not the
+// input thread) before the filters, to turn source metadata into fields.
+class BatchOrigin {
+ public:
+  virtual ~BatchOrigin() = default;
+  virtual void decorate(Batch& batch) const = 0;
+};
+
+// A growable byte buffer that does not zero what it reserves.
+class ByteBuffer {
+ public:
+  char* data() { return data_.get(); }
+  const char* data() const { return data_.get(); }
+  std::size_t size() const { return size_; }
+  std::size_t capacity() const { return cap_; }
+  void resize(std::size_t n) { reserve(n); size_ = n; }
+  void reserve(std::size_t n);
+  void shrink_to(std::size_t cap);  // drops contents when over `cap`
+
+ private:
+  std::unique_ptr<char[]> data_;
+  std::size_t size_ = 0;
+  std::size_t cap_ = 0;
+};
+
+// What the router and an output's encoder leave in a batch for one output.
+struct OutputSlot {
+  std::vector<std::uint32_t> selected;  // indexes into Batch::events, in order
+  std::string encoded;                  // the selected events encoded back to back
+  std::vector<std::uint32_t> ends;      // end of each selected event in `encoded`
+  void clear() {
+    selected.clear();
+    encoded.clear();
+    ends.clear();
+  }
+};
+
+class Batch {
+ public:
+  std::vector<Event> events;
+  Arena arena;
+  ByteBuffer chunk;             // raw bytes the input read; messages point here
+  std::int64_t ingest_ns = 0;
+  const BatchOrigin* origin = nullptr;
+  std::shared_ptr<AckTracker> tracker;  // null: nothing to acknowledge
+  std::uint64_t ack_seq = 0;
+  std::vector<OutputSlot> slots;  // one per output of the pipeline
+
+  // Adds holders; release() drops one and finishes the batch at zero.
+  void retain(int n) { refs_.fetch_add(n, std::memory_order_relaxed); }
+  void release();
+  // Gives up on the batch (shutdown deadline passed with it undelivered):
+  // when released it goes back to the pool WITHOUT acknowledging, so the
+  // input's checkpoint never moves past it and it is read again next time.
+  void abandon() { abandoned_.store(true, std::memory_order_relaxed); }
+
+  std::size_t live_events() const;
+
+ private:
+  friend class BatchPool;
+  void reset();
+  std::atomic<int> refs_{0};
+  std::atomic<bool> abandoned_{false};
+  BatchPool* pool_ = nullptr;
+};
+
+class BatchPool {
+ public:
+  explicit BatchPool(std::size_t count);
+  ~BatchPool();
+  BatchPool(const BatchPool&) = delete;
+  BatchPool& operator=(const BatchPool&) = delete;
+
+  // Blocks until a batch is free. Returns nullptr once closed. The batch
+  // comes with one reference, held by the caller.
+  Batch* acquire();
+  // Like acquire() but gives up after `wait`.
+  Batch* acquire_for(std::chrono::milliseconds wait);
+  void close();
+
+  std::size_t in_use() const;
+  // Waits until every batch is back (all finished). False on timeout.
+  bool wait_all_returned(std::chrono::steady_clock::time_point deadline);
+
+ private:
+  friend class Batch;
+  void give_back(Batch* b);
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Batch>> all_;
+  std::vector<Batch*> free_;
+  bool closed_ = false;
+};
+
+}  // namespace bifrost::core

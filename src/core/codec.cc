@@ -1,0 +1,34 @@
+#include "core/codec.h"
+
+#include "core/json.h"
+
+namespace bifrost::core {
+
+std::optional<Codec> codec_from_name(std::string_view name) {
+  if (name == "json") return Codec::kJson;
+  if (name == "text") return Codec::kText;
+  return std::nullopt;
+}
+
+void encode_slot(const Batch& batch, OutputSlot& slot, Codec codec) {
+  slot.encoded.clear();
+  slot.ends.clear();
+  slot.ends.reserve(slot.selected.size());
+  Rfc3339Cache time_cache;
+  std::size_t estimate = 0;
+  for (std::uint32_t i : slot.selected) estimate += batch.events[i].message.size();
+  slot.encoded.reserve(codec == Codec::kJson ? estimate + estimate / 4 + slot.selected.size() * 96
+                                             : estimate + slot.selected.size());
+  for (std::uint32_t i : slot.selected) {
+    const Event& e = batch.events[i];
+    if (codec == Codec::kJson) {
+      append_event_json(slot.encoded, e, time_cache);
+    } else {
+      slot.encoded.append(e.message);
+    }
+    slot.encoded.push_back('\n');
+    slot.ends.push_back(static_cast<std::uint32_t>(slot.encoded.size()));
+  }
+}
+
+}  // namespace bifrost::core

@@ -1,0 +1,199 @@
+#include "core/json.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace bifrost::core {
+
+namespace {
+
+// Length of the valid UTF-8 sequence starting at p[0] (a byte >= 0x80),
+// or 0 when it is not valid (overlong forms and surrogates included).
+std::size_t utf8_sequence(const unsigned char* p, std::size_t avail) {
+  unsigned char c = p[0];
+  if (c >= 0xC2 && c <= 0xDF) {
+    return avail >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+  }
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (avail < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
+    if (c == 0xE0 && p[1] < 0xA0) return 0;  // overlong
+    if (c == 0xED && p[1] > 0x9F) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
+    if (c == 0xF0 && p[1] < 0x90) return 0;  // overlong
+    if (c == 0xF4 && p[1] > 0x8F) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+// Index of the first byte at or after `i` that is not plain printable ASCII
+// other than '"' and '\\'; `n` when there is none.
+inline std::size_t skip_plain(const unsigned char* p, std::size_t i, std::size_t n) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  while (i + 16 <= n) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    // Signed compare: bytes >= 0x80 are negative, so `v < 0x20` catches both
+    // control characters and non-ASCII bytes.
+    __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                                   _mm_cmplt_epi8(v, space));
+    int mask = _mm_movemask_epi8(special);
+    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    i += 16;
+  }
+#endif
+  while (i < n) {
+    unsigned char c = p[i];
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return i;
+    ++i;
+  }
+  return n;
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  std::size_t n = s.size();
+  std::size_t i = 0;
+  while (i < n) {
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = utf8_sequence(p + i, n - i);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  out.reserve(out.size() + n + 2);
+  out.push_back('"');
+  std::size_t run = 0;  // start of the pending run of bytes copied as they are
+  std::size_t i = 0;
+  while (true) {
+    i = skip_plain(p, i, n);
+    if (i >= n) break;
+    unsigned char c = p[i];
+    if (c >= 0x80) {
+      std::size_t len = utf8_sequence(p + i, n - i);
+      if (len != 0) {
+        i += len;  // valid: stays in the run
+        continue;
+      }
+      out.append(s.data() + run, i - run);
+      out.append("\xEF\xBF\xBD");  // U+FFFD for one invalid byte
+      run = ++i;
+      continue;
+    }
+    out.append(s.data() + run, i - run);
+    switch (c) {
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\n': out.append("\\n"); break;
+      case '\r': out.append("\\r"); break;
+      case '\t': out.append("\\t"); break;
+      case '\b': out.append("\\b"); break;
+      case '\f': out.append("\\f"); break;
+      default: {
+        char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out.append(esc, 6);
+      }
+    }
+    run = ++i;
+  }
+  out.append(s.data() + run, n - run);
+  out.push_back('"');
+}
+
+void append_json_value(std::string& out, const Value& v) {
+  char buf[32];
+  switch (v.kind()) {
+    case Value::Kind::kNull:
+      out.append("null");
+      break;
+    case Value::Kind::kBool:
+      out.append(v.as_bool() ? "true" : "false");
+      break;
+    case Value::Kind::kInt: {
+      auto r = std::to_chars(buf, buf + sizeof buf, v.as_int());
+      out.append(buf, r.ptr);
+      break;
+    }
+    case Value::Kind::kDouble: {
+      double d = v.as_double();
+      if (!std::isfinite(d)) {
+        out.append("null");  // JSON has no NaN or infinity
+        break;
+      }
+      auto r = std::to_chars(buf, buf + sizeof buf, d);
+      out.append(buf, r.ptr);
+      // Keep a double a double when read back: 3 -> 3.0
+      if (std::memchr(buf, '.', static_cast<std::size_t>(r.ptr - buf)) == nullptr &&
+          std::memchr(buf, 'e', static_cast<std::size_t>(r.ptr - buf)) == nullptr) {
+        out.append(".0");
+      }
+      break;
+    }
+    case Value::Kind::kString:
+      append_json_string(out, v.as_string());
+      break;
+    case Value::Kind::kArray: {
+      out.push_back('[');
+      bool first = true;
+      for (const Value& item : v.items()) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_json_value(out, item);
+      }
+      out.push_back(']');
+      break;
+    }
+    case Value::Kind::kObject: {
+      out.push_back('{');
+      bool first = true;
+      for (const Member& m : v.members()) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_json_string(out, m.key);
+        out.push_back(':');
+        append_json_value(out, m.value);
+      }
+      out.push_back('}');
+      break;
+    }
+  }
+}
+
+void append_event_json(std::string& out, const Event& e, Rfc3339Cache& time_cache) {
+  out.append("{\"@timestamp\":\"");
+  out.append(time_cache.format(e.timestamp_ns), kRfc3339NsLen);
+  out.append("\",\"message\":");
+  append_json_string(out, e.message);
+  if (e.fields.is_object()) {
+    for (const Member& m : e.fields.members()) {
+      out.push_back(',');
+      append_json_string(out, m.key);
+      out.push_back(':');
+      append_json_value(out, m.value);
+    }
+  }
+  out.push_back('}');
+}
+
+}  // namespace bifrost::core

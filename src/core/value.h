@@ -1,0 +1,84 @@
+// A JSON-like value whose strings, arrays and objects live in a batch's
+// Arena. Values are trivially copyable handles: copying one never allocates.
+// Objects keep insertion order (it is the order users see in the output).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "core/arena.h"
+
+namespace bifrost::core {
+
+struct Member;
+
+class Value {
+ public:
+  enum class Kind : std::uint8_t { kNull, kBool, kInt, kDouble, kString, kArray, kObject };
+
+  Value() : u_{} {}
+  static Value boolean(bool b) { Value v(Kind::kBool); v.u_.b = b; return v; }
+  static Value integer(std::int64_t i) { Value v(Kind::kInt); v.u_.i = i; return v; }
+  static Value number(double d) { Value v(Kind::kDouble); v.u_.d = d; return v; }
+  // `s` must outlive the value: arena memory, the batch's chunk, or static.
+  static Value string(std::string_view s) {
+    Value v(Kind::kString);
+    v.u_.s = s.data();
+    v.size_ = static_cast<std::uint32_t>(s.size());
+    return v;
+  }
+  static Value array(Arena& arena, std::uint32_t capacity);
+  static Value object(Arena& arena, std::uint32_t capacity);
+
+  Kind kind() const { return kind_; }
+  bool is_null() const { return kind_ == Kind::kNull; }
+  bool is_string() const { return kind_ == Kind::kString; }
+  bool is_object() const { return kind_ == Kind::kObject; }
+  bool is_array() const { return kind_ == Kind::kArray; }
+  bool is_number() const { return kind_ == Kind::kInt || kind_ == Kind::kDouble; }
+
+  bool as_bool() const { return u_.b; }
+  std::int64_t as_int() const { return u_.i; }
+  double as_double() const { return kind_ == Kind::kInt ? static_cast<double>(u_.i) : u_.d; }
+  std::string_view as_string() const { return {u_.s, size_}; }
+  std::span<Value> items() const { return {u_.a, size_}; }
+  std::span<Member> members() const;  // defined below, Member is incomplete here
+
+  // Arrays.
+  void push_back(Value v, Arena& arena);
+
+  // Objects. `key` must outlive the value (arena-owned or static).
+  Value* find(std::string_view key) const;
+  Value& set(std::string_view key, Value v, Arena& arena);
+  bool erase(std::string_view key);
+
+ private:
+  explicit Value(Kind k) : kind_(k), u_{} {}
+  void grow(Arena& arena, std::size_t elem_size, std::size_t align);
+
+  Kind kind_ = Kind::kNull;
+  std::uint32_t size_ = 0;
+  std::uint32_t cap_ = 0;
+  union U {
+    bool b;
+    std::int64_t i;
+    double d;
+    const char* s;
+    Value* a;
+    Member* o;
+  } u_;
+};
+
+struct Member {
+  std::string_view key;
+  Value value;
+};
+
+inline std::span<Member> Value::members() const { return {u_.o, size_}; }
+
+// Deep copy of a value into another arena (used when a value must outlive
+// the batch it was read from).
+Value clone(const Value& v, Arena& arena);
+
+}  // namespace bifrost::core

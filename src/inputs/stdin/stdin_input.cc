@@ -1,0 +1,133 @@
+#include "inputs/stdin/stdin_input.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#include "core/log.h"
+#include "core/time.h"
+#include "inputs/line_splitter.h"
+
+namespace bifrost::inputs::stdin_ {
+
+namespace {
+
+// Standard input belongs to the process, not to one pipeline: what was read
+// but not yet published (a partial line) survives a reload here.
+struct ProcessStdin {
+  std::mutex mu;
+  LineSplitter splitter;
+  bool eof = false;
+};
+
+ProcessStdin& process_stdin() {
+  static ProcessStdin s;
+  return s;
+}
+
+class StdinInput final : public pipeline::Input {
+ public:
+  StdinInput(const Spec& spec, std::string id) : spec_(spec), id_(std::move(id)) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "localhost");
+    hostname_ = host;
+  }
+
+  void run(pipeline::InputContext& ctx) override {
+    ProcessStdin& in = process_stdin();
+    std::lock_guard lock(in.mu);  // one stdin reader at a time, also across a reload
+    in.splitter.configure(spec_.max_line_bytes, static_cast<std::size_t>(spec_.batch_events));
+    auto tracker = std::make_shared<core::AckTracker>(in.splitter.offset());
+    while (!ctx.stopping()) {
+      if (in.eof && in.splitter.pending_bytes() == 0) return;
+      core::Batch* batch = ctx.acquire();
+      if (batch == nullptr) return;
+      in.splitter.begin(*batch, static_cast<std::size_t>(spec_.read_buffer_bytes));
+      if (!in.eof) fill(*batch, in, ctx);
+      in.splitter.finish(*batch, in.eof);
+      batch->ingest_ns = core::now_ns();
+      for (auto& e : batch->events) e.timestamp_ns = batch->ingest_ns;
+      batch->tracker = tracker;
+      batch->ack_seq = tracker->track(in.splitter.offset());
+      ctx.publish(batch);
+    }
+  }
+
+  void decorate(core::Batch& batch) const override {
+    for (core::Event& e : batch.events) {
+      if (!e.fields.is_object()) e.fields = core::Value::object(batch.arena, 4);
+      core::Value host = core::Value::object(batch.arena, 1);
+      host.set("name", core::Value::string(hostname_), batch.arena);
+      core::Value log = core::Value::object(batch.arena, 1);
+      log.set("offset", core::Value::integer(static_cast<std::int64_t>(e.offset)), batch.arena);
+      e.fields.set("host", host, batch.arena);
+      e.fields.set("log", log, batch.arena);
+    }
+  }
+
+ private:
+  // Reads until the buffer is full, or nothing more is ready and at least one
+  // line is complete (so a quiet stream is published at once, a busy one in
+  // full batches).
+  void fill(core::Batch& batch, ProcessStdin& in, pipeline::InputContext& ctx) {
+    while (in.splitter.space(batch) > 0) {
+      bool have_line = in.splitter.has_complete_line(batch);
+      pollfd p{0, POLLIN, 0};
+      int r = ::poll(&p, 1, have_line ? 0 : 100);
+      if (r < 0 && errno != EINTR) {
+        core::log::error(id_, "poll(stdin): ", std::strerror(errno));
+        in.eof = true;
+        return;
+      }
+      if (r == 0) {
+        if (have_line || ctx.stopping()) return;
+        continue;
+      }
+      if (r < 0) continue;
+      ssize_t n = ::read(0, in.splitter.write_ptr(batch), in.splitter.space(batch));
+      if (n == 0) {
+        in.eof = true;
+        return;
+      }
+      if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN) continue;
+        core::log::error(id_, "read(stdin): ", std::strerror(errno));
+        in.eof = true;
+        return;
+      }
+      in.splitter.commit(batch, static_cast<std::size_t>(n));
+      if (ctx.stopping()) return;
+    }
+  }
+
+  Spec spec_;
+  std::string id_;
+  std::string hostname_;
+};
+
+}  // namespace
+
+std::unique_ptr<pipeline::Input> Spec::build(const pipeline::BuildContext& ctx) const {
+  return std::make_unique<StdinInput>(*this, ctx.component);
+}
+
+std::unique_ptr<pipeline::InputSpec> parse(config::MapReader& r) {
+  auto s = std::make_unique<Spec>();
+  s->max_line_bytes = r.bytes("max_line_bytes", s->max_line_bytes,
+                              "longer lines are cut into pieces of this size, each tagged line_cut");
+  s->read_buffer_bytes = r.bytes("read_buffer_bytes", s->read_buffer_bytes, "bytes read per batch at most");
+  s->batch_events = r.integer("batch_events", s->batch_events, 1, 1 << 20, "events per batch at most");
+  if (s->max_line_bytes < 16 && !r.describing()) {
+    if (auto n = r.node().yaml()["max_line_bytes"]; n.IsDefined()) r.node().child("max_line_bytes", n).error("must be at least 16");
+  }
+  if (s->read_buffer_bytes < 4096 && !r.describing()) {
+    if (auto n = r.node().yaml()["read_buffer_bytes"]; n.IsDefined()) r.node().child("read_buffer_bytes", n).error("must be at least 4096");
+  }
+  return s;
+}
+
+}  // namespace bifrost::inputs::stdin_

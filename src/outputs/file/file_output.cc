@@ -1,0 +1,161 @@
+#include "outputs/file/file_output.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <unordered_map>
+
+#include "config/expr_reader.h"
+#include "core/log.h"
+#include "outputs/common/fd_write.h"
+
+namespace bifrost::outputs::file {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class FileOutput final : public pipeline::Output {
+ public:
+  FileOutput(const Spec& spec, std::string id) : spec_(spec), id_(std::move(id)) {}
+  ~FileOutput() override { close(); }
+
+  void encode(const core::Batch& batch, core::OutputSlot& slot) const override {
+    core::encode_slot(batch, slot, spec_.codec);
+  }
+
+  void write(const core::Batch& batch, const core::OutputSlot& slot, pipeline::DeliveryReport& report) override {
+    const std::size_t n = slot.selected.size();
+    if (spec_.path->is_constant()) {
+      write_run(spec_.path->text(), slot, 0, n, report);
+      return;
+    }
+    // Consecutive events with the same path go out in one write.
+    std::size_t run_start = 0;
+    run_path_.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+      path_.clear();
+      spec_.path->render(batch.events[slot.selected[i]], path_);  // a missing field renders as nothing
+      if (i == 0) {
+        run_path_ = path_;
+      } else if (path_ != run_path_) {
+        write_run(run_path_, slot, run_start, i, report);
+        run_start = i;
+        run_path_ = path_;
+      }
+    }
+    write_run(run_path_, slot, run_start, n, report);
+  }
+
+  void flush() override {
+    auto now = Clock::now();
+    for (auto it = files_.begin(); it != files_.end();) {
+      OpenFile& f = it->second;
+      if (f.dirty) {
+        ::fdatasync(f.fd);
+        f.dirty = false;
+      }
+      if (now - f.last_write > std::chrono::nanoseconds(spec_.idle_timeout_ns)) {
+        ::close(f.fd);
+        it = files_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  std::chrono::milliseconds flush_interval() const override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(spec_.flush_interval_ns));
+  }
+
+  void close() override {
+    for (auto& [path, f] : files_) {
+      if (f.dirty) ::fdatasync(f.fd);
+      ::close(f.fd);
+    }
+    files_.clear();
+  }
+
+ private:
+  struct OpenFile {
+    int fd;
+    Clock::time_point last_write;
+    bool dirty;
+  };
+
+  void write_run(const std::string& path, const core::OutputSlot& slot, std::size_t first, std::size_t last,
+                 pipeline::DeliveryReport& report) {
+    if (first >= last) return;
+    if (path.empty()) {
+      for (std::size_t i = first; i < last; ++i) {
+        report.set(i, pipeline::Outcome::kRejected, "the path template \"" + spec_.path->text() + "\" rendered empty");
+      }
+      return;
+    }
+    OpenFile* f = open(path);
+    if (f == nullptr) {
+      std::string reason = "open " + path + ": " + std::strerror(errno);
+      for (std::size_t i = first; i < last; ++i) report.set(i, pipeline::Outcome::kRetry, reason);
+      return;
+    }
+    int err = write_events(f->fd, slot, first, last, report, path);
+    f->last_write = Clock::now();
+    f->dirty = true;
+    if (err != 0) {  // reopen next time (the file may have been removed or the disk remounted)
+      ::close(f->fd);
+      files_.erase(path);
+    }
+  }
+
+  OpenFile* open(const std::string& path) {
+    if (auto it = files_.find(path); it != files_.end()) return &it->second;
+    if (files_.size() >= static_cast<std::size_t>(spec_.max_open_files)) {
+      // Close the least recently written file.
+      auto oldest = files_.begin();
+      for (auto it = files_.begin(); it != files_.end(); ++it) {
+        if (it->second.last_write < oldest->second.last_write) oldest = it;
+      }
+      if (oldest->second.dirty) ::fdatasync(oldest->second.fd);
+      ::close(oldest->second.fd);
+      files_.erase(oldest);
+    }
+    std::filesystem::path p(path);
+    if (p.has_parent_path()) {
+      std::error_code ec;
+      std::filesystem::create_directories(p.parent_path(), ec);
+    }
+    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) return nullptr;
+    return &files_.emplace(path, OpenFile{fd, Clock::now(), false}).first->second;
+  }
+
+  const Spec& spec_;
+  std::string id_;
+  std::unordered_map<std::string, OpenFile> files_;
+  std::string path_, run_path_;  // scratch, reused
+};
+
+}  // namespace
+
+std::unique_ptr<pipeline::Output> Spec::build(const pipeline::BuildContext& ctx) const {
+  return std::make_unique<FileOutput>(*this, ctx.component);
+}
+
+std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
+  auto s = std::make_unique<Spec>();
+  s->path = config::read_template(r, "path", "", "file to append to (a template: {{field}}, %Y-%m-%d)", true);
+  s->codec = *core::codec_from_name(
+      r.choice("encoding", "json", {"json", "text"}, "json: the whole event; text: the message only"));
+  s->flush_interval_ns = r.duration_ns("flush_interval", s->flush_interval_ns, "how often written files are fsynced");
+  s->idle_timeout_ns = r.duration_ns("idle_timeout", s->idle_timeout_ns, "files not written for this long are closed");
+  s->max_open_files = r.integer("max_open_files", s->max_open_files, 1, 65536, "files kept open at most");
+  if (!s->path) s->path = std::get<expr::Template>(expr::Template::parse("-"));  // keeps describe mode simple
+  return s;
+}
+
+}  // namespace bifrost::outputs::file

@@ -1,0 +1,29 @@
+// Output `file`: appends each event, one per line, to a file whose path is a
+// template ("/var/log/out/{{service}}-%Y-%m-%d.log"). Parent directories are
+// created. Data reaches the kernel with one write per batch and file; files
+// are fsynced every flush_interval and at shutdown, and closed after
+// idle_timeout without writes.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "config/reader.h"
+#include "core/codec.h"
+#include "expr/template.h"
+#include "pipeline/component.h"
+
+namespace bifrost::outputs::file {
+
+struct Spec final : pipeline::OutputSpec {
+  std::optional<expr::Template> path;
+  core::Codec codec = core::Codec::kJson;
+  std::int64_t flush_interval_ns = 1'000'000'000;
+  std::int64_t idle_timeout_ns = 60'000'000'000;
+  std::int64_t max_open_files = 256;
+  std::unique_ptr<pipeline::Output> build(const pipeline::BuildContext& ctx) const override;
+};
+
+std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r);
+
+}  // namespace bifrost::outputs::file

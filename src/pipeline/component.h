@@ -1,0 +1,125 @@
+// The interfaces every input, filter and output implements. A component is
+// a folder under src/{inputs,filters,outputs}/<type>/ with:
+//   - a config struct deriving from InputSpec / FilterSpec / OutputSpec,
+//     parsed from YAML by a pure function (no files, no sockets);
+//   - the runtime object that Spec::build() makes;
+// and one line in src/components.cc. Nothing in core/ or pipeline/ changes.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/batch.h"
+#include "pipeline/stats.h"
+
+namespace bifrost::pipeline {
+
+struct BuildContext {
+  std::string pipeline;
+  std::string component;
+  std::string data_dir;
+};
+
+// ---- inputs -------------------------------------------------------------
+
+// What the pipeline gives an input's thread.
+class InputContext {
+ public:
+  virtual ~InputContext() = default;
+  // A free batch from the input's pool (the caller holds its one reference),
+  // or nullptr once the pipeline is stopping. Blocks while all are in use:
+  // that is the backpressure.
+  virtual core::Batch* acquire() = 0;
+  // Hands a filled batch to the filters. The caller gives up its reference.
+  virtual void publish(core::Batch* batch) = 0;
+  // True once the input should stop reading and return from run().
+  virtual bool stopping() const = 0;
+  virtual ComponentStats& stats() = 0;
+};
+
+class Input : public core::BatchOrigin {
+ public:
+  // Runs on the input's own thread. Returns when the input has ended (a
+  // finite input at its end) or soon after ctx.stopping() turns true.
+  virtual void run(InputContext& ctx) = 0;
+  void decorate(core::Batch&) const override {}
+};
+
+// ---- filters ------------------------------------------------------------
+
+class Filter {
+ public:
+  virtual ~Filter() = default;
+  // Runs on pipeline worker threads, concurrently for different batches, so
+  // it must not change the filter. `events` are the indexes of the events
+  // this stage applies to (live, and matching the stage's `when:`). A filter
+  // drops an event by setting its drop_reason; it never loses one silently.
+  virtual void process(core::Batch& batch, std::span<const std::uint32_t> events) const = 0;
+};
+
+// ---- outputs ------------------------------------------------------------
+
+enum class Outcome : std::uint8_t { kDelivered, kRetry, kRejected };
+
+// Per-event result of one write(), indexed like OutputSlot::selected.
+class DeliveryReport {
+ public:
+  void reset(std::size_t n) {
+    outcomes_.assign(n, Outcome::kDelivered);
+    reasons_.clear();
+  }
+  void set(std::size_t i, Outcome o, std::string_view reason = {});
+  void set_all(Outcome o, std::string_view reason = {});
+  std::size_t size() const { return outcomes_.size(); }
+  Outcome outcome(std::size_t i) const { return outcomes_[i]; }
+  // The reason given for event i (empty when delivered).
+  std::string_view reason(std::size_t i) const;
+  std::size_t count(Outcome o) const;
+
+ private:
+  std::vector<Outcome> outcomes_;
+  std::vector<std::pair<std::size_t, std::string>> reasons_;  // failures only; SIZE_MAX = all
+};
+
+class Output {
+ public:
+  virtual ~Output() = default;
+  // Runs on pipeline worker threads, concurrently for different batches,
+  // before the batch is queued for this output: turns slot.selected into
+  // bytes (slot.encoded, slot.ends), so the expensive part runs on every core.
+  virtual void encode(const core::Batch& batch, core::OutputSlot& slot) const = 0;
+  // Runs on this output's own worker thread, one batch at a time, in order.
+  // Reports an outcome for every selected event.
+  virtual void write(const core::Batch& batch, const core::OutputSlot& slot, DeliveryReport& report) = 0;
+  // Worker thread, every flush_interval() and before close().
+  virtual void flush() {}
+  virtual std::chrono::milliseconds flush_interval() const { return std::chrono::seconds(1); }
+  // Worker thread, once, at stop.
+  virtual void close() {}
+};
+
+// ---- specs: parsed config that builds the runtime object ------------------
+
+class InputSpec {
+ public:
+  virtual ~InputSpec() = default;
+  virtual std::unique_ptr<Input> build(const BuildContext& ctx) const = 0;
+};
+
+class FilterSpec {
+ public:
+  virtual ~FilterSpec() = default;
+  virtual std::unique_ptr<Filter> build(const BuildContext& ctx) const = 0;
+};
+
+class OutputSpec {
+ public:
+  virtual ~OutputSpec() = default;
+  virtual std::unique_ptr<Output> build(const BuildContext& ctx) const = 0;
+};
+
+}  // namespace bifrost::pipeline

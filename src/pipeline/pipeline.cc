@@ -1,0 +1,350 @@
+#include "pipeline/pipeline.h"
+
+#include <algorithm>
+#include <random>
+
+#include "core/log.h"
+
+namespace bifrost::pipeline {
+
+using core::Batch;
+using core::OutputSlot;
+
+struct Pipeline::InputRunner final : InputContext {
+  std::unique_ptr<Input> input;
+  core::BatchPool pool;
+  ComponentStats stats_;
+  Pipeline* pipeline = nullptr;
+  std::thread thread;
+  std::atomic<bool> finished{false};
+
+  explicit InputRunner(std::size_t batches) : pool(batches) {}
+
+  Batch* acquire() override { return pipeline->stopping_.load() ? nullptr : pool.acquire(); }
+
+  void publish(Batch* b) override {
+    if (b->events.empty()) {
+      b->release();
+      return;
+    }
+    b->origin = input.get();
+    std::uint64_t bytes = 0;
+    for (const auto& e : b->events) bytes += e.message.size();
+    add(stats_.events_in, b->events.size());
+    add(stats_.events_out, b->events.size());
+    add(stats_.bytes_in, bytes);
+    if (!pipeline->in_queue_.push(b)) {
+      // Only after drain gave up: the batch is not delivered, so not acknowledged.
+      b->abandon();
+      b->release();
+    }
+  }
+
+  bool stopping() const override { return pipeline->stopping_.load(std::memory_order_relaxed); }
+  ComponentStats& stats() override { return stats_; }
+};
+
+struct Pipeline::FilterStage {
+  std::unique_ptr<Filter> filter;
+  const expr::Condition* when = nullptr;
+  ComponentStats stats;
+};
+
+struct Pipeline::OutputRunner {
+  std::unique_ptr<Output> output;
+  const expr::Condition* when = nullptr;
+  BoundedQueue<Delivery> queue;
+  ComponentStats stats;
+  std::thread thread;
+  std::atomic<bool> abandon{false};
+  std::mutex sleep_mu;
+  std::condition_variable sleep_cv;
+  // Scratch reused across deliveries: no allocation per batch once warm.
+  DeliveryReport report;
+  OutputSlot retry_a, retry_b;
+
+  explicit OutputRunner(std::size_t cap) : queue(cap) {}
+};
+
+Pipeline::Pipeline(const config::PipelineConfig& cfg, const config::Config& global, PipelineOptions options)
+    : id_(cfg.id), options_(options), in_queue_(cfg.inputs.size() * options.batches_per_input + 1) {
+  if (options_.workers == 0) {
+    options_.workers = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 2, 8);
+  }
+  auto init = [&](ComponentStats& s, const std::string& comp, const char* kind, const std::string& type) {
+    s.pipeline = cfg.id;
+    s.component = comp;
+    s.kind = kind;
+    s.type = type;
+  };
+  for (const auto& ic : cfg.inputs) {
+    auto r = std::make_unique<InputRunner>(options_.batches_per_input);
+    r->pipeline = this;
+    r->input = ic.spec->build(BuildContext{cfg.id, ic.id, global.data_dir});
+    init(r->stats_, ic.id, "input", ic.type);
+    inputs_.push_back(std::move(r));
+  }
+  for (const auto& fc : cfg.filters) {
+    auto f = std::make_unique<FilterStage>();
+    f->filter = fc.spec->build(BuildContext{cfg.id, fc.id, global.data_dir});
+    f->when = fc.when ? &*fc.when : nullptr;
+    init(f->stats, fc.id, "filter", fc.type);
+    filters_.push_back(std::move(f));
+  }
+  for (const auto& oc : cfg.outputs) {
+    auto o = std::make_unique<OutputRunner>(options_.output_queue_batches);
+    o->output = oc.spec->build(BuildContext{cfg.id, oc.id, global.data_dir});
+    o->when = oc.when ? &*oc.when : nullptr;
+    init(o->stats, oc.id, "output", oc.type);
+    outputs_.push_back(std::move(o));
+  }
+}
+
+Pipeline::~Pipeline() {
+  if (started_ && !drained_) {
+    stop_inputs();
+    drain(std::chrono::steady_clock::now());
+  }
+}
+
+void Pipeline::start() {
+  started_ = true;
+  for (auto& o : outputs_) o->thread = std::thread([this, r = o.get()] { output_loop(*r); });
+  for (std::size_t i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+  for (auto& in : inputs_) {
+    in->thread = std::thread([r = in.get()] {
+      r->input->run(*r);
+      r->finished.store(true);
+    });
+  }
+}
+
+void Pipeline::stop_inputs() {
+  stopping_.store(true);
+  for (auto& in : inputs_) in->pool.close();  // wakes an input waiting for a batch
+}
+
+bool Pipeline::inputs_finished() const {
+  for (const auto& in : inputs_) {
+    if (!in->finished.load()) return false;
+  }
+  return true;
+}
+
+bool Pipeline::drain(std::chrono::steady_clock::time_point deadline) {
+  if (drained_) return true;
+  drained_ = true;
+  for (auto& in : inputs_) {
+    if (in->thread.joinable()) in->thread.join();
+  }
+  bool complete = true;
+  for (auto& in : inputs_) complete = in->pool.wait_all_returned(deadline) && complete;
+  if (!complete) {
+    // Give up: outputs stop retrying and leave what they hold unacknowledged.
+    for (auto& o : outputs_) {
+      o->abandon.store(true);
+      o->sleep_cv.notify_all();
+    }
+  }
+  in_queue_.close();
+  for (auto& w : workers_) w.join();
+  for (auto& o : outputs_) o->queue.close();
+  for (auto& o : outputs_) {
+    if (o->thread.joinable()) o->thread.join();
+  }
+  return complete;
+}
+
+std::vector<const ComponentStats*> Pipeline::stats() const {
+  std::vector<const ComponentStats*> out;
+  for (const auto& in : inputs_) out.push_back(&in->stats_);
+  for (const auto& f : filters_) out.push_back(&f->stats);
+  for (const auto& o : outputs_) out.push_back(&o->stats);
+  return out;
+}
+
+void Pipeline::worker_loop() {
+  std::vector<std::uint32_t> scratch;
+  while (true) {
+    std::uint64_t seq = 0;
+    auto item = in_queue_.pop(&seq);
+    if (!item) return;
+    Batch* batch = *item;
+    process(*batch, scratch);
+    {
+      std::unique_lock lock(turn_mu_);
+      turn_cv_.wait(lock, [&] { return turn_ == seq; });
+    }
+    dispatch(batch);
+    {
+      std::lock_guard lock(turn_mu_);
+      ++turn_;
+    }
+    turn_cv_.notify_all();
+  }
+}
+
+void Pipeline::process(Batch& batch, std::vector<std::uint32_t>& sel) {
+  if (batch.origin) batch.origin->decorate(batch);
+  const auto n = static_cast<std::uint32_t>(batch.events.size());
+  for (auto& stage : filters_) {
+    sel.clear();
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const core::Event& e = batch.events[i];
+      if (!e.dropped() && (!stage->when || stage->when->evaluate(e))) sel.push_back(i);
+    }
+    if (sel.empty()) continue;
+    stage->filter->process(batch, sel);
+    // Count what this stage dropped, by reason (a handful of static strings).
+    std::pair<const char*, std::uint64_t> reasons[8];
+    std::size_t nreasons = 0;
+    std::uint64_t dropped = 0;
+    for (std::uint32_t i : sel) {
+      const char* r = batch.events[i].drop_reason;
+      if (r == nullptr) continue;
+      ++dropped;
+      std::size_t k = 0;
+      while (k < nreasons && reasons[k].first != r) ++k;
+      if (k == nreasons) {
+        if (nreasons == std::size(reasons)) {
+          stage->stats.add_dropped(r, 1);
+          continue;
+        }
+        reasons[nreasons++] = {r, 0};
+      }
+      ++reasons[k].second;
+    }
+    for (std::size_t k = 0; k < nreasons; ++k) stage->stats.add_dropped(reasons[k].first, reasons[k].second);
+    add(stage->stats.events_in, sel.size());
+    add(stage->stats.events_out, sel.size() - dropped);
+  }
+  // Route and encode while still in parallel with other workers.
+  if (batch.slots.size() != outputs_.size()) batch.slots.resize(outputs_.size());
+  for (std::size_t k = 0; k < outputs_.size(); ++k) {
+    OutputSlot& slot = batch.slots[k];
+    slot.clear();
+    const expr::Condition* when = outputs_[k]->when;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const core::Event& e = batch.events[i];
+      if (!e.dropped() && (!when || when->evaluate(e))) slot.selected.push_back(i);
+    }
+    if (!slot.selected.empty()) outputs_[k]->output->encode(batch, slot);
+  }
+}
+
+void Pipeline::dispatch(Batch* batch) {
+  int holders = 0;
+  for (const OutputSlot& s : batch->slots) holders += !s.selected.empty();
+  batch->retain(holders);
+  for (std::size_t k = 0; k < outputs_.size(); ++k) {
+    if (batch->slots[k].selected.empty()) continue;
+    add(outputs_[k]->stats.events_in, batch->slots[k].selected.size());
+    add_queue(outputs_[k]->stats, static_cast<std::int64_t>(batch->slots[k].selected.size()));
+    if (!outputs_[k]->queue.push(Delivery{batch, k})) {
+      batch->abandon();
+      batch->release();
+    }
+  }
+  batch->release();  // the input's reference: finished here if no output took it
+}
+
+namespace {
+// Copies the events of `from` whose outcome is kRetry into `to`.
+void keep_retries(const Batch& batch, const OutputSlot& from, const DeliveryReport& report, OutputSlot& to) {
+  (void)batch;
+  to.clear();
+  for (std::size_t i = 0; i < from.selected.size(); ++i) {
+    if (report.outcome(i) != Outcome::kRetry) continue;
+    to.selected.push_back(from.selected[i]);
+    if (!from.ends.empty()) {
+      std::uint32_t begin = i == 0 ? 0 : from.ends[i - 1];
+      to.encoded.append(from.encoded, begin, from.ends[i] - begin);
+      to.ends.push_back(static_cast<std::uint32_t>(to.encoded.size()));
+    }
+  }
+}
+
+std::uint64_t delivered_bytes(const OutputSlot& slot, const DeliveryReport& report) {
+  if (slot.ends.empty()) return 0;
+  std::uint64_t bytes = 0;
+  for (std::size_t i = 0; i < slot.selected.size(); ++i) {
+    if (report.outcome(i) == Outcome::kDelivered) bytes += slot.ends[i] - (i == 0 ? 0 : slot.ends[i - 1]);
+  }
+  return bytes;
+}
+}  // namespace
+
+void Pipeline::deliver(OutputRunner& o, Delivery d) {
+  Batch& batch = *d.batch;
+  const OutputSlot* slot = &batch.slots[d.slot];
+  const auto queued = static_cast<std::int64_t>(slot->selected.size());
+  // TODO(#8): retry.max_attempts, the failed queue, the disk buffer and the
+  // circuit breaker. Until then transient failures are retried without limit
+  // (never lost) and permanent ones are logged and counted.
+  constexpr auto kInitialBackoff = std::chrono::milliseconds(100);
+  constexpr auto kMaxBackoff = std::chrono::milliseconds(30'000);
+  auto backoff = kInitialBackoff;
+  thread_local std::minstd_rand rng(std::random_device{}());
+  OutputSlot* scratch[2] = {&o.retry_a, &o.retry_b};
+  for (int attempt = 1;; ++attempt) {
+    o.report.reset(slot->selected.size());
+    o.output->write(batch, *slot, o.report);
+    std::size_t ok = o.report.count(Outcome::kDelivered);
+    std::size_t rejected = o.report.count(Outcome::kRejected);
+    std::size_t retry = o.report.count(Outcome::kRetry);
+    add(o.stats.events_out, ok);
+    add(o.stats.bytes_out, delivered_bytes(*slot, o.report));
+    if (rejected) {
+      add(o.stats.events_failed, rejected);
+      for (std::size_t i = 0; i < o.report.size(); ++i) {
+        if (o.report.outcome(i) != Outcome::kRejected) continue;
+        core::log::error(o.stats.component, rejected, " events rejected: ", o.report.reason(i));
+        break;
+      }
+    }
+    if (retry == 0) break;
+    std::string_view reason;
+    for (std::size_t i = 0; i < o.report.size() && reason.empty(); ++i) {
+      if (o.report.outcome(i) == Outcome::kRetry) reason = o.report.reason(i);
+    }
+    add(o.stats.retries, retry);
+    auto wait = std::chrono::milliseconds(
+        std::uniform_int_distribution<std::int64_t>(backoff.count() / 2, backoff.count())(rng));
+    core::log::warn(o.stats.component, "write failed (", reason, "); retrying ", retry, " events in ", wait.count(),
+                    "ms (attempt ", attempt, ")");
+    {
+      std::unique_lock lock(o.sleep_mu);
+      o.sleep_cv.wait_for(lock, wait, [&] { return o.abandon.load(); });
+    }
+    if (o.abandon.load()) {
+      batch.abandon();
+      break;
+    }
+    OutputSlot* next = scratch[attempt % 2];
+    keep_retries(batch, *slot, o.report, *next);
+    slot = next;
+    backoff = std::min(backoff * 2, kMaxBackoff);
+  }
+  add_queue(o.stats, -queued);
+  batch.release();
+}
+
+void Pipeline::output_loop(OutputRunner& o) {
+  const auto interval = o.output->flush_interval();
+  auto next_flush = std::chrono::steady_clock::now() + interval;
+  while (true) {
+    auto now = std::chrono::steady_clock::now();
+    auto item = o.queue.pop_for(next_flush > now ? next_flush - now : std::chrono::steady_clock::duration::zero());
+    if (item) deliver(o, *item);
+    now = std::chrono::steady_clock::now();
+    if (now >= next_flush) {
+      o.output->flush();
+      next_flush = now + interval;
+    }
+    if (!item && o.queue.closed_and_empty()) break;
+  }
+  o.output->flush();
+  o.output->close();
+}
+
+}  // namespace bifrost::pipeline

@@ -1,0 +1,85 @@
+// One running pipeline: its inputs, filter chain, router and outputs.
+//
+// Threads: one per input; `workers` pipeline workers that run filters,
+// route and encode (in parallel, one batch each); one per output that
+// writes. Workers hand batches to the outputs strictly in the order the
+// inputs published them (a turnstile on the pop sequence), so events of one
+// source reach every output in read order.
+//
+// Memory is bounded by each input's BatchPool: a full output queue blocks
+// the workers, which leaves the batches in use, which blocks the inputs.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "config/model.h"
+#include "pipeline/component.h"
+#include "pipeline/queue.h"
+#include "pipeline/stats.h"
+
+namespace bifrost::pipeline {
+
+struct PipelineOptions {
+  std::size_t workers = 0;            // 0: one per core, at least 2
+  std::size_t batches_per_input = 16;  // the memory bound, in batches
+  std::size_t output_queue_batches = 4;
+};
+
+class Pipeline {
+ public:
+  Pipeline(const config::PipelineConfig& cfg, const config::Config& global, PipelineOptions options = {});
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  void start();
+  // Stops reading: inputs return from run() soon after.
+  void stop_inputs();
+  // True once every input thread has returned (stopped, or its input ended).
+  bool inputs_finished() const;
+  // Waits for the inputs to return and everything they published to be
+  // finished, then stops workers and outputs. Past `deadline`, outputs give
+  // up (what is undelivered stays unacknowledged) and this returns false.
+  bool drain(std::chrono::steady_clock::time_point deadline);
+
+  const std::string& id() const { return id_; }
+  std::vector<const ComponentStats*> stats() const;
+
+ private:
+  struct InputRunner;
+  struct FilterStage;
+  struct OutputRunner;
+  struct Delivery {
+    core::Batch* batch;
+    std::size_t slot;
+  };
+
+  void worker_loop();
+  void process(core::Batch& batch, std::vector<std::uint32_t>& scratch);
+  void dispatch(core::Batch* batch);
+  void output_loop(OutputRunner& out);
+  void deliver(OutputRunner& out, Delivery d);
+
+  std::string id_;
+  PipelineOptions options_;
+  std::vector<std::unique_ptr<InputRunner>> inputs_;
+  std::vector<std::unique_ptr<FilterStage>> filters_;
+  std::vector<std::unique_ptr<OutputRunner>> outputs_;
+
+  BoundedQueue<core::Batch*> in_queue_;
+  std::vector<std::thread> workers_;
+  std::mutex turn_mu_;
+  std::condition_variable turn_cv_;
+  std::uint64_t turn_ = 0;
+  std::atomic<bool> stopping_{false};
+  bool started_ = false;
+  bool drained_ = false;
+};
+
+}  // namespace bifrost::pipeline
