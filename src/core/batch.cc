@@ -62,10 +62,11 @@ BatchPool::BatchPool(std::size_t count) {
 
 BatchPool::~BatchPool() = default;
 
-Batch* BatchPool::acquire() {
+Batch* BatchPool::acquire(bool even_closed) {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return closed_ || !free_.empty(); });
-  if (closed_) return nullptr;
+  bool& gate = even_closed ? closed_final_ : closed_;
+  cv_.wait(lock, [&] { return gate || !free_.empty(); });
+  if (gate || free_.empty()) return nullptr;
   Batch* b = free_.back();
   free_.pop_back();
   b->refs_.store(1, std::memory_order_relaxed);
@@ -81,9 +82,10 @@ Batch* BatchPool::acquire_for(std::chrono::milliseconds wait) {
   return b;
 }
 
-void BatchPool::close() {
+void BatchPool::close(bool final) {
   std::lock_guard lock(mu_);
   closed_ = true;
+  closed_final_ = closed_final_ || final;
   cv_.notify_all();
 }
 

@@ -101,12 +101,14 @@ class BatchPool {
   BatchPool(const BatchPool&) = delete;
   BatchPool& operator=(const BatchPool&) = delete;
 
-  // Blocks until a batch is free. Returns nullptr once closed. The batch
-  // comes with one reference, held by the caller.
-  Batch* acquire();
+  // Blocks until a batch is free. Returns nullptr once closed (unless
+  // `even_closed`, for an input's last batch while stopping; then nullptr
+  // only after close(/*final=*/true)). The batch comes with one reference.
+  Batch* acquire(bool even_closed = false);
   // Like acquire() but gives up after `wait`.
   Batch* acquire_for(std::chrono::milliseconds wait);
-  void close();
+  // Wakes every waiter. `final`: even_closed waiters give up too.
+  void close(bool final = false);
 
   std::size_t in_use() const;
   // Waits until every batch is back (all finished). False on timeout.
@@ -121,6 +123,7 @@ class BatchPool {
   std::vector<std::unique_ptr<Batch>> all_;
   std::vector<Batch*> free_;
   bool closed_ = false;
+  bool closed_final_ = false;
 };
 
 }  // namespace bifrost::core

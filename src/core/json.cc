@@ -1,5 +1,6 @@
 #include "core/json.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -78,46 +79,78 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
+namespace {
+
+// Escapes [p, p+n) into `dst`, which has room for 6*n bytes (the worst case,
+// every byte as \u00XX). Returns the end of what was written.
+char* escape_into(char* dst, const unsigned char* p, std::size_t n) {
   static constexpr char kHex[] = "0123456789abcdef";
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const std::size_t n = s.size();
-  out.reserve(out.size() + n + 2);
-  out.push_back('"');
-  std::size_t run = 0;  // start of the pending run of bytes copied as they are
   std::size_t i = 0;
-  while (true) {
-    i = skip_plain(p, i, n);
+  while (i < n) {
+    std::size_t plain_end = skip_plain(p, i, n);
+    std::memcpy(dst, p + i, plain_end - i);
+    dst += plain_end - i;
+    i = plain_end;
     if (i >= n) break;
     unsigned char c = p[i];
     if (c >= 0x80) {
       std::size_t len = utf8_sequence(p + i, n - i);
       if (len != 0) {
-        i += len;  // valid: stays in the run
-        continue;
+        std::memcpy(dst, p + i, len);
+        dst += len;
+        i += len;
+      } else {
+        std::memcpy(dst, "\xEF\xBF\xBD", 3);  // U+FFFD for one invalid byte
+        dst += 3;
+        ++i;
       }
-      out.append(s.data() + run, i - run);
-      out.append("\xEF\xBF\xBD");  // U+FFFD for one invalid byte
-      run = ++i;
       continue;
     }
-    out.append(s.data() + run, i - run);
+    *dst++ = '\\';
     switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
-      default: {
-        char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-        out.append(esc, 6);
-      }
+      case '"': *dst++ = '"'; break;
+      case '\\': *dst++ = '\\'; break;
+      case '\n': *dst++ = 'n'; break;
+      case '\r': *dst++ = 'r'; break;
+      case '\t': *dst++ = 't'; break;
+      case '\b': *dst++ = 'b'; break;
+      case '\f': *dst++ = 'f'; break;
+      default:
+        *dst++ = 'u';
+        *dst++ = '0';
+        *dst++ = '0';
+        *dst++ = kHex[c >> 4];
+        *dst++ = kHex[c & 15];
     }
-    run = ++i;
+    ++i;
   }
-  out.append(s.data() + run, n - run);
+  return dst;
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  std::size_t n = s.size();
+  // Escape segment by segment, so a huge line never reserves 6x its size.
+  // A segment boundary must not split a UTF-8 sequence: move it back to a
+  // lead byte (at most 3 steps).
+  constexpr std::size_t kSegment = 64 * 1024;
+  out.push_back('"');
+  std::size_t i = 0;
+  while (i < n) {
+    std::size_t end = std::min(n, i + kSegment);
+    if (end < n) {
+      std::size_t back = 0;
+      while (back < 3 && end - back > i && (p[end - back] & 0xC0) == 0x80) ++back;
+      end -= back;
+    }
+    std::size_t old = out.size();
+    out.resize_and_overwrite(old + (end - i) * 6, [&](char* buf, std::size_t) {
+      return static_cast<std::size_t>(escape_into(buf + old, p + i, end - i) - buf);
+    });
+    i = end;
+  }
   out.push_back('"');
 }
 

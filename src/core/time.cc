@@ -85,6 +85,8 @@ void format_rfc3339_ns(std::int64_t ns, char* out) {
 }
 
 const char* Rfc3339Cache::format(std::int64_t ns) {
+  if (ns == last_ns_) return buf_;  // events of one batch often share their time
+  last_ns_ = ns;
   std::int64_t sec = ns >= 0 ? ns / 1'000'000'000 : (ns - 999'999'999) / 1'000'000'000;
   if (sec != second_) {
     format_rfc3339_ns(ns, buf_);

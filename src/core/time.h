@@ -33,6 +33,7 @@ class Rfc3339Cache {
 
  private:
   std::int64_t second_ = INT64_MIN;
+  std::int64_t last_ns_ = INT64_MIN;
   char buf_[kRfc3339NsLen + 1] = {};
 };
 

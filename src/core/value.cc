@@ -45,6 +45,10 @@ Value& Value::set(std::string_view key, Value v, Arena& arena) {
     *existing = v;
     return *existing;
   }
+  return append(key, v, arena);
+}
+
+Value& Value::append(std::string_view key, Value v, Arena& arena) {
   if (size_ == cap_) grow(arena, sizeof(Member), alignof(Member));
   u_.o[size_] = Member{key, v};
   return u_.o[size_++].value;

@@ -51,6 +51,9 @@ class Value {
   // Objects. `key` must outlive the value (arena-owned or static).
   Value* find(std::string_view key) const;
   Value& set(std::string_view key, Value v, Arena& arena);
+  // Appends without looking for `key` first: only for keys known to be absent
+  // (building a fresh object).
+  Value& append(std::string_view key, Value v, Arena& arena);
   bool erase(std::string_view key);
 
  private:

@@ -34,6 +34,10 @@ class InputContext {
   // or nullptr once the pipeline is stopping. Blocks while all are in use:
   // that is the backpressure.
   virtual core::Batch* acquire() = 0;
+  // While stopping: a batch for the last events an input must still publish
+  // (a partial line completed, a pending multiline event). Waits for one to
+  // be free; nullptr only when the pipeline has given up on delivery.
+  virtual core::Batch* acquire_final() = 0;
   // Hands a filled batch to the filters. The caller gives up its reference.
   virtual void publish(core::Batch* batch) = 0;
   // True once the input should stop reading and return from run().

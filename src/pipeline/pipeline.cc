@@ -21,6 +21,7 @@ struct Pipeline::InputRunner final : InputContext {
   explicit InputRunner(std::size_t batches) : pool(batches) {}
 
   Batch* acquire() override { return pipeline->stopping_.load() ? nullptr : pool.acquire(); }
+  Batch* acquire_final() override { return pipeline->abandoned_.load() ? nullptr : pool.acquire(/*even_closed=*/true); }
 
   void publish(Batch* b) override {
     if (b->events.empty()) {
@@ -134,17 +135,26 @@ bool Pipeline::inputs_finished() const {
 bool Pipeline::drain(std::chrono::steady_clock::time_point deadline) {
   if (drained_) return true;
   drained_ = true;
-  for (auto& in : inputs_) {
-    if (in->thread.joinable()) in->thread.join();
+  // Inputs may still publish a last batch while stopping; wait for them.
+  while (!inputs_finished() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  bool complete = true;
-  for (auto& in : inputs_) complete = in->pool.wait_all_returned(deadline) && complete;
+  bool complete = inputs_finished();
+  if (complete) {
+    for (auto& in : inputs_) complete = in->pool.wait_all_returned(deadline) && complete;
+  }
   if (!complete) {
-    // Give up: outputs stop retrying and leave what they hold unacknowledged.
+    // Give up: inputs get no more batches, outputs stop retrying, and what
+    // is undelivered stays unacknowledged.
+    abandoned_.store(true);
+    for (auto& in : inputs_) in->pool.close(/*final=*/true);
     for (auto& o : outputs_) {
       o->abandon.store(true);
       o->sleep_cv.notify_all();
     }
+  }
+  for (auto& in : inputs_) {
+    if (in->thread.joinable()) in->thread.join();
   }
   in_queue_.close();
   for (auto& w : workers_) w.join();

@@ -78,6 +78,7 @@ class Pipeline {
   std::condition_variable turn_cv_;
   std::uint64_t turn_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> abandoned_{false};  // drain gave up: inputs get no more batches
   bool started_ = false;
   bool drained_ = false;
 };

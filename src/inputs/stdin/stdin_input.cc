@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -55,21 +56,54 @@ class StdinInput final : public pipeline::Input {
       batch->ack_seq = tracker->track(in.splitter.offset());
       ctx.publish(batch);
     }
+    finish_partial_line(in, ctx, tracker);
   }
 
   void decorate(core::Batch& batch) const override {
     for (core::Event& e : batch.events) {
-      if (!e.fields.is_object()) e.fields = core::Value::object(batch.arena, 4);
       core::Value host = core::Value::object(batch.arena, 1);
-      host.set("name", core::Value::string(hostname_), batch.arena);
+      host.append("name", core::Value::string(hostname_), batch.arena);
       core::Value log = core::Value::object(batch.arena, 1);
-      log.set("offset", core::Value::integer(static_cast<std::int64_t>(e.offset)), batch.arena);
-      e.fields.set("host", host, batch.arena);
-      e.fields.set("log", log, batch.arena);
+      log.append("offset", core::Value::integer(static_cast<std::int64_t>(e.offset)), batch.arena);
+      if (!e.fields.is_object()) {  // the common case: a fresh event
+        e.fields = core::Value::object(batch.arena, 4);
+        e.fields.append("host", host, batch.arena);
+        e.fields.append("log", log, batch.arena);
+      } else {
+        e.fields.set("host", host, batch.arena);
+        e.fields.set("log", log, batch.arena);
+      }
     }
   }
 
  private:
+  // Stopping with part of a line already taken from the pipe: read the rest
+  // of that one line (byte by byte, so nothing after it is consumed) and
+  // publish it, so the stream is cut exactly at a line boundary.
+  void finish_partial_line(ProcessStdin& in, pipeline::InputContext& ctx,
+                           const std::shared_ptr<core::AckTracker>& tracker) {
+    if (in.eof || in.splitter.pending_bytes() == 0) return;
+    core::Batch* batch = ctx.acquire_final();
+    if (batch == nullptr) return;
+    in.splitter.begin(*batch, static_cast<std::size_t>(spec_.max_line_bytes));
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (!in.splitter.has_complete_line(*batch) && in.splitter.space(*batch) > 0 &&
+           std::chrono::steady_clock::now() < deadline) {
+      pollfd p{0, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      ssize_t n = ::read(0, in.splitter.write_ptr(*batch), 1);
+      if (n == 0) in.eof = true;
+      if (n <= 0) break;
+      in.splitter.commit(*batch, 1);
+    }
+    in.splitter.finish(*batch, in.eof);
+    batch->ingest_ns = core::now_ns();
+    for (auto& e : batch->events) e.timestamp_ns = batch->ingest_ns;
+    batch->tracker = tracker;
+    batch->ack_seq = tracker->track(in.splitter.offset());
+    ctx.publish(batch);
+  }
+
   // Reads until the buffer is full, or nothing more is ready and at least one
   // line is complete (so a quiet stream is published at once, a busy one in
   // full batches).
