@@ -195,10 +195,17 @@ class Loader {
     if (inputs) parse_list(*inputs, "input", components().inputs(), ids, p.inputs, false);
     if (filters) parse_list(*filters, "filter", components().filters(), ids, p.filters, true);
     if (outputs) parse_list(*outputs, "output", components().outputs(), ids, p.outputs, true);
-    if (!inputs) at.error("pipeline \"" + id + "\" has no `inputs:`");
-    else if (p.inputs.empty() && inputs->is_sequence() && inputs->yaml().size() == 0) inputs->error("needs at least one input");
-    if (!outputs) at.error("pipeline \"" + id + "\" has no `outputs:`");
-    else if (p.outputs.empty() && outputs->is_sequence() && outputs->yaml().size() == 0) outputs->error("needs at least one output");
+    // (In the `pipelines:` form the reader already reported missing keys.)
+    bool top_form = id == "main" && at.path().empty();
+    auto require = [&](const std::optional<Node>& list, const char* key, const char* what) {
+      if (!list) {
+        if (top_form) at.error("pipeline \"" + id + "\" has no `" + key + ":`");
+      } else if (list->is_sequence() && list->yaml().size() == 0) {
+        list->error(std::string("needs at least one ") + what);
+      }
+    };
+    require(inputs, "inputs", "input");
+    require(outputs, "outputs", "output");
     cfg_->pipelines.push_back(std::move(p));
   }
 
@@ -255,7 +262,7 @@ class Loader {
             if (std::string guess = core::closest(c.type, names); !guess.empty()) {
               msg += "; did you mean \"" + guess + "\"?";
             } else if (std::string other = other_kind(c.type, kind); !other.empty()) {
-              msg += "; \"" + c.type + "\" is an " + other + " type";
+              msg += "; \"" + c.type + "\" is " + (other == "filter" ? "a " : "an ") + other + " type";
             }
             msg += " (" + kind + " types: " + join(names) + ")";
             type_node->error(msg);
@@ -269,7 +276,10 @@ class Loader {
           item.error("a " + c.type + " filter needs `when:` (the events to drop)");
         }
       }
-      if (!type) continue;  // its keys cannot be checked without knowing the type
+      if (!type) {  // its own keys are unknown: only flag near-misses of the common ones
+        r.finish_near_misses();
+        continue;
+      }
       c.spec = type->parse(r);
       r.finish();
       out.push_back(std::move(c));

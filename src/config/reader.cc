@@ -160,7 +160,10 @@ std::vector<std::string> MapReader::string_list(const std::string& key, const st
   return out;
 }
 
-void MapReader::finish() {
+void MapReader::finish() { report_unknown(false); }
+void MapReader::finish_near_misses() { report_unknown(true); }
+
+void MapReader::report_unknown(bool near_misses_only) {
   if (docs_ || !node_.is_map()) return;
   for (auto it = node_.yaml().begin(); it != node_.yaml().end(); ++it) {
     std::string key = it->first.Scalar();
@@ -170,7 +173,9 @@ void MapReader::finish() {
     Node key_node(it->first, node_.source(), node_.path().empty() ? key : node_.path() + "." + key,
                   &node_.context());
     std::string msg = "unknown key \"" + key + "\"";
-    if (std::string guess = core::closest(key, known_); !guess.empty()) msg += "; did you mean \"" + guess + "\"?";
+    std::string guess = core::closest(key, known_);
+    if (near_misses_only && guess.empty()) continue;
+    if (!guess.empty()) msg += "; did you mean \"" + guess + "\"?";
     key_node.error(msg);
   }
 }

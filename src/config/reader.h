@@ -54,8 +54,13 @@ class MapReader {
 
   // Reports keys that no accessor asked for.
   void finish();
+  // Reports only unknown keys that look like a misspelt known one (when the
+  // rest of the keys cannot be checked, such as under an unknown type).
+  void finish_near_misses();
 
  private:
+  void report_unknown(bool near_misses_only);
+
   Node node_;
   std::vector<OptionDoc>* docs_;
   std::vector<std::string> known_;

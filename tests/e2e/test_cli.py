@@ -1,0 +1,149 @@
+"""The command line: versions, help, exit codes, and config errors located as FILE:LINE:COL."""
+import pathlib
+import re
+
+import pytest
+
+from conftest import ROOT, run, write
+
+MINIMAL = """inputs:
+  - id: in
+    type: stdin
+outputs:
+  - id: out
+    type: stdout
+"""
+
+
+def test_version_prints_version_and_build_info(bifrost):
+    r = run(bifrost, "--version")
+    assert r.returncode == 0
+    assert re.match(rb"bifrost \d+\.\d+\.\d+\ncommit \S+, built \d{4}-\d\d-\d\d with g\+\+", r.stdout), r.stdout
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--help"], b"bifrost run -c PATH"),
+    (["run", "--help"], b"SIGHUP"),
+    (["validate", "--help"], b"FILE:LINE:COL"),
+    (["describe", "--help"], b"options"),
+])
+def test_help_for_each_command(bifrost, args, needle):
+    r = run(bifrost, *args)
+    assert r.returncode == 0
+    assert needle in r.stdout
+
+
+def test_describe_lists_types_and_options_with_defaults(bifrost):
+    r = run(bifrost, "describe")
+    assert r.returncode == 0
+    for t in [b"stdin", b"stdout", b"file", b"modify", b"drop"]:
+        assert t in r.stdout
+    r = run(bifrost, "describe", "file")
+    assert r.returncode == 0
+    assert b"flush_interval" in r.stdout and b"1s" in r.stdout
+    assert run(bifrost, "describe", "nope").returncode == 1
+
+
+def test_bad_usage_exits_1(bifrost):
+    assert run(bifrost).returncode == 1
+    assert run(bifrost, "frobnicate").returncode == 1
+    assert run(bifrost, "run").returncode == 1
+    assert run(bifrost, "validate", "-c").returncode == 1
+
+
+def test_every_example_config_is_valid(bifrost):
+    examples = sorted((ROOT / "config" / "examples").glob("*.yaml"))
+    assert examples, "config/examples/ holds no example"
+    for ex in examples:
+        r = run(bifrost, "validate", "-c", str(ex), env={"PATH": "/usr/bin:/bin"})
+        assert r.returncode == 0, f"{ex.name}: {r.stderr.decode()}"
+
+
+# One case per class of config error: (config text, line, column, words in the message).
+ERRORS = {
+    "unknown key": (MINIMAL.replace("type: stdout", "type: stdout\n    encodng: json"),
+                    7, 5, 'unknown key "encodng"; did you mean "encoding"?'),
+    "wrong type": (MINIMAL.replace("type: stdin", "type: stdin\n    batch_events: lots"),
+                   4, 19, 'expected an integer, got "lots"'),
+    "missing required key": ("inputs:\n  - id: in\n    type: stdin\noutputs:\n  - id: out\n    type: file\n",
+                             5, 5, 'missing required key "path"'),
+    "duplicate id": (MINIMAL.replace("id: out", "id: in"), 5, 9, 'duplicate id "in" (first used at'),
+    "unknown component type": (MINIMAL.replace("type: stdout", "type: stdot"),
+                               6, 11, 'unknown output type "stdot"; did you mean "stdout"?'),
+    "bad condition": (MINIMAL.replace("type: stdout", "type: stdout\n    when: 'status >= 500 and'"),
+                      7, 29, "invalid condition"),
+    "bad template": ("inputs:\n  - id: in\n    type: stdin\noutputs:\n  - id: out\n    type: file\n    path: '/tmp/{{x'\n",
+                     7, 17, 'invalid template: unclosed "{{"'),
+    "YAML syntax": ("inputs:\n  - id: in\n    type: [stdin\noutputs: []\n", 4, 8, "YAML syntax error: end of sequence flow not found"),
+    "bad regex": (MINIMAL.replace("type: stdout", "type: stdout\n    when: 'message =~ \"(oops\"'"),
+                  7, 23, "invalid regular expression"),
+    "misspelt type key": (MINIMAL.replace("    type: stdout", "    typ: stdout"), 6, 5, 'did you mean "type"?'),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERRORS))
+def test_config_error_is_located(bifrost, tmp_path, case):
+    text, line, col, words = ERRORS[case]
+    path = write(tmp_path / "bad.yaml", text)
+    for cmd in ("validate", "run"):
+        r = run(bifrost, cmd, "-c", path, input=b"")
+        assert r.returncode == 2, (cmd, r.stderr)
+        err = r.stderr.decode()
+        assert f"{path}:{line}:{col}: " in err, err
+        assert words in err, err
+
+
+def test_every_error_is_reported_at_once(bifrost, tmp_path):
+    text = MINIMAL.replace("type: stdin", "type: stdin\n    nope: 1").replace("type: stdout", "type: stdout\n    encoding: xml")
+    r = run(bifrost, "validate", "-c", write(tmp_path / "c.yaml", text))
+    assert r.returncode == 2
+    assert b'unknown key "nope"' in r.stderr and b'"xml" is not one of json | text' in r.stderr
+    assert b"2 error(s)" in r.stderr
+
+
+def test_environment_variables_are_substituted(bifrost, tmp_path):
+    out = tmp_path / "env.log"
+    path = write(tmp_path / "c.yaml", "inputs: [{id: in, type: stdin}]\n"
+                 "outputs: [{id: out, type: file, path: '${OUT_DIR}/env.log', encoding: '${ENC:-text}'}]\n")
+    r = run(bifrost, "run", "-c", path, input=b"hello\n", env={"OUT_DIR": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes() == b"hello\n"
+    r = run(bifrost, "validate", "-c", path, env={})
+    assert r.returncode == 2
+    assert b"environment variable OUT_DIR is not set" in r.stderr
+
+
+def test_a_directory_of_yaml_files_is_merged_in_name_order(bifrost, tmp_path):
+    d = tmp_path / "conf.d"
+    d.mkdir()
+    out_a, out_b = tmp_path / "a.log", tmp_path / "b.log"
+    write(d / "00-global.yaml", "shutdown_timeout: 5s\nlog: {level: warn}\n")
+    write(d / "10-a.yaml", f"pipelines:\n  a:\n    inputs: [{{id: in, type: stdin}}]\n"
+          f"    outputs: [{{id: out, type: file, path: {out_a}, encoding: text}}]\n")
+    write(d / "20-b.yaml", f"pipelines:\n  b:\n    inputs: [{{id: in, type: stdin}}]\n"
+          f"    outputs: [{{id: out, type: file, path: {out_b}, encoding: text}}]\n")
+    write(d / "ignored.txt", "not: yaml: at: all")
+    r = run(bifrost, "validate", "-c", str(d))
+    assert r.returncode == 0, r.stderr
+    assert b"2 pipeline(s)" in r.stdout
+
+
+def test_a_directory_rejects_duplicate_pipelines_and_globals(bifrost, tmp_path):
+    d = tmp_path / "conf.d"
+    d.mkdir()
+    body = "pipelines:\n  a:\n    inputs: [{id: in, type: stdin}]\n    outputs: [{id: out, type: stdout}]\n"
+    write(d / "1.yaml", "data_dir: /tmp/x\n" + body)
+    write(d / "2.yaml", "data_dir: /tmp/y\n" + body)
+    write(d / "3.yaml", MINIMAL)
+    r = run(bifrost, "validate", "-c", str(d))
+    assert r.returncode == 2
+    err = r.stderr.decode()
+    assert f"{d}/2.yaml:1:11: data_dir: \"data_dir\" is already set at {d}/1.yaml:1:11" in err, err
+    assert f"{d}/2.yaml:3:3: pipelines.a: duplicate pipeline id \"a\" (first defined at {d}/1.yaml:3:3)" in err, err
+    assert f"{d}/3.yaml:2:3: inputs: top-level inputs/filters/outputs are for a single config file" in err, err
+
+
+def test_run_with_an_invalid_config_exits_2_and_a_missing_file_too(bifrost, tmp_path):
+    assert run(bifrost, "run", "-c", str(tmp_path / "missing.yaml")).returncode == 2
+    r = run(bifrost, "validate", "-c", str(tmp_path / "missing.yaml"))
+    assert r.returncode == 2 and b"cannot read" in r.stderr

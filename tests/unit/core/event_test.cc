@@ -1,0 +1,71 @@
+#include <doctest.h>
+
+#include "core/event.h"
+#include "core/strings.h"
+
+using namespace bifrost::core;
+
+TEST_CASE("field paths reach nested fields and the event's own members") {
+  Arena arena;
+  Event e;
+  e.message = "m";
+  e.timestamp_ns = 7;
+  auto p = *FieldPath::parse("http.request.method");
+  CHECK(set_field(e, p, Value::string("GET"), arena));
+  CHECK(get_field(e, p)->as_string() == "GET");
+  CHECK(get_field(e, *FieldPath::parse("message"))->as_string() == "m");
+  CHECK(get_field(e, *FieldPath::parse("@timestamp"))->as_int() == 7);
+  CHECK_FALSE(get_field(e, *FieldPath::parse("http.nope")));
+  CHECK(remove_field(e, p));
+  CHECK_FALSE(get_field(e, p));
+  CHECK(get_field(e, *FieldPath::parse("http.request"))->is_object());
+  CHECK_FALSE(FieldPath::parse("a..b"));
+  CHECK_FALSE(FieldPath::parse(""));
+}
+
+TEST_CASE("setting through a non-object replaces it with an object") {
+  Arena arena;
+  Event e;
+  set_field(e, *FieldPath::parse("a"), Value::integer(1), arena);
+  set_field(e, *FieldPath::parse("a.b"), Value::integer(2), arena);
+  CHECK(get_field(e, *FieldPath::parse("a.b"))->as_int() == 2);
+}
+
+TEST_CASE("tags are added once") {
+  Arena arena;
+  Event e;
+  add_tag(e, "x", arena);
+  add_tag(e, "x", arena);
+  add_tag(e, "y", arena);
+  CHECK(get_field(e, *FieldPath::parse("tags"))->items().size() == 2);
+}
+
+TEST_CASE("objects grow past their capacity and keep insertion order") {
+  Arena arena;
+  Value o = Value::object(arena, 1);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 100; ++i) keys.push_back("k" + std::to_string(i));
+  for (int i = 0; i < 100; ++i) o.set(keys[i], Value::integer(i), arena);
+  REQUIRE(o.members().size() == 100);
+  CHECK(o.members()[57].key == "k57");
+  CHECK(o.find("k99")->as_int() == 99);
+  CHECK(o.erase("k0"));
+  CHECK(o.members()[0].key == "k1");
+}
+
+TEST_CASE("durations and sizes parse with units") {
+  std::int64_t ns;
+  CHECK(parse_duration_ns("250ms", ns));
+  CHECK(ns == 250'000'000);
+  CHECK(parse_duration_ns("2m", ns));
+  CHECK(ns == 120'000'000'000);
+  CHECK_FALSE(parse_duration_ns("2 parsecs", ns));
+  std::uint64_t b;
+  CHECK(parse_bytes("64KiB", b));
+  CHECK(b == 65536);
+  CHECK(parse_bytes("10MB", b));
+  CHECK(b == 10'000'000);
+  CHECK_FALSE(parse_bytes("lots", b));
+  CHECK(closest("hostz", {"hosts", "index"}) == "hosts");
+  CHECK(closest("zzzzzz", {"hosts"}).empty());
+}

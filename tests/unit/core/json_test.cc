@@ -1,0 +1,74 @@
+#include <doctest.h>
+
+#include "core/json.h"
+
+using namespace bifrost::core;
+
+namespace {
+std::string esc(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("json strings escape quotes, backslashes and control characters") {
+  CHECK(esc("a\"b\\c") == R"("a\"b\\c")");
+  CHECK(esc("tab\tnl\ncr\r") == R"("tab\tnl\ncr\r")");
+  CHECK(esc(std::string("nul\0x", 5)) == R"("nul\u0000x")");
+  CHECK(esc("\x01\x1f") == R"("\u0001\u001f")");
+}
+
+TEST_CASE("json strings keep valid UTF-8 and replace each invalid byte with U+FFFD") {
+  CHECK(esc("한국어 ünïcode 😀") == "\"한국어 ünïcode 😀\"");
+  CHECK(esc("bad \xff byte") == "\"bad \xEF\xBF\xBD byte\"");
+  CHECK(esc("\xC0\x80") == "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");          // overlong NUL
+  CHECK(esc("\xED\xA0\x80") == "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
+  CHECK(esc("cut \xE2\x82") == "\"cut \xEF\xBF\xBD\xEF\xBF\xBD\"");  // truncated sequence
+  CHECK(is_valid_utf8("한국어"));
+  CHECK_FALSE(is_valid_utf8("\xff"));
+}
+
+TEST_CASE("json escaping of a long multibyte string is exact across internal segments") {
+  // 3-byte characters make segment boundaries fall inside sequences.
+  std::string s;
+  while (s.size() < 1'000'000) s += "한\"";
+  std::string out = esc(s);
+  std::string expected = "\"";
+  for (std::size_t i = 0; i < s.size(); i += 4) expected += "한\\\"";
+  expected += "\"";
+  CHECK(out == expected);
+}
+
+TEST_CASE("json values: integers, doubles stay doubles, non-finite becomes null") {
+  Arena arena;
+  std::string out;
+  append_json_value(out, Value::integer(-42));
+  out += ' ';
+  append_json_value(out, Value::number(3.0));
+  out += ' ';
+  append_json_value(out, Value::number(0.1));
+  out += ' ';
+  append_json_value(out, Value::number(1.0 / 0.0));
+  CHECK(out == "-42 3.0 0.1 null");
+  Value obj = Value::object(arena, 1);
+  Value arr = Value::array(arena, 1);
+  arr.push_back(Value::boolean(true), arena);
+  arr.push_back(Value(), arena);
+  obj.set("a", arr, arena);
+  out.clear();
+  append_json_value(out, obj);
+  CHECK(out == R"({"a":[true,null]})");
+}
+
+TEST_CASE("an event encodes @timestamp in RFC 3339 with nanoseconds, then message and fields") {
+  Arena arena;
+  Event e;
+  e.message = "hi";
+  e.timestamp_ns = 1'700'000'000'123'456'789;
+  set_field(e, *FieldPath::parse("http.status"), Value::integer(200), arena);
+  std::string out;
+  Rfc3339Cache cache;
+  append_event_json(out, e, cache);
+  CHECK(out == R"({"@timestamp":"2023-11-14T22:13:20.123456789Z","message":"hi","http":{"status":200}})");
+}
