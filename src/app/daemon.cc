@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <chrono>
 #include <cstdlib>
 #include <exception>
@@ -68,6 +69,20 @@ bool start(Running& r) {
   for (const auto& pc : r.config->pipelines) components += pc.inputs.size() + pc.filters.size() + pc.outputs.size();
   core::log::info(kLog, "running ", r.pipelines.size(), " pipeline(s), ", components, " component(s)");
   return true;
+}
+
+// Peak resident memory of this process (VmHWM), in KiB; 0 if unknown.
+// (getrusage's ru_maxrss can include the parent's memory from before exec.)
+long peak_rss_kib() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  long kib = 0;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
+  }
+  std::fclose(f);
+  return kib;
 }
 
 void log_summary(const Running& r) {
@@ -158,7 +173,7 @@ int run_daemon(const std::string& config_path) {
     if (!complete) {
       core::log::warn(kLog, "shutdown_timeout passed before everything was delivered; what was not delivered stays unacknowledged");
     }
-    core::log::info(kLog, "stopped");
+    core::log::info(kLog, "stopped; peak_rss_kib=", peak_rss_kib());
     return kExitOk;
   }
 }

@@ -1,0 +1,50 @@
+# Shared by scripts/run, scripts/test, scripts/bench: install what is
+# missing (Debian packages only), then build. Quick when all is present.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Packages to build bifrost and its unit tests.
+BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev doctest-dev)
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# ensure_packages PKG...: apt-get installs the ones not installed yet.
+ensure_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# build DIR [CMAKE_ARGS...] [-- TARGETS...]: configure once, then ninja.
+build() {
+  local dir="$1"; shift
+  local args=() targets=()
+  while [ $# -gt 0 ]; do
+    if [ "$1" = "--" ]; then shift; targets=("$@"); break; fi
+    args+=("$1"); shift
+  done
+  if [ ! -f "$ROOT/$dir/build.ninja" ]; then
+    log "configuring $dir"
+    cmake -S "$ROOT" -B "$ROOT/$dir" -G Ninja "${args[@]}" >/dev/null
+  fi
+  log "building $dir ${targets[*]}"
+  ninja -C "$ROOT/$dir" "${targets[@]}" | grep -v '^ninja: no work to do' || true
+  [ "${PIPESTATUS[0]}" -eq 0 ]
+}
+
+# Prints a python3 that can import pytest, installing Debian's if needed.
+python_with_pytest() {
+  if command -v python3 >/dev/null && python3 -c 'import pytest' 2>/dev/null; then
+    command -v python3
+    return
+  fi
+  ensure_packages python3 python3-pytest
+  echo /usr/bin/python3
+}
