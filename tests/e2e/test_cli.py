@@ -1,4 +1,5 @@
 """The command line: versions, help, exit codes, and config errors located as FILE:LINE:COL."""
+import json
 import pathlib
 import re
 
@@ -147,3 +148,15 @@ def test_run_with_an_invalid_config_exits_2_and_a_missing_file_too(bifrost, tmp_
     assert run(bifrost, "run", "-c", str(tmp_path / "missing.yaml")).returncode == 2
     r = run(bifrost, "validate", "-c", str(tmp_path / "missing.yaml"))
     assert r.returncode == 2 and b"cannot read" in r.stderr
+
+
+def test_own_log_as_json_lines_with_levels(bifrost, tmp_path):
+    path = write(tmp_path / "c.yaml", "log: {format: json, level: debug}\n" + MINIMAL)
+    r = run(bifrost, "run", "-c", path, input=b"x\n")
+    assert r.returncode == 0
+    records = [json.loads(l) for l in r.stderr.decode().splitlines()]
+    assert records and all({"time", "level", "message"} <= rec.keys() for rec in records)
+    assert {rec["level"] for rec in records} <= {"debug", "info", "warn", "error"}
+    quiet = write(tmp_path / "q.yaml", "log: {level: error}\n" + MINIMAL)
+    r = run(bifrost, "run", "-c", quiet, input=b"x\n")
+    assert r.returncode == 0 and r.stderr == b""

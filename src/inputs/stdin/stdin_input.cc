@@ -49,12 +49,7 @@ class StdinInput final : public pipeline::Input {
       if (batch == nullptr) return;
       in.splitter.begin(*batch, static_cast<std::size_t>(spec_.read_buffer_bytes));
       if (!in.eof) fill(*batch, in, ctx);
-      in.splitter.finish(*batch, in.eof);
-      batch->ingest_ns = core::now_ns();
-      for (auto& e : batch->events) e.timestamp_ns = batch->ingest_ns;
-      batch->tracker = tracker;
-      batch->ack_seq = tracker->track(in.splitter.offset());
-      ctx.publish(batch);
+      publish(batch, in, ctx, tracker);
     }
     finish_partial_line(in, ctx, tracker);
   }
@@ -77,6 +72,18 @@ class StdinInput final : public pipeline::Input {
   }
 
  private:
+  // Splits what the batch holds into events, stamps the ingest time, and
+  // hands it over with the position it acknowledges.
+  static void publish(core::Batch* batch, ProcessStdin& in, pipeline::InputContext& ctx,
+                      const std::shared_ptr<core::AckTracker>& tracker) {
+    in.splitter.finish(*batch, in.eof);
+    batch->ingest_ns = core::now_ns();
+    for (auto& e : batch->events) e.timestamp_ns = batch->ingest_ns;
+    batch->tracker = tracker;
+    batch->ack_seq = tracker->track(in.splitter.offset());
+    ctx.publish(batch);
+  }
+
   // Stopping with part of a line already taken from the pipe: read the rest
   // of that one line (byte by byte, so nothing after it is consumed) and
   // publish it, so the stream is cut exactly at a line boundary.
@@ -96,12 +103,7 @@ class StdinInput final : public pipeline::Input {
       if (n <= 0) break;
       in.splitter.commit(*batch, 1);
     }
-    in.splitter.finish(*batch, in.eof);
-    batch->ingest_ns = core::now_ns();
-    for (auto& e : batch->events) e.timestamp_ns = batch->ingest_ns;
-    batch->tracker = tracker;
-    batch->ack_seq = tracker->track(in.splitter.offset());
-    ctx.publish(batch);
+    publish(batch, in, ctx, tracker);
   }
 
   // Reads until the buffer is full, or nothing more is ready and at least one
