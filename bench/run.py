@@ -37,12 +37,17 @@ def corpus(size):
     return path, int(lines_file.read_text())
 
 
+# The tap of the "API on" scenario: an operator watching the server errors
+# leaving the output, as `bifrost tap out --when ...` would.
+TAP = ["out", "--when", 'message =~ "\\" 50[0-9] "']
+
+
 def count_lines(path):
     with open(path, "rb") as f:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b""))
 
 
-def run_once(scenario, data, workdir, out_path=None):
+def run_once(scenario, data, workdir, out_path=None, tap=None, feed="file"):
     # Remove the last output, flush, and start at once. In a VM, memory that
     # stays free for ~2 s is handed back to the host (free page reporting),
     # and the first touch of each page then costs an exit to the hypervisor:
@@ -53,13 +58,47 @@ def run_once(scenario, data, workdir, out_path=None):
         out.unlink()
     subprocess.run(["sync"])
     env = dict(os.environ, BENCH_OUT=str(out))
-    with open(data, "rb") as stdin:
+    if tap:
+        env["BENCH_API"] = "127.0.0.1:0"
+    tap_proc = None
+    # feed "file": stdin is the corpus itself. feed "pipe": `cat` writes it
+    # into a pipe, held back until the tap (if any) is attached, so the whole
+    # run is measured with it; `cat` costs CPU too, so compare pipe with pipe.
+    if feed == "file":
+        stdin_file = open(data, "rb")
         t0 = time.monotonic()
-        p = subprocess.Popen([str(BIFROST), "run", "-c", str(scenario)], stdin=stdin,
+        p = subprocess.Popen([str(BIFROST), "run", "-c", str(scenario)], stdin=stdin_file,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
         _, status, ru = os.wait4(p.pid, 0)
         wall = time.monotonic() - t0
-    err = p.stderr.read().decode()
+        stdin_file.close()
+        return finish(p, status, ru, wall, out, b"")
+    r, w = os.pipe()
+    p = subprocess.Popen([str(BIFROST), "run", "-c", str(scenario)], stdin=r,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    os.close(r)
+    first = b""
+    if tap:
+        first = p.stderr.readline()
+        m = re.search(rb"listening on http://(\S+)", first)
+        if not m:
+            sys.exit(f"no API address: {first!r}")
+        tap_proc = subprocess.Popen([str(BIFROST), "tap", *tap, "--api", m.group(1).decode()],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # with a tap or not, so both sides of a comparison start alike
+    t0 = time.monotonic()
+    feeder = subprocess.Popen(["cat", str(data)], stdout=w)
+    os.close(w)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    feeder.wait()
+    if tap_proc:
+        tap_proc.wait(timeout=30)
+    return finish(p, status, ru, wall, out, first)
+
+
+def finish(p, status, ru, wall, out, first):
+    err = first.decode() + p.stderr.read().decode()
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"bifrost failed:\n{err}")
     # Peak RSS as bifrost reads it itself (VmHWM): wait4's ru_maxrss would
@@ -77,10 +116,21 @@ def out_events(log):
     return int(m.group(1)) if m else -1
 
 
+def row(name, results, size, lines, mbps_target, rss_target):
+    wall = statistics.median(r[0] for r in results)
+    cpu = statistics.median(r[1] for r in results)
+    rss = max(r[2] for r in results)
+    mbps = size / 1e6 / wall
+    met = (mbps_target is None or mbps >= mbps_target) and rss <= rss_target
+    target = (f">= {mbps_target} MB/s, " if mbps_target else "") + f"<= {rss_target} MiB"
+    return (name, lines / wall, mbps, cpu, rss, wall, "yes" if met else "NO", target)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", type=int, default=1 << 30, help="corpus bytes (default 1 GiB)")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--pair-runs", type=int, default=5, help="runs of each side of the API-off/on pair")
     args = ap.parse_args()
 
     data, lines = corpus(args.size)
@@ -88,34 +138,50 @@ def main():
         while f.read(1 << 24):
             pass
     scenario = ROOT / "bench" / "scenarios" / "stdin_to_file.yaml"
-    # (name, config, output path or None for a fresh file, MB/s target, RSS target)
+    # (name, config, output path or None for a fresh file, tap arguments, feed, MB/s target, RSS target)
     scenarios = [
-        ("stdin -> file (json)", scenario, None, 500, 64),
-        ("stdin -> file (json), written to /dev/null", scenario, os.devnull, None, 64),
+        ("stdin -> file (json)", scenario, None, None, "file", 500, 64),
+        ("stdin -> file (json), written to /dev/null", scenario, os.devnull, None, "file", None, 64),
+    ]
+    # The tap's cost: API off and API on with a tap, fed alike, run in
+    # alternation (A B A B ...) so drifts of the machine hit both alike.
+    pair = [
+        ("stdin (pipe) -> file (json), API off", scenario, None, None, "pipe", None, 64),
+        ("stdin (pipe) -> file (json), API on, tap attached", scenario, None, TAP, "pipe", None, 64),
     ]
     rows = []
     with tempfile.TemporaryDirectory(dir=CACHE) as work:
-        for name, scenario, out_path, mbps_target, rss_target in scenarios:
+        for name, scenario, out_path, tap, feed, mbps_target, rss_target in scenarios:
             results = []
-            run_once(scenario, data, work, out_path)  # warm-up, not counted
+            run_once(scenario, data, work, out_path, tap, feed)  # warm-up, not counted
             for _ in range(args.runs):
-                wall, cpu, rss, out_lines = run_once(scenario, data, work, out_path)
+                wall, cpu, rss, out_lines = run_once(scenario, data, work, out_path, tap, feed)
                 if out_lines != lines:
                     sys.exit(f"{name}: {out_lines} events out of {lines}")
                 results.append((wall, cpu, rss))
-            wall = statistics.median(r[0] for r in results)
-            cpu = statistics.median(r[1] for r in results)
-            rss = max(r[2] for r in results)
-            mbps = args.size / 1e6 / wall
-            met = (mbps_target is None or mbps >= mbps_target) and rss <= rss_target
-            target = (f">= {mbps_target} MB/s, " if mbps_target else "") + f"<= {rss_target} MiB"
-            rows.append((name, lines / wall, mbps, cpu, rss, wall, "yes" if met else "NO", target))
+            rows.append(row(name, results, args.size, lines, mbps_target, rss_target))
+        pair_results = [[], []]
+        for k, sc in enumerate(pair):
+            run_once(sc[1], data, work, sc[2], sc[3], sc[4])  # warm-up, not counted
+        for _ in range(args.pair_runs):
+            for k, (name, scenario, out_path, tap, feed, _, _) in enumerate(pair):
+                wall, cpu, rss, out_lines = run_once(scenario, data, work, out_path, tap, feed)
+                if out_lines != lines:
+                    sys.exit(f"{name}: {out_lines} events out of {lines}")
+                pair_results[k].append((wall, cpu, rss))
+        for k, sc in enumerate(pair):
+            rows.append(row(sc[0], pair_results[k], args.size, lines, sc[5], sc[6]))
     header = ("scenario", "events/s", "MB/s in", "CPU s", "peak RSS MiB", "wall s", "target met", "target")
-    print(f"corpus: {data.name}, {args.size} bytes, {lines} lines; median of {args.runs} runs; {os.cpu_count()} cores")
+    print(f"corpus: {data.name}, {args.size} bytes, {lines} lines; median of {args.runs} runs "
+          f"({args.pair_runs} alternated for the API pair); {os.cpu_count()} cores")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for name, eps, mbps, cpu, rss, wall, ok, target in rows:
         print(f"| {name} | {eps:,.0f} | {mbps:.0f} | {cpu:.2f} | {rss:.1f} | {wall:.2f} | {ok} | {target} |")
+    base = next(r for r in rows if r[0] == "stdin (pipe) -> file (json), API off")
+    tapped = next(r for r in rows if "tap attached" in r[0])
+    cost = (1 - tapped[2] / base[2]) * 100
+    print(f"API on with a tap attached costs {cost:.1f}% of throughput (target <= 3%)")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # Packages to build bifrost and its unit tests.
-BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev doctest-dev)
+BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev doctest-dev libcpp-httplib-dev)
+# Packages the tests need beyond the build: promtool checks /metrics.
+TEST_PACKAGES=(prometheus)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

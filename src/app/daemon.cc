@@ -4,30 +4,30 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <fstream>
 #include <memory>
+#include <mutex>
+#include <sstream>
 #include <thread>
 #include <vector>
 
+#include "api/server.h"
 #include "app/cli.h"
 #include "config/model.h"
 #include "core/log.h"
-#include "pipeline/pipeline.h"
+#include "pipeline/runtime.h"
 
 namespace bifrost::app {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using pipeline::Runtime;
 constexpr const char* kLog = "bifrost";
-
-struct Running {
-  std::unique_ptr<config::Config> config;
-  std::vector<std::unique_ptr<pipeline::Pipeline>> pipelines;
-};
 
 sigset_t handled_signals() {
   sigset_t set;
@@ -54,21 +54,28 @@ std::unique_ptr<config::Config> load(const std::string& path, bool reload) {
   return cfg;
 }
 
-bool start(Running& r) {
+void apply_log_settings(const config::Config& c) {
+  core::log::configure(c.log_level, c.log_format);
+  core::log::set_rate_limit(std::chrono::nanoseconds(c.log_rate_limit_ns));
+}
+
+// Builds and starts the pipelines of `cfg`; nullptr when they cannot be built.
+std::shared_ptr<Runtime> start(std::unique_ptr<config::Config> cfg) {
+  auto rt = std::make_shared<Runtime>();
+  rt->config = std::move(cfg);
   try {
-    for (const auto& pc : r.config->pipelines) {
-      r.pipelines.push_back(std::make_unique<pipeline::Pipeline>(pc, *r.config));
+    for (const auto& pc : rt->config->pipelines) {
+      rt->pipelines.push_back(std::make_unique<pipeline::Pipeline>(pc, *rt->config));
     }
   } catch (const std::exception& e) {
     core::log::error(kLog, "cannot build the pipelines: ", e.what());
-    r.pipelines.clear();
-    return false;
+    return nullptr;
   }
-  for (auto& p : r.pipelines) p->start();
+  for (auto& p : rt->pipelines) p->start();
   std::size_t components = 0;
-  for (const auto& pc : r.config->pipelines) components += pc.inputs.size() + pc.filters.size() + pc.outputs.size();
-  core::log::info(kLog, "running ", r.pipelines.size(), " pipeline(s), ", components, " component(s)");
-  return true;
+  for (const auto& pc : rt->config->pipelines) components += pc.inputs.size() + pc.filters.size() + pc.outputs.size();
+  core::log::info(kLog, "running ", rt->pipelines.size(), " pipeline(s), ", components, " component(s)");
+  return rt;
 }
 
 // Peak resident memory of this process (VmHWM), in KiB; 0 if unknown.
@@ -85,7 +92,7 @@ long peak_rss_kib() {
   return kib;
 }
 
-void log_summary(const Running& r) {
+void log_summary(const Runtime& r) {
   for (const auto& p : r.pipelines) {
     for (const pipeline::ComponentStats* s : p->stats()) {
       std::string dropped;
@@ -99,7 +106,7 @@ void log_summary(const Running& r) {
 
 // Stops reading, delivers what is in flight until the deadline. Returns
 // whether everything was delivered.
-bool stop(Running& r, Clock::time_point deadline) {
+bool stop(Runtime& r, Clock::time_point deadline) {
   for (auto& p : r.pipelines) p->stop_inputs();
   bool complete = true;
   for (auto& p : r.pipelines) complete = p->drain(deadline) && complete;
@@ -126,53 +133,119 @@ void start_stop_watchdog(Clock::time_point deadline) {
   }).detach();
 }
 
+// The API token: inline, or read from token_file (trailing newline removed).
+std::optional<std::string> api_token(const config::Config& c) {
+  if (c.api_token_file.empty()) return c.api_token;
+  std::ifstream in(c.api_token_file);
+  if (!in) {
+    core::log::error(kLog, "api.token_file ", c.api_token_file, ": cannot read");
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string t = ss.str();
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+  if (t.empty()) {
+    core::log::error(kLog, "api.token_file ", c.api_token_file, ": empty");
+    return std::nullopt;
+  }
+  return t;
+}
+
 }  // namespace
 
 int run_daemon(const std::string& config_path) {
-  ::signal(SIGPIPE, SIG_IGN);  // a closed stdout is an EPIPE error, handled by the output
+  ::signal(SIGPIPE, SIG_IGN);  // a closed stdout or socket is an EPIPE error, handled where it happens
   sigset_t set = handled_signals();
   // Block before any thread starts, so only sigtimedwait() sees them.
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  Running running;
-  running.config = load(config_path, false);
-  if (!running.config) return kExitInvalidConfig;
-  core::log::configure(running.config->log_level, running.config->log_format);
-  if (!start(running)) return kExitFatal;
+  auto cfg = load(config_path, false);
+  if (!cfg) return kExitInvalidConfig;
+  apply_log_settings(*cfg);
+
+  // The running generation, shared with the API; `ready` is what /ready says.
+  std::mutex current_mu;
+  std::shared_ptr<Runtime> current;
+  std::atomic<bool> ready{false};
+  auto swap_current = [&](std::shared_ptr<Runtime> next) {
+    std::lock_guard lock(current_mu);
+    current.swap(next);
+    return next;  // the previous one
+  };
+
+  std::unique_ptr<api::Server> server;
+  const std::string api_listen = cfg->api_listen;
+  if (api_listen != "off") {
+    auto token = api_token(*cfg);
+    if (!token) return kExitFatal;
+    server = std::make_unique<api::Server>(
+        api::ServerOptions{api_listen, *token},
+        [&] {
+          std::lock_guard lock(current_mu);
+          return current;
+        },
+        [&] { return ready.load(); });
+    auto bound = server->start();
+    if (!bound) {
+      core::log::error(kLog, bound.error());
+      return kExitFatal;
+    }
+    core::log::info(kLog, "api: listening on http://", *bound);
+  }
+
+  auto running = start(std::move(cfg));
+  if (!running) return kExitFatal;
+  swap_current(running);
+  ready.store(true);
 
   while (true) {
     timespec ts{0, 100'000'000};
     int sig = sigtimedwait(&set, nullptr, &ts);
+    core::log::flush_suppressed();
     if (sig == SIGHUP) {
       core::log::info(kLog, "SIGHUP: reloading ", config_path);
       auto fresh = load(config_path, true);
       if (!fresh) continue;
-      auto deadline = Clock::now() + std::chrono::nanoseconds(running.config->shutdown_timeout_ns);
-      if (!stop(running, deadline)) core::log::warn(kLog, "reload: some events were not delivered in time; they stay unacknowledged");
-      log_summary(running);
-      running.pipelines.clear();  // before the config they point into
-      running.config = std::move(fresh);
-      core::log::configure(running.config->log_level, running.config->log_format);
-      if (!start(running)) return kExitFatal;
+      if (fresh->api_listen != api_listen) {
+        core::log::warn(kLog, "reload: api.listen changed; the API keeps ", api_listen, " until a restart");
+      }
+      ready.store(false);
+      auto deadline = Clock::now() + std::chrono::nanoseconds(running->config->shutdown_timeout_ns);
+      if (!stop(*running, deadline)) {
+        core::log::warn(kLog, "reload: some events were not delivered in time; they stay unacknowledged");
+      }
+      log_summary(*running);
+      swap_current(nullptr);
+      running.reset();  // closes taps on the old pipelines
+      apply_log_settings(*fresh);
+      running = start(std::move(fresh));
+      if (!running) return kExitFatal;
+      swap_current(running);
+      ready.store(true);
       core::log::info(kLog, "reloaded");
       continue;
     }
-    bool finished = false;
     if (sig == SIGTERM || sig == SIGINT) {
       core::log::info(kLog, sig == SIGTERM ? "SIGTERM" : "SIGINT", ": stopping; delivering what is in flight");
     } else {
-      finished = true;
-      for (const auto& p : running.pipelines) finished = finished && p->inputs_finished();
+      bool finished = true;
+      for (const auto& p : running->pipelines) finished = finished && p->inputs_finished();
       if (!finished) continue;
       core::log::info(kLog, "every input has ended; delivering what is in flight");
     }
-    auto deadline = Clock::now() + std::chrono::nanoseconds(running.config->shutdown_timeout_ns);
+    ready.store(false);
+    auto deadline = Clock::now() + std::chrono::nanoseconds(running->config->shutdown_timeout_ns);
     start_stop_watchdog(deadline);
-    bool complete = stop(running, deadline);
-    log_summary(running);
+    bool complete = stop(*running, deadline);
+    log_summary(*running);
     if (!complete) {
       core::log::warn(kLog, "shutdown_timeout passed before everything was delivered; what was not delivered stays unacknowledged");
     }
+    if (server) server->stop();
+    swap_current(nullptr);
+    running.reset();
+    core::log::flush_suppressed(/*all=*/true);
     core::log::info(kLog, "stopped; peak_rss_kib=", peak_rss_kib());
     return kExitOk;
   }

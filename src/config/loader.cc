@@ -155,6 +155,9 @@ class Loader {
   void parse_api(const Node& n) {
     MapReader r(n);
     auto listen = r.get("listen", "string", "\"127.0.0.1:9598\"", "address of the HTTP API, or \"off\"");
+    cfg_->api_token = r.string("token", "", "when set, /metrics and /tap require Authorization: Bearer TOKEN");
+    cfg_->api_token_file = r.string("token_file", "", "file holding the token (read at start)");
+    if (!cfg_->api_token.empty() && !cfg_->api_token_file.empty()) n.error("set token or token_file, not both");
     r.finish();
     if (!listen) return;
     auto s = listen->scalar();
@@ -179,6 +182,8 @@ class Loader {
     MapReader r(n);
     std::string level = r.choice("level", "info", {"debug", "info", "warn", "error"}, "lowest level logged");
     std::string format = r.choice("format", "text", {"text", "json"}, "text, or one JSON object per line");
+    cfg_->log_rate_limit_ns = r.duration_ns("rate_limit", cfg_->log_rate_limit_ns,
+                                            "a repeated warning or error is logged once per interval, with a count; 0 logs all");
     r.finish();
     using core::log::Level;
     cfg_->log_level = level == "debug" ? Level::kDebug : level == "warn" ? Level::kWarn

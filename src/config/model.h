@@ -41,6 +41,9 @@ struct PipelineConfig {
 struct Config {
   std::string data_dir = "/var/lib/bifrost";
   std::string api_listen = "127.0.0.1:9598";
+  std::string api_token;       // empty: no authentication
+  std::string api_token_file;  // read at start, not while validating
+  std::int64_t log_rate_limit_ns = 10'000'000'000;
   core::log::Level log_level = core::log::Level::kInfo;
   core::log::Format log_format = core::log::Format::kText;
   std::int64_t shutdown_timeout_ns = 30'000'000'000;

@@ -54,12 +54,14 @@ struct Pipeline::InputRunner final : InputContext {
 
   bool stopping() const override { return pipeline->stopping_.load(std::memory_order_relaxed); }
   ComponentStats& stats() override { return stats_; }
+  TapPoint tap;
 };
 
 struct Pipeline::FilterStage {
   std::unique_ptr<Filter> filter;
   const expr::Condition* when = nullptr;
   ComponentStats stats;
+  TapPoint tap;
 };
 
 struct Pipeline::OutputRunner {
@@ -67,6 +69,7 @@ struct Pipeline::OutputRunner {
   const expr::Condition* when = nullptr;
   BoundedQueue<Delivery> queue;
   ComponentStats stats;
+  TapPoint tap;
   std::thread thread;
   std::atomic<bool> abandon{false};
   std::mutex sleep_mu;
@@ -182,6 +185,49 @@ bool Pipeline::drain(std::chrono::steady_clock::time_point deadline) {
   return complete;
 }
 
+TapPoint* Pipeline::tap(const std::string& id) {
+  for (auto& in : inputs_) {
+    if (in->stats_.component == id) return &in->tap;
+  }
+  for (auto& f : filters_) {
+    if (f->stats.component == id) return &f->tap;
+  }
+  for (auto& o : outputs_) {
+    if (o->stats.component == id) return &o->tap;
+  }
+  return nullptr;
+}
+
+// Counts the events of `sel` a stage dropped, by reason (a handful of static
+// strings), and returns how many.
+std::uint64_t Pipeline::count_dropped(ComponentStats& stats, const Batch& batch, std::span<const std::uint32_t> sel) {
+  std::pair<const char*, std::uint64_t> reasons[8];
+  std::size_t nreasons = 0;
+  std::uint64_t dropped = 0;
+  for (std::uint32_t i : sel) {
+    const char* r = batch.events[i].drop_reason;
+    if (r == nullptr) continue;
+    ++dropped;
+    std::size_t k = 0;
+    while (k < nreasons && reasons[k].first != r) ++k;
+    if (k == nreasons) {
+      if (nreasons == std::size(reasons)) {
+        stats.add_dropped(r, 1);
+        continue;
+      }
+      reasons[nreasons++] = {r, 0};
+    }
+    ++reasons[k].second;
+  }
+  for (std::size_t k = 0; k < nreasons; ++k) stats.add_dropped(reasons[k].first, reasons[k].second);
+  return dropped;
+}
+
+void Pipeline::tap_events(TapPoint& tap, ComponentStats& stats, const Batch& batch,
+                          std::span<const std::uint32_t> events) {
+  if (std::uint64_t dropped = tap.publish(batch, events)) add(stats.tap_dropped, dropped);
+}
+
 std::vector<const ComponentStats*> Pipeline::stats() const {
   std::vector<const ComponentStats*> out;
   for (const auto& in : inputs_) out.push_back(&in->stats_);
@@ -219,36 +265,34 @@ void Pipeline::worker_loop() {
 void Pipeline::process(Batch& batch, std::vector<std::uint32_t>& sel) {
   if (batch.origin) batch.origin->decorate(batch);
   const auto n = static_cast<std::uint32_t>(batch.events.size());
+  for (auto& in : inputs_) {
+    if (in->input.get() != batch.origin || !in->tap.active()) continue;
+    sel.clear();
+    for (std::uint32_t i = 0; i < n; ++i) sel.push_back(i);
+    tap_events(in->tap, in->stats_, batch, sel);
+  }
+  std::uint64_t live = batch.live_events();
   for (auto& stage : filters_) {
+    // A stage's in/out count every live event reaching it; `when:` only
+    // selects the ones it works on, the others pass through.
+    add(stage->stats.events_in, live);
     sel.clear();
     for (std::uint32_t i = 0; i < n; ++i) {
       const core::Event& e = batch.events[i];
       if (!e.dropped() && (!stage->when || stage->when->evaluate(e))) sel.push_back(i);
     }
-    if (sel.empty()) continue;
-    stage->filter->process(batch, sel);
-    // Count what this stage dropped, by reason (a handful of static strings).
-    std::pair<const char*, std::uint64_t> reasons[8];
-    std::size_t nreasons = 0;
-    std::uint64_t dropped = 0;
-    for (std::uint32_t i : sel) {
-      const char* r = batch.events[i].drop_reason;
-      if (r == nullptr) continue;
-      ++dropped;
-      std::size_t k = 0;
-      while (k < nreasons && reasons[k].first != r) ++k;
-      if (k == nreasons) {
-        if (nreasons == std::size(reasons)) {
-          stage->stats.add_dropped(r, 1);
-          continue;
-        }
-        reasons[nreasons++] = {r, 0};
-      }
-      ++reasons[k].second;
+    if (!sel.empty()) {
+      stage->filter->process(batch, sel);
+      live -= count_dropped(stage->stats, batch, sel);
     }
-    for (std::size_t k = 0; k < nreasons; ++k) stage->stats.add_dropped(reasons[k].first, reasons[k].second);
-    add(stage->stats.events_in, sel.size());
-    add(stage->stats.events_out, sel.size() - dropped);
+    add(stage->stats.events_out, live);
+    if (stage->tap.active()) {
+      sel.clear();
+      for (std::uint32_t i = 0; i < n; ++i) {
+        if (!batch.events[i].dropped()) sel.push_back(i);
+      }
+      tap_events(stage->tap, stage->stats, batch, sel);
+    }
   }
   // Route and encode while still in parallel with other workers.
   if (batch.slots.size() != outputs_.size()) batch.slots.resize(outputs_.size());
@@ -260,7 +304,9 @@ void Pipeline::process(Batch& batch, std::vector<std::uint32_t>& sel) {
       const core::Event& e = batch.events[i];
       if (!e.dropped() && (!when || when->evaluate(e))) slot.selected.push_back(i);
     }
-    if (!slot.selected.empty()) outputs_[k]->output->encode(batch, slot);
+    if (slot.selected.empty()) continue;
+    outputs_[k]->output->encode(batch, slot);
+    if (outputs_[k]->tap.active()) tap_events(outputs_[k]->tap, outputs_[k]->stats, batch, slot.selected);
   }
 }
 
@@ -320,7 +366,10 @@ void Pipeline::deliver(OutputRunner& o, Delivery d) {
   OutputSlot* scratch[2] = {&o.retry_a, &o.retry_b};
   for (int attempt = 1;; ++attempt) {
     o.report.reset(slot->selected.size());
+    auto started = std::chrono::steady_clock::now();
     o.output->write(batch, *slot, o.report);
+    o.stats.request_duration.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     std::size_t ok = o.report.count(Outcome::kDelivered);
     std::size_t rejected = o.report.count(Outcome::kRejected);
     std::size_t retry = o.report.count(Outcome::kRetry);

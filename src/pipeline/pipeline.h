@@ -22,6 +22,7 @@
 #include "pipeline/component.h"
 #include "pipeline/queue.h"
 #include "pipeline/stats.h"
+#include "pipeline/tap.h"
 
 namespace bifrost::pipeline {
 
@@ -50,6 +51,8 @@ class Pipeline {
 
   const std::string& id() const { return id_; }
   std::vector<const ComponentStats*> stats() const;
+  // The tap after component `id`, or nullptr when there is no such component.
+  TapPoint* tap(const std::string& id);
 
  private:
   struct InputRunner;
@@ -61,6 +64,10 @@ class Pipeline {
   };
 
   void worker_loop();
+  static std::uint64_t count_dropped(ComponentStats& stats, const core::Batch& batch,
+                                     std::span<const std::uint32_t> sel);
+  void tap_events(TapPoint& tap, ComponentStats& stats, const core::Batch& batch,
+                  std::span<const std::uint32_t> events);
   void process(core::Batch& batch, std::vector<std::uint32_t>& scratch);
   void dispatch(core::Batch* batch);
   void output_loop(OutputRunner& out);

@@ -151,5 +151,5 @@ def test_drop_counts_what_it_dropped_and_the_rest_is_delivered(bifrost, tmp_path
     r = run(bifrost, "run", "-c", cfg, input=("\n".join(lines) + "\n").encode())
     assert r.returncode == 0, r.stderr
     assert out.read_text().splitlines() == [l for l in lines if "DEBUG" not in l]
-    assert b"main/no_debug (filter drop): in=1000 out=0 dropped{condition}=1000" in r.stderr
+    assert b"main/no_debug (filter drop): in=3000 out=2000 dropped{condition}=1000" in r.stderr
     assert b"main/out (output file): in=2000 out=2000" in r.stderr

@@ -1,0 +1,105 @@
+#include <doctest.h>
+
+#include "api/metrics.h"
+#include "pipeline/stats.h"
+#include "pipeline/tap.h"
+
+using namespace bifrost;
+
+TEST_CASE("histograms put each observation in the first bucket that holds it") {
+  pipeline::Histogram h;
+  h.observe(0.0001);
+  h.observe(0.003);
+  h.observe(100);
+  CHECK(h.bucket(0) == 1);
+  CHECK(h.bucket(3) == 1);  // 0.0025 < 0.003 <= 0.005
+  CHECK(h.bucket(pipeline::Histogram::kBounds.size()) == 1);
+  CHECK(h.count() == 3);
+  CHECK(h.sum() == doctest::Approx(100.0031));
+}
+
+TEST_CASE("drop reasons are counted without a lock, past the slots as other") {
+  pipeline::ComponentStats s;
+  static const char* reasons[] = {"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8",
+                                  "r9", "r10", "r11", "r12", "r13", "r14", "r15", "r16"};
+  for (const char* r : reasons) s.add_dropped(r, 2);
+  s.add_dropped("r3", 1);
+  auto d = s.dropped();
+  REQUIRE(d.size() == 17);
+  CHECK(d[3] == std::pair<std::string, std::uint64_t>("r3", 3));
+  CHECK(d.back() == std::pair<std::string, std::uint64_t>("other", 2));
+  CHECK(s.dropped_total() == 35);
+}
+
+TEST_CASE("the exposition without pipelines still names every contract metric") {
+  std::string text = api::render_metrics(nullptr);
+  for (const char* name : {"bifrost_events_in_total", "bifrost_events_out_total", "bifrost_events_dropped_total",
+                           "bifrost_events_failed_total", "bifrost_retries_total", "bifrost_bytes_in_total",
+                           "bifrost_bytes_out_total", "bifrost_queue_events", "bifrost_buffer_bytes",
+                           "bifrost_file_lag_bytes", "bifrost_kafka_consumer_lag",
+                           "bifrost_checkpoint_duration_seconds", "bifrost_output_request_duration_seconds",
+                           "bifrost_build_info"}) {
+    CHECK_MESSAGE(text.find(std::string("# TYPE ") + name + " ") != std::string::npos, name);
+  }
+  CHECK(text.find("bifrost_build_info{version=\"") != std::string::npos);
+}
+
+TEST_CASE("a tap listener takes matching events up to its limit and drops what does not fit") {
+  core::BatchPool pool(1);
+  core::Batch* b = pool.acquire();
+  for (int i = 0; i < 10; ++i) {
+    core::Event& e = b->events.emplace_back();
+    e.message = i % 2 ? "odd" : "even";
+  }
+  std::vector<std::uint32_t> all{0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+
+  pipeline::TapPoint point;
+  CHECK_FALSE(point.active());
+  auto limited = std::make_shared<pipeline::TapListener>(
+      std::get<expr::Condition>(expr::Condition::parse("message == 'odd'")), 3, 1 << 20);
+  auto tiny = std::make_shared<pipeline::TapListener>(std::nullopt, UINT64_MAX, 1);  // full after one event
+  point.attach(limited);
+  point.attach(tiny);
+  CHECK(point.active());
+  CHECK(point.publish(*b, all) == 9);  // tiny took one, dropped nine
+
+  std::string out;
+  CHECK(limited->take(out, std::chrono::milliseconds(0)));
+  CHECK(std::count(out.begin(), out.end(), '\n') == 3);
+  CHECK(out.find("\"message\":\"even\"") == std::string::npos);
+  CHECK_FALSE(limited->take(out, std::chrono::milliseconds(0)));  // limit reached: finished
+  CHECK(tiny->dropped() == 9);
+  point.detach(limited);
+  point.detach(tiny);
+  CHECK_FALSE(point.active());
+  b->release();
+}
+
+TEST_CASE("a tap with a rate shows at most that many events a second and skips the rest, counted") {
+  core::BatchPool pool(1);
+  core::Batch* b = pool.acquire();
+  std::vector<std::uint32_t> all;
+  for (std::uint32_t i = 0; i < 100; ++i) {
+    b->events.emplace_back().message = "m";
+    all.push_back(i);
+  }
+  pipeline::TapPoint point;
+  auto l = std::make_shared<pipeline::TapListener>(std::nullopt, UINT64_MAX, 1 << 20, 5);
+  point.attach(l);
+  CHECK(point.publish(*b, all) == 95);
+  CHECK(point.publish(*b, all) == 100);  // same second: nothing more
+  std::string out;
+  CHECK(l->take(out, std::chrono::milliseconds(0)));
+  CHECK(std::count(out.begin(), out.end(), '\n') == 5);
+  // Rare matches: at most 100 x rate events are looked at in a second.
+  auto rare = std::make_shared<pipeline::TapListener>(
+      std::get<expr::Condition>(expr::Condition::parse("message == 'never'")), UINT64_MAX, 1 << 20, 1);
+  point.attach(rare);
+  point.publish(*b, all);
+  CHECK(rare->dropped() == 0);    // 100 looked at: the budget
+  point.publish(*b, all);
+  CHECK(rare->dropped() == 100);  // over it: skipped
+  point.detach(l);
+  point.detach(rare);
+  b->release();
+}
