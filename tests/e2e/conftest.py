@@ -3,6 +3,7 @@ import json
 import os
 import pathlib
 import subprocess
+import time
 
 import pytest
 
@@ -46,3 +47,13 @@ outputs:
 def read_json_lines(path):
     with open(path, "rb") as f:
         return [json.loads(line) for line in f]
+
+
+def wait_for(pred, timeout=10.0):
+    """Polls `pred` until it holds or `timeout` seconds pass; returns whether it held."""
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(0.02)
+    return False

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from conftest import write
+from conftest import wait_for, write
 
 
 class Daemon:
@@ -85,14 +85,6 @@ outputs:
     when: 'level == "error"'
 """)
 
-
-def wait_for(pred, timeout=10.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def lines(n):

@@ -5,7 +5,7 @@ import subprocess
 import threading
 import time
 
-from conftest import run, stdin_to_file_config, write
+from conftest import run, stdin_to_file_config, wait_for, write
 
 
 def start(bifrost, cfg, stdout=subprocess.DEVNULL):
@@ -13,14 +13,6 @@ def start(bifrost, cfg, stdout=subprocess.DEVNULL):
     p = subprocess.Popen([bifrost, "run", "-c", cfg], stdin=r, stdout=stdout, stderr=subprocess.PIPE)
     return p, r, w
 
-
-def wait_for(pred, timeout=10.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def lines_in(path):
