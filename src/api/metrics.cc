@@ -165,6 +165,15 @@ std::string render_metrics(const pipeline::Runtime* rt) {
   counter(w, rt, "bifrost_tap_dropped_total", "Copies for `bifrost tap` dropped because the tap client was slow.",
           nullptr, [](const Stats& s) { return s.tap_dropped.load(); });
 
+  w.family("bifrost_tap_listeners", "gauge", "`bifrost tap` clients attached to the component.");
+  if (rt) {
+    for (const auto& p : rt->pipelines) {
+      for (const Stats* s : p->stats()) {
+        w.sample("bifrost_tap_listeners", {"pipeline", s->pipeline, "component", s->component},
+                 p->tap(s->component)->listeners());
+      }
+    }
+  }
   w.family("bifrost_queue_events", "gauge", "Events queued for an output or being written by it.");
   each(rt, "output", [&](const Stats& s) {
     w.sample("bifrost_queue_events", {"pipeline", s.pipeline, "component", s.component},

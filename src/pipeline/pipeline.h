@@ -53,6 +53,7 @@ class Pipeline {
   std::vector<const ComponentStats*> stats() const;
   // The tap after component `id`, or nullptr when there is no such component.
   TapPoint* tap(const std::string& id);
+  const TapPoint* tap(const std::string& id) const { return const_cast<Pipeline*>(this)->tap(id); }
 
  private:
   struct InputRunner;

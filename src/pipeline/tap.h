@@ -65,6 +65,7 @@ class TapPoint {
  public:
   ~TapPoint();
   bool active() const { return listeners_.load(std::memory_order_relaxed) > 0; }
+  int listeners() const { return listeners_.load(std::memory_order_relaxed); }
   // Called on the data path (any worker thread) with the events leaving the
   // component. Returns the number of copies dropped.
   std::uint64_t publish(const core::Batch& batch, std::span<const std::uint32_t> events);

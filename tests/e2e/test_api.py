@@ -31,6 +31,8 @@ class Daemon:
             raise AssertionError(f"no API address in: {line!r}")
         self.addr = m.group(1).decode()
         self.base = "http://" + self.addr
+        # The API answers before the pipelines run (/ready says 503 then); wait like a client should.
+        assert wait_for(lambda: self.get("/ready")[0] == 200), "never ready"
 
     def send(self, data):
         os.write(self.w, data)
@@ -157,6 +159,8 @@ def test_token_guards_metrics_and_tap_but_not_probes(bifrost, tmp_path):
     tap = subprocess.Popen([bifrost, "tap", "out", "--api", d.addr, "--limit", "2", "--token", "s3cret"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(0.5)
+    assert wait_for(lambda: d.metric(d.get("/metrics", token="s3cret")[1], "bifrost_tap_listeners",
+                                     pipeline="main", component="out") == 1)
     d.send(lines(10))
     out, err = tap.communicate(timeout=10)
     assert tap.returncode == 0, err
@@ -174,7 +178,8 @@ def test_tap_streams_matching_events_leaving_a_component(bifrost, tmp_path):
         "errors": subprocess.Popen([bifrost, "tap", "errors", "-c", cfg, "--api", d.addr, "--pipeline", "main",
                                     "--limit", "2"], stdout=subprocess.PIPE),
     }
-    time.sleep(0.5)
+    assert wait_for(lambda: all(d.metric(d.get("/metrics")[1], "bifrost_tap_listeners", pipeline="main",
+                                         component=c) == 1 for c in taps))
     d.send(lines(50))
     import json
     got = {}
@@ -197,10 +202,12 @@ def test_tap_streams_matching_events_leaving_a_component(bifrost, tmp_path):
 def test_a_slow_tap_client_never_slows_the_pipeline(bifrost, tmp_path):
     d = Daemon(bifrost, config(tmp_path))
     # A client that asks for everything and never reads.
-    sock = socket.create_connection(tuple([d.addr.split(":")[0], int(d.addr.split(":")[1])]))
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting, so the window stays small
+    host, port = d.addr.split(":")
+    sock.connect((host, int(port)))
     sock.sendall(b"GET /tap?component=in&rate=0 HTTP/1.1\r\nHost: x\r\n\r\n")  # no sampling: the queue fills
-    time.sleep(0.3)
+    assert wait_for(lambda: d.metric(d.get("/metrics")[1], "bifrost_tap_listeners", pipeline="main", component="in") == 1)
     total = 300_000
     data = b"".join(f"INFO {'p' * 150} {i}\n".encode() for i in range(total))
     writer = threading.Thread(target=lambda: d.send(data))
