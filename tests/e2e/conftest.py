@@ -30,7 +30,9 @@ def run(bifrost, *args, input=None, timeout=60, env=None):
 
 
 def stdin_to_file_config(out_path, encoding="json", extra_filters="", stdin_opts=""):
+    # No API: these runs must not depend on a fixed port being free.
     return f"""
+api: {{listen: "off"}}
 inputs:
   - id: in
     type: stdin

@@ -104,7 +104,7 @@ def test_every_error_is_reported_at_once(bifrost, tmp_path):
 
 def test_environment_variables_are_substituted(bifrost, tmp_path):
     out = tmp_path / "env.log"
-    path = write(tmp_path / "c.yaml", "inputs: [{id: in, type: stdin}]\n"
+    path = write(tmp_path / "c.yaml", "api: {listen: \"off\"}\ninputs: [{id: in, type: stdin}]\n"
                  "outputs: [{id: out, type: file, path: '${OUT_DIR}/env.log', encoding: '${ENC:-text}'}]\n")
     r = run(bifrost, "run", "-c", path, input=b"hello\n", env={"OUT_DIR": str(tmp_path)})
     assert r.returncode == 0, r.stderr
@@ -151,12 +151,12 @@ def test_run_with_an_invalid_config_exits_2_and_a_missing_file_too(bifrost, tmp_
 
 
 def test_own_log_as_json_lines_with_levels(bifrost, tmp_path):
-    path = write(tmp_path / "c.yaml", "log: {format: json, level: debug}\n" + MINIMAL)
+    path = write(tmp_path / "c.yaml", "api: {listen: \"off\"}\nlog: {format: json, level: debug}\n" + MINIMAL)
     r = run(bifrost, "run", "-c", path, input=b"x\n")
     assert r.returncode == 0
     records = [json.loads(l) for l in r.stderr.decode().splitlines()]
     assert records and all({"time", "level", "message"} <= rec.keys() for rec in records)
     assert {rec["level"] for rec in records} <= {"debug", "info", "warn", "error"}
-    quiet = write(tmp_path / "q.yaml", "log: {level: error}\n" + MINIMAL)
+    quiet = write(tmp_path / "q.yaml", "api: {listen: \"off\"}\nlog: {level: error}\n" + MINIMAL)
     r = run(bifrost, "run", "-c", quiet, input=b"x\n")
     assert r.returncode == 0 and r.stderr == b""

@@ -63,7 +63,7 @@ def test_sigterm_mid_stream_loses_nothing(bifrost, tmp_path):
 
 def test_second_signal_exits_at_once(bifrost, tmp_path):
     """An output that cannot write (a pipe nobody reads) holds the drain; a second SIGINT ends it."""
-    cfg = write(tmp_path / "c.yaml", "shutdown_timeout: 1h\ninputs: [{id: in, type: stdin}]\n"
+    cfg = write(tmp_path / "c.yaml", "api: {listen: \"off\"}\nshutdown_timeout: 1h\ninputs: [{id: in, type: stdin}]\n"
                 "outputs: [{id: out, type: stdout}]\n")
     rd, wr = os.pipe()
     p, r, w = start(bifrost, cfg, stdout=wr)
@@ -141,7 +141,8 @@ def _stderr_so_far(p):
 
 
 def test_a_blocked_output_holds_the_input_with_bounded_memory(bifrost, tmp_path):
-    cfg = write(tmp_path / "c.yaml", "inputs: [{id: in, type: stdin}]\noutputs: [{id: out, type: stdout, encoding: text}]\n")
+    cfg = write(tmp_path / "c.yaml", "api: {listen: \"off\"}\ninputs: [{id: in, type: stdin}]\n"
+                "outputs: [{id: out, type: stdout, encoding: text}]\n")
     p = subprocess.Popen([bifrost, "run", "-c", cfg], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL)
     line = b"q" * 199 + b"\n"

@@ -108,6 +108,7 @@ def test_a_million_lines_arrive_in_order(bifrost, tmp_path):
 
 def test_when_routes_events_and_templated_paths_split_them(bifrost, tmp_path):
     cfg = write(tmp_path / "c.yaml", f"""
+api: {{listen: "off"}}
 inputs: [{{id: in, type: stdin}}]
 filters:
   - id: level
