@@ -9,6 +9,7 @@ namespace bifrost::pipeline {
 std::uint64_t TapListener::offer(const core::Batch& batch, std::span<const std::uint32_t> events) {
   std::lock_guard lock(mu_);
   if (closed_) return 0;
+  const bool was_empty = pending_.empty();
   std::uint64_t dropped = 0;
   core::Rfc3339Cache time_cache;
   if (rate_ != 0) {
@@ -38,7 +39,9 @@ std::uint64_t TapListener::offer(const core::Batch& batch, std::span<const std::
   }
   if (remaining_ == 0) closed_ = true;
   dropped_.fetch_add(dropped, std::memory_order_relaxed);
-  cv_.notify_one();
+  // Wake the client's thread only when there is news for it: data where
+  // there was none, or the end. (It takes everything pending at once.)
+  if ((was_empty && !pending_.empty()) || closed_) cv_.notify_one();
   return dropped;
 }
 
