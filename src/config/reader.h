@@ -49,9 +49,6 @@ class MapReader {
   std::vector<std::string> string_list(const std::string& key, const std::string& description,
                                        bool required = false);
 
-  // Marks a key as known without reading it (handled by someone else).
-  void known(const std::string& key) { known_.push_back(key); }
-
   // Reports keys that no accessor asked for.
   void finish();
   // Reports only unknown keys that look like a misspelt known one (when the

@@ -16,8 +16,9 @@ void* Arena::allocate_slow(std::size_t bytes, std::size_t align) {
     }
   }
   std::size_t size = std::max(kBlockBytes, need);
-  blocks_.push_back(Block{std::make_unique<char[]>(size), size});
-  reserved_ += size;
+  // new[] rather than make_unique: the block is written before it is read,
+  // so zeroing it would be wasted work.
+  blocks_.push_back(Block{std::unique_ptr<char[]>(new char[size]), size});
   next_block_ = blocks_.size();
   cur_ = blocks_.back().data.get();
   end_ = cur_ + size;
@@ -29,7 +30,6 @@ void Arena::reset() {
   constexpr std::size_t kKeep = 16;
   std::erase_if(blocks_, [](const Block& b) { return b.size > kBlockBytes; });
   if (blocks_.size() > kKeep) blocks_.resize(kKeep);
-  reserved_ = blocks_.size() * kBlockBytes;
   next_block_ = 0;
   cur_ = end_ = nullptr;
 }

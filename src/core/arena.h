@@ -46,8 +46,6 @@ class Arena {
   // frees oversized ones, so one huge event does not pin its memory forever.
   void reset();
 
-  std::size_t bytes_reserved() const { return reserved_; }
-
  private:
   void* allocate_slow(std::size_t bytes, std::size_t align);
 
@@ -59,7 +57,6 @@ class Arena {
   std::size_t next_block_ = 0;  // blocks_[next_block_] is the one after cur_'s
   char* cur_ = nullptr;
   char* end_ = nullptr;
-  std::size_t reserved_ = 0;
 };
 
 }  // namespace bifrost::core

@@ -8,7 +8,7 @@ void ByteBuffer::reserve(std::size_t n) {
   if (n <= cap_) return;
   std::size_t cap = cap_ ? cap_ : 4096;
   while (cap < n) cap *= 2;
-  auto fresh = std::make_unique<char[]>(cap);
+  std::unique_ptr<char[]> fresh(new char[cap]);  // not zeroed: written before read
   if (size_) std::memcpy(fresh.get(), data_.get(), size_);
   data_ = std::move(fresh);
   cap_ = cap;
@@ -67,15 +67,6 @@ Batch* BatchPool::acquire(bool even_closed) {
   bool& gate = even_closed ? closed_final_ : closed_;
   cv_.wait(lock, [&] { return gate || !free_.empty(); });
   if (gate || free_.empty()) return nullptr;
-  Batch* b = free_.back();
-  free_.pop_back();
-  b->refs_.store(1, std::memory_order_relaxed);
-  return b;
-}
-
-Batch* BatchPool::acquire_for(std::chrono::milliseconds wait) {
-  std::unique_lock lock(mu_);
-  if (!cv_.wait_for(lock, wait, [&] { return closed_ || !free_.empty(); }) || closed_) return nullptr;
   Batch* b = free_.back();
   free_.pop_back();
   b->refs_.store(1, std::memory_order_relaxed);

@@ -188,7 +188,6 @@ class ConditionParser {
   }
 
   std::optional<std::size_t> parse_compare() {
-    std::size_t left_pos = tok_.pos;
     bool left_is_group = tok_.kind == Tok::kLParen || is_word("exists");
     auto left = parse_operand();
     if (!left) return std::nullopt;
@@ -203,7 +202,6 @@ class ConditionParser {
       return std::nullopt;
     }
     std::string op = tok_.text;
-    std::size_t op_pos = tok_.pos;
     next();
     std::size_t right_pos = tok_.pos;
     Node n{Node::Kind::kCompare};
@@ -224,8 +222,6 @@ class ConditionParser {
       next();
       return add(std::move(n));
     }
-    (void)left_pos;
-    (void)op_pos;
     if (op == "==") n.op = Node::Op::kEq;
     else if (op == "!=") n.op = Node::Op::kNe;
     else if (op == "<") n.op = Node::Op::kLt;

@@ -60,7 +60,6 @@ std::variant<Template, ParseError> Template::parse(std::string_view text) {
       flush();
       t.segments_.push_back(Segment{Segment::Kind::kTime, "", std::nullopt, d});
       t.constant_ = false;
-      t.uses_time_ = true;
       ++i;
       continue;
     }

@@ -29,7 +29,6 @@ class Template {
   // copy keeps the field's type.
   const core::FieldPath* single_field() const;
   bool is_constant() const { return constant_; }
-  bool uses_time() const { return uses_time_; }
   const std::string& text() const { return text_; }
 
  private:
@@ -43,7 +42,6 @@ class Template {
   std::string text_;
   std::vector<Segment> segments_;
   bool constant_ = true;
-  bool uses_time_ = false;
 };
 
 // Appends a value as template text: strings as they are, numbers in their

@@ -9,15 +9,9 @@ void DeliveryReport::set(std::size_t i, Outcome o, std::string_view reason) {
   if (o != Outcome::kDelivered) reasons_.emplace_back(i, std::string(reason));
 }
 
-void DeliveryReport::set_all(Outcome o, std::string_view reason) {
-  outcomes_.assign(outcomes_.size(), o);
-  reasons_.clear();
-  if (o != Outcome::kDelivered) reasons_.emplace_back(SIZE_MAX, std::string(reason));
-}
-
 std::string_view DeliveryReport::reason(std::size_t i) const {
   for (auto it = reasons_.rbegin(); it != reasons_.rend(); ++it) {
-    if (it->first == i || it->first == SIZE_MAX) return it->second;
+    if (it->first == i) return it->second;
   }
   return {};
 }

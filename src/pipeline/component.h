@@ -77,7 +77,6 @@ class DeliveryReport {
     reasons_.clear();
   }
   void set(std::size_t i, Outcome o, std::string_view reason = {});
-  void set_all(Outcome o, std::string_view reason = {});
   std::size_t size() const { return outcomes_.size(); }
   Outcome outcome(std::size_t i) const { return outcomes_[i]; }
   // The reason given for event i (empty when delivered).
@@ -86,7 +85,7 @@ class DeliveryReport {
 
  private:
   std::vector<Outcome> outcomes_;
-  std::vector<std::pair<std::size_t, std::string>> reasons_;  // failures only; SIZE_MAX = all
+  std::vector<std::pair<std::size_t, std::string>> reasons_;  // failures only
 };
 
 class Output {

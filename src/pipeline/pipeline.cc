@@ -4,7 +4,6 @@
 #include <random>
 
 #include <pthread.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -14,8 +13,6 @@ namespace bifrost::pipeline {
 using core::Batch;
 
 namespace {
-constexpr int kWorkerNice = 5;  // relative to the process: a lower priority for workers
-
 // Names the calling thread (shown by top -H and perf; at most 15 bytes).
 void name_thread(const std::string& name) { ::pthread_setname_np(::pthread_self(), name.substr(0, 15).c_str()); }
 }  // namespace
@@ -237,10 +234,6 @@ std::vector<const ComponentStats*> Pipeline::stats() const {
 }
 
 void Pipeline::worker_loop() {
-  // Inputs and outputs are serial stages (one thread each); workers are the
-  // parallel one. When the cores are busy, the serial stages must not wait
-  // behind a worker, or the whole pipeline runs at their stalled pace.
-  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kWorkerNice);
   name_thread("worker");
   std::vector<std::uint32_t> scratch;
   while (true) {
@@ -328,8 +321,7 @@ void Pipeline::dispatch(Batch* batch) {
 
 namespace {
 // Copies the events of `from` whose outcome is kRetry into `to`.
-void keep_retries(const Batch& batch, const OutputSlot& from, const DeliveryReport& report, OutputSlot& to) {
-  (void)batch;
+void keep_retries(const OutputSlot& from, const DeliveryReport& report, OutputSlot& to) {
   to.clear();
   for (std::size_t i = 0; i < from.selected.size(); ++i) {
     if (report.outcome(i) != Outcome::kRetry) continue;
@@ -402,7 +394,7 @@ void Pipeline::deliver(OutputRunner& o, Delivery d) {
       break;
     }
     OutputSlot* next = scratch[attempt % 2];
-    keep_retries(batch, *slot, o.report, *next);
+    keep_retries(*slot, o.report, *next);
     slot = next;
     backoff = std::min(backoff * 2, kMaxBackoff);
   }
