@@ -4,7 +4,6 @@
 #include <random>
 
 #include <pthread.h>
-#include <unistd.h>
 
 #include "core/log.h"
 
