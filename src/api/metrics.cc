@@ -121,8 +121,10 @@ void process_metrics(Writer& w) {
           }
           std::fclose(s);
         }
-        w.family("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch, in seconds.");
-        w.sample("process_start_time_seconds", {}, boot + static_cast<double>(starttime) / static_cast<double>(ticks));
+        if (boot > 0) {  // /proc/stat may be hidden (systemd's ProcSubset=pid)
+          w.family("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch, in seconds.");
+          w.sample("process_start_time_seconds", {}, boot + static_cast<double>(starttime) / static_cast<double>(ticks));
+        }
       }
     }
   }

@@ -17,6 +17,7 @@
 
 #include "api/server.h"
 #include "app/cli.h"
+#include "app/service.h"
 #include "config/model.h"
 #include "core/log.h"
 #include "pipeline/runtime.h"
@@ -198,11 +199,13 @@ int run_daemon(const std::string& config_path) {
   if (!running) return kExitFatal;
   swap_current(running);
   ready.store(true);
+  service::ready("running");
 
   while (true) {
     timespec ts{0, 100'000'000};
     int sig = sigtimedwait(&set, nullptr, &ts);
     core::log::flush_suppressed();
+    service::watchdog_tick();
     if (sig == SIGHUP) {
       core::log::info(kLog, "SIGHUP: reloading ", config_path);
       auto fresh = load(config_path, true);
@@ -211,6 +214,7 @@ int run_daemon(const std::string& config_path) {
         core::log::warn(kLog, "reload: api.listen changed; the API keeps ", api_listen, " until a restart");
       }
       ready.store(false);
+      service::reloading();
       auto deadline = Clock::now() + std::chrono::nanoseconds(running->config->shutdown_timeout_ns);
       if (!stop(*running, deadline)) {
         core::log::warn(kLog, "reload: some events were not delivered in time; they stay unacknowledged");
@@ -223,6 +227,7 @@ int run_daemon(const std::string& config_path) {
       if (!running) return kExitFatal;
       swap_current(running);
       ready.store(true);
+      service::ready("running (reloaded)");
       core::log::info(kLog, "reloaded");
       continue;
     }
@@ -235,6 +240,7 @@ int run_daemon(const std::string& config_path) {
       core::log::info(kLog, "every input has ended; delivering what is in flight");
     }
     ready.store(false);
+    service::stopping();
     auto deadline = Clock::now() + std::chrono::nanoseconds(running->config->shutdown_timeout_ns);
     start_stop_watchdog(deadline);
     bool complete = stop(*running, deadline);
