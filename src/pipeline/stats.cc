@@ -21,11 +21,11 @@ void ComponentStats::add_dropped(const char* reason, std::uint64_t n) {
       else cur = expected;
     }
     if (cur == reason || std::strcmp(cur, reason) == 0) {
-      reason_counts_[i].fetch_add(n, std::memory_order_relaxed);
+      reason_counts_[i].add(n);
       return;
     }
   }
-  other_reasons_.fetch_add(n, std::memory_order_relaxed);
+  other_reasons_.add(n);
 }
 
 std::vector<std::pair<std::string, std::uint64_t>> ComponentStats::dropped() const {
@@ -33,9 +33,9 @@ std::vector<std::pair<std::string, std::uint64_t>> ComponentStats::dropped() con
   for (std::size_t i = 0; i < kReasonSlots; ++i) {
     const char* r = reasons_[i].load(std::memory_order_acquire);
     if (r == nullptr) break;
-    out.emplace_back(r, reason_counts_[i].load(std::memory_order_relaxed));
+    out.emplace_back(r, reason_counts_[i].load());
   }
-  if (std::uint64_t o = other_reasons_.load(std::memory_order_relaxed)) out.emplace_back("other", o);
+  if (std::uint64_t o = other_reasons_.load()) out.emplace_back("other", o);
   return out;
 }
 

@@ -1,5 +1,8 @@
 #include <doctest.h>
 
+#include <thread>
+#include <vector>
+
 #include "api/metrics.h"
 #include "pipeline/stats.h"
 #include "pipeline/tap.h"
@@ -102,4 +105,16 @@ TEST_CASE("a tap with a rate shows at most that many events a second and skips t
   point.detach(l);
   point.detach(rare);
   b->release();
+}
+
+TEST_CASE("a sharded counter sums exactly what many threads added") {
+  pipeline::Counter c;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 12; ++t) {  // more threads than shards: some share one
+    threads.emplace_back([&c] {
+      for (int i = 0; i < 100'000; ++i) c.add(3);
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(c.load() == 12u * 100'000u * 3u);
 }
