@@ -3,6 +3,8 @@
 #include "config/registry.h"
 #include "filters/drop/drop_filter.h"
 #include "filters/modify/modify_filter.h"
+#include "filters/parse_json/parse_json_filter.h"
+#include "filters/parse_regex/parse_regex_filter.h"
 #include "inputs/stdin/stdin_input.h"
 #include "outputs/file/file_output.h"
 #include "outputs/stdout/stdout_output.h"
@@ -16,6 +18,8 @@ Registry make() {
 
   r.add_filter({"modify", "rename, copy, add (templates) and remove fields", filters::modify::parse});
   r.add_filter({"drop", "drop the events matching `when:`", filters::drop::parse, /*requires_when=*/true});
+  r.add_filter({"parse_regex", "RE2 named groups of a field become fields", filters::parse_regex::parse});
+  r.add_filter({"parse_json", "a JSON document in a field becomes fields", filters::parse_json::parse});
 
   r.add_output({"stdout", "one event per line on standard output", outputs::stdout_::parse});
   r.add_output({"file", "append one event per line to files (templated path)", outputs::file::parse});

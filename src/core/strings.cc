@@ -38,7 +38,20 @@ std::string closest(std::string_view word, const std::vector<std::string>& candi
     }
   }
   std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
-  return best_d <= limit ? best : std::string();
+  if (best_d <= limit) return best;
+  // A longer or shorter spelling of a name: integer -> int, str -> string.
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  std::string w = lower(word);
+  for (const std::string& c : candidates) {
+    std::string lc = lower(c);
+    std::size_t common = std::min(w.size(), lc.size());
+    if (common >= 3 && w.compare(0, common, lc, 0, common) == 0) return c;
+  }
+  return std::string();
 }
 
 namespace {

@@ -68,4 +68,8 @@ TEST_CASE("durations and sizes parse with units") {
   CHECK_FALSE(parse_bytes("lots", b));
   CHECK(closest("hostz", {"hosts", "index"}) == "hosts");
   CHECK(closest("zzzzzz", {"hosts"}).empty());
+  CHECK(closest("integer", {"float", "int", "bool"}) == "int");
+  CHECK(closest("str", {"int", "string"}) == "string");
+  CHECK(closest("in", {"int", "input"}) == "int");  // distance 1 first
+
 }

@@ -1,0 +1,158 @@
+#include <doctest.h>
+
+#include <deque>
+
+#include "config/model.h"
+
+using namespace bifrost;
+
+namespace {
+
+struct Built {
+  std::unique_ptr<config::Config> cfg;
+  std::unique_ptr<pipeline::Filter> filter;
+  config::Diagnostics diag;
+};
+
+std::unique_ptr<Built> build(const std::string& filter_yaml) {
+  auto b = std::make_unique<Built>();
+  b->cfg = config::load_text("t.yaml",
+                             "inputs: [{id: in, type: stdin}]\nfilters:\n" + filter_yaml +
+                                 "outputs: [{id: out, type: stdout}]\n",
+                             b->diag);
+  if (b->cfg) b->filter = b->cfg->pipelines[0].filters[0].spec->build({"main", "f", "/tmp"});
+  return b;
+}
+
+struct Run {
+  core::BatchPool pool{1};
+  core::Batch* batch = pool.acquire();
+  std::deque<std::string> storage;
+  // Tests hold Event& across add(): the vector must not reallocate.
+  Run() { batch->events.reserve(64); }
+  ~Run() { batch->release(); }
+  core::Event& add(std::string message) {
+    storage.push_back(std::move(message));
+    core::Event& e = batch->events.emplace_back();
+    e.message = storage.back();
+    return e;
+  }
+  void process(const pipeline::Filter& f) {
+    std::vector<std::uint32_t> all;
+    for (std::uint32_t i = 0; i < batch->events.size(); ++i) all.push_back(i);
+    f.process(*batch, all);
+  }
+};
+
+std::optional<core::Value> get(const core::Event& e, const char* p) {
+  return core::get_field(e, *core::FieldPath::parse(p));
+}
+
+bool tagged(const core::Event& e, std::string_view tag) {
+  auto t = get(e, "tags");
+  if (!t) return false;
+  for (const auto& v : t->items()) {
+    if (v.as_string() == tag) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("parse_regex sets typed fields from named groups; the first matching pattern wins") {
+  auto b = build(R"(  - id: p
+    type: parse_regex
+    patterns:
+      - '^(?P<status>\d{3}) (?P<took>[\d.]+)s (?P<ok>true|false)(?: (?P<opt>\w+))?'
+      - 'user=(?P<user>\w+)'
+    types: { status: int, took: float, ok: bool }
+    target: http
+)");
+  INFO(b->diag.render());
+  REQUIRE(b->filter);
+  Run run;
+  core::Event& a = run.add("200 0.25s true");
+  core::Event& c = run.add("login user=ann from x");  // unanchored search
+  core::Event& d = run.add("nothing here");
+  run.process(*b->filter);
+  CHECK(get(a, "http.status")->as_int() == 200);
+  CHECK(get(a, "http.took")->as_double() == 0.25);
+  CHECK(get(a, "http.ok")->as_bool());
+  CHECK_FALSE(get(a, "http.opt"));  // the optional group did not take part
+  CHECK_FALSE(get(a, "http.user"));
+  CHECK(get(c, "http.user")->as_string() == "ann");
+  CHECK_FALSE(d.fields.is_object());  // on_mismatch: keep (the default)
+}
+
+TEST_CASE("parse_regex: on_mismatch tag and drop, and a capture that does not convert is kept and tagged") {
+  auto tag = build("  - {id: p, type: parse_regex, pattern: '^(?P<n>\\S+)$', types: {n: int}, on_mismatch: tag}\n");
+  REQUIRE(tag->filter);
+  Run run;
+  core::Event& bad_type = run.add("abc");
+  core::Event& no_match = run.add("two words");
+  run.process(*tag->filter);
+  CHECK(get(bad_type, "n")->as_string() == "abc");
+  CHECK(tagged(bad_type, "f_type_failure"));
+  CHECK(tagged(no_match, "f_mismatch"));
+  CHECK_FALSE(no_match.dropped());
+
+  auto drop = build("  - {id: p, type: parse_regex, pattern: '^x(?P<n>\\d)', on_mismatch: drop}\n");
+  REQUIRE(drop->filter);
+  Run run2;
+  core::Event& y = run2.add("y1");
+  core::Event& x = run2.add("x1");
+  run2.process(*drop->filter);
+  CHECK(std::string(y.drop_reason) == "regex_mismatch");
+  CHECK_FALSE(x.dropped());
+}
+
+TEST_CASE("parse_regex config errors are located") {
+  auto bad = build("  - {id: p, type: parse_regex, pattern: '(?P<a>[unclosed'}\n");
+  CHECK_FALSE(bad->cfg);
+  CHECK(bad->diag.render().find("t.yaml:3:41: filters[0].pattern: invalid regular expression") != std::string::npos);
+  auto unnamed = build("  - {id: p, type: parse_regex, pattern: '(\\d+)'}\n");
+  CHECK(unnamed->diag.render().find("no named group") != std::string::npos);
+  auto types = build("  - {id: p, type: parse_regex, pattern: '(?P<status>\\d+)', types: {statsu: int, status: integer}}\n");
+  std::string text = types->diag.render();
+  CHECK(text.find("no named group \"statsu\" in the pattern(s); did you mean \"status\"?") != std::string::npos);
+  CHECK(text.find("\"integer\" is not one of int | float | bool | string; did you mean \"int\"?") != std::string::npos);
+  auto both = build("  - {id: p, type: parse_regex, pattern: '(?P<a>a)', patterns: ['(?P<b>b)']}\n");
+  CHECK(both->diag.render().find("give pattern or patterns, not both") != std::string::npos);
+  auto none = build("  - {id: p, type: parse_regex}\n");
+  CHECK(none->diag.render().find("needs `pattern`") != std::string::npos);
+}
+
+TEST_CASE("parse_json merges objects, keeps int64 and double apart, nests, and reports failures") {
+  auto b = build("  - {id: j, type: parse_json, on_failure: tag}\n");
+  REQUIRE(b->filter);
+  Run run;
+  core::Event& e = run.add(R"({"message":"hi","n":9007199254740993,"f":2.0,"ok":true,"none":null,)"
+                           R"("http":{"request":{"method":"GET"}},"list":[1,"two",{"x":3}],"@timestamp":"2024-01-01T00:00:00Z"})");
+  core::Event& bad = run.add("{not json");
+  core::Event& array = run.add("[1,2]");
+  run.process(*b->filter);
+  CHECK(e.message == "hi");
+  CHECK(get(e, "n")->kind() == core::Value::Kind::kInt);
+  CHECK(get(e, "n")->as_int() == 9007199254740993);  // exact: not through a double
+  CHECK(get(e, "f")->kind() == core::Value::Kind::kDouble);
+  CHECK(get(e, "ok")->as_bool());
+  CHECK(get(e, "none")->is_null());
+  CHECK(get(e, "http.request.method")->as_string() == "GET");
+  CHECK(get(e, "list")->items().size() == 3);
+  CHECK(get(e, "@timestamp_original")->as_string() == "2024-01-01T00:00:00Z");
+  CHECK(tagged(bad, "f_failure"));
+  CHECK(tagged(array, "f_failure"));  // the root needs an object
+}
+
+TEST_CASE("parse_json with a target stores any document there, and reads another field") {
+  auto b = build("  - {id: j, type: parse_json, field: raw, target: payload, on_failure: drop}\n");
+  REQUIRE(b->filter);
+  Run run;
+  core::Event& e = run.add("m");
+  core::set_field(e, *core::FieldPath::parse("raw"), core::Value::string("[1,2,3]"), run.batch->arena);
+  core::Event& missing = run.add("no raw field");
+  run.process(*b->filter);
+  CHECK(get(e, "payload")->items().size() == 3);
+  CHECK(e.message == "m");
+  CHECK(std::string(missing.drop_reason) == "json_failure");
+}
