@@ -1,7 +1,9 @@
 // The one place where component types are registered: adding one is a new
 // folder under inputs/, filters/ or outputs/ and one line here.
 #include "config/registry.h"
+#include "filters/decode_base64/decode_base64_filter.h"
 #include "filters/drop/drop_filter.h"
+#include "filters/drop_invalid/drop_invalid_filter.h"
 #include "filters/modify/modify_filter.h"
 #include "filters/parse_json/parse_json_filter.h"
 #include "filters/parse_regex/parse_regex_filter.h"
@@ -20,6 +22,8 @@ Registry make() {
   r.add_filter({"drop", "drop the events matching `when:`", filters::drop::parse, /*requires_when=*/true});
   r.add_filter({"parse_regex", "RE2 named groups of a field become fields", filters::parse_regex::parse});
   r.add_filter({"parse_json", "a JSON document in a field becomes fields", filters::parse_json::parse});
+  r.add_filter({"drop_invalid", "drop (or tag) events that fail checks, counted by reason", filters::drop_invalid::parse});
+  r.add_filter({"decode_base64", "decode a base64 field, optionally as a JSON document", filters::decode_base64::parse});
 
   r.add_output({"stdout", "one event per line on standard output", outputs::stdout_::parse});
   r.add_output({"file", "append one event per line to files (templated path)", outputs::file::parse});

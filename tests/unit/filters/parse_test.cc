@@ -3,6 +3,7 @@
 #include <deque>
 
 #include "config/model.h"
+#include "filters/decode_base64/decode_base64_filter.h"
 
 using namespace bifrost;
 
@@ -155,4 +156,114 @@ TEST_CASE("parse_json with a target stores any document there, and reads another
   CHECK(get(e, "payload")->items().size() == 3);
   CHECK(e.message == "m");
   CHECK(std::string(missing.drop_reason) == "json_failure");
+}
+
+TEST_CASE("drop_invalid drops each failing event under the reason of its first failed check") {
+  auto b = build(R"(  - id: v
+    type: drop_invalid
+    max_bytes: 40
+    utf8: true
+    require: [user]
+    types: { status: int, ratio: float }
+    match: 'status < 600'
+)");
+  INFO(b->diag.render());
+  REQUIRE(b->filter);
+  Run run;
+  auto& arena = run.batch->arena;
+  auto with = [&](std::string msg, const char* user, core::Value status) -> core::Event& {
+    core::Event& e = run.add(std::move(msg));
+    if (user) core::set_field(e, *core::FieldPath::parse("user"), core::Value::string(user), arena);
+    core::set_field(e, *core::FieldPath::parse("status"), status, arena);
+    return e;
+  };
+  core::Event& ok = with("fine", "ann", core::Value::string("200"));  // a numeric string reads as int
+  core::Event& big = with(std::string(41, 'x'), "ann", core::Value::integer(200));
+  core::Event& bad_utf8 = with("bad \xff", "ann", core::Value::integer(200));
+  core::Event& no_user = with("m", nullptr, core::Value::integer(200));
+  core::Event& empty_user = with("m", "", core::Value::integer(200));
+  core::Event& wrong = with("m", "ann", core::Value::string("OK"));
+  core::Event& out_of_range = with("m", "ann", core::Value::integer(700));
+  run.process(*b->filter);
+  CHECK_FALSE(ok.dropped());
+  CHECK(std::string(big.drop_reason) == "too_large");
+  CHECK(std::string(bad_utf8.drop_reason) == "invalid_utf8");
+  CHECK(std::string(no_user.drop_reason) == "missing_field");
+  CHECK(std::string(empty_user.drop_reason) == "missing_field");
+  CHECK(std::string(wrong.drop_reason) == "wrong_type");
+  CHECK(std::string(out_of_range.drop_reason) == "no_match");
+}
+
+TEST_CASE("drop_invalid checks JSON, can tag instead of dropping, and needs a check") {
+  auto b = build("  - {id: v, type: drop_invalid, json: true, action: tag}\n");
+  REQUIRE(b->filter);
+  Run run;
+  core::Event& good = run.add(R"({"a":1})");
+  core::Event& bad = run.add("{nope");
+  run.process(*b->filter);
+  CHECK_FALSE(good.dropped());
+  CHECK_FALSE(tagged(good, "f_invalid"));
+  CHECK_FALSE(bad.dropped());
+  CHECK(tagged(bad, "f_invalid"));
+  auto none = build("  - {id: v, type: drop_invalid}\n");
+  CHECK(none->diag.render().find("needs at least one check") != std::string::npos);
+  auto typo = build("  - {id: v, type: drop_invalid, types: {n: integer}}\n");
+  CHECK(typo->diag.render().find("did you mean \"int\"?") != std::string::npos);
+}
+
+TEST_CASE("base64 decodes both alphabets with or without padding and rejects the rest") {
+  namespace b64 = filters::decode_base64;
+  char out[64];
+  auto dec = [&](std::string_view in, bool url = false) -> std::optional<std::string> {
+    auto n = b64::decode(in, url, out);
+    if (!n) return std::nullopt;
+    return std::string(out, *n);
+  };
+  CHECK(dec("aGVsbG8=") == "hello");
+  CHECK(dec("aGVsbG8") == "hello");
+  CHECK(dec("aGk=") == "hi");
+  CHECK(dec("aGk") == "hi");
+  CHECK(dec("") == "");
+  CHECK(dec("+/8=") == "\xfb\xff");
+  CHECK(dec("-_8", true) == "\xfb\xff");
+  CHECK_FALSE(dec("-_8"));         // url characters in the standard alphabet
+  CHECK_FALSE(dec("+/8", true));   // and the other way round
+  CHECK_FALSE(dec("aGVsbG8=="));   // padding that does not complete a quad
+  CHECK_FALSE(dec("a"));           // one sextet cannot hold a byte
+  CHECK_FALSE(dec("aG Vs"));       // a space
+  CHECK_FALSE(dec("a==="));
+}
+
+TEST_CASE("decode_base64 sets the target, parses JSON, and never puts binary in a string") {
+  auto b = build(R"(  - id: d
+    type: decode_base64
+    field: imp
+    target: impression
+    alphabet: url
+    parse_json: true
+    on_failure: tag
+)");
+  INFO(b->diag.render());
+  REQUIRE(b->filter);
+  Run run;
+  auto& arena = run.batch->arena;
+  core::Event& e = run.add("click");
+  // {"id":"a1","variant":"B","n":3} in the URL alphabet, without padding
+  core::set_field(e, *core::FieldPath::parse("imp"), core::Value::string("eyJpZCI6ImExIiwidmFyaWFudCI6IkIiLCJuIjozfQ"), arena);
+  core::Event& bad = run.add("click");
+  core::set_field(bad, *core::FieldPath::parse("imp"), core::Value::string("!!!"), arena);
+  run.process(*b->filter);
+  CHECK(get(e, "impression.variant")->as_string() == "B");
+  CHECK(get(e, "impression.n")->as_int() == 3);
+  CHECK(tagged(bad, "f_failure"));
+
+  auto plain = build("  - {id: d, type: decode_base64, field: message}\n");
+  REQUIRE(plain->filter);
+  Run run2;
+  core::Event& text = run2.add("aGVsbG8gd29ybGQ=");
+  core::Event& binary = run2.add("//79/A==");  // ff fe fd fc: not UTF-8
+  run2.process(*plain->filter);
+  CHECK(text.message == "hello world");
+  CHECK(binary.message == "//79/A==");  // the original stays
+  CHECK(tagged(binary, "f_not_utf8"));
 }

@@ -1,0 +1,89 @@
+#include "filters/common/json_value.h"
+
+#include <simdjson.h>
+
+#include <string>
+
+namespace bifrost::filters {
+
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+// Converts a parsed element into a Value in the batch's arena (the parser's
+// buffers are reused for the next document, so strings are copied).
+core::Value to_value(element el, core::Arena& arena) {
+  switch (el.type()) {
+    case element_type::OBJECT: {
+      simdjson::dom::object obj;
+      if (el.get_object().get(obj) != simdjson::SUCCESS) return core::Value();
+      core::Value out = core::Value::object(arena, static_cast<std::uint32_t>(obj.size()));
+      for (auto field : obj) {
+        // JSON objects may repeat a key: the last one wins, as in most parsers.
+        out.set(arena.copy(field.key), to_value(field.value, arena), arena);
+      }
+      return out;
+    }
+    case element_type::ARRAY: {
+      simdjson::dom::array arr;
+      if (el.get_array().get(arr) != simdjson::SUCCESS) return core::Value();
+      core::Value out = core::Value::array(arena, static_cast<std::uint32_t>(arr.size()));
+      for (element item : arr) out.push_back(to_value(item, arena), arena);
+      return out;
+    }
+    case element_type::STRING: {
+      std::string_view s;
+      if (el.get_string().get(s) != simdjson::SUCCESS) return core::Value();
+      return core::Value::string(arena.copy(s));
+    }
+    case element_type::INT64: {
+      std::int64_t v = 0;
+      if (el.get_int64().get(v) != simdjson::SUCCESS) return core::Value();
+      return core::Value::integer(v);
+    }
+    case element_type::UINT64: {
+      std::uint64_t v = 0;
+      if (el.get_uint64().get(v) != simdjson::SUCCESS) return core::Value();
+      return core::Value::number(static_cast<double>(v));
+    }
+    case element_type::DOUBLE: {
+      double v = 0;
+      if (el.get_double().get(v) != simdjson::SUCCESS) return core::Value();
+      return core::Value::number(v);
+    }
+    case element_type::BOOL: {
+      bool v = false;
+      if (el.get_bool().get(v) != simdjson::SUCCESS) return core::Value();
+      return core::Value::boolean(v);
+    }
+    case element_type::NULL_VALUE:
+      return core::Value();
+  }
+  return core::Value();
+}
+
+
+// simdjson reads up to SIMDJSON_PADDING bytes past the end: parse a copy.
+simdjson::error_code parse_padded(std::string_view text, simdjson::dom::element& doc) {
+  thread_local simdjson::dom::parser parser;
+  thread_local std::string padded;
+  padded.assign(text);
+  padded.append(simdjson::SIMDJSON_PADDING, '\0');
+  return parser.parse(padded.data(), text.size(), false).get(doc);
+}
+
+}  // namespace
+
+std::optional<core::Value> parse_json_value(std::string_view text, core::Arena& arena) {
+  element doc;
+  if (parse_padded(text, doc) != simdjson::SUCCESS) return std::nullopt;
+  return to_value(doc, arena);
+}
+
+bool is_json(std::string_view text) {
+  element doc;
+  return parse_padded(text, doc) == simdjson::SUCCESS;
+}
+
+}  // namespace bifrost::filters

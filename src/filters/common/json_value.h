@@ -1,0 +1,21 @@
+// Parsing a JSON document into a Value in a batch's arena, for the filters
+// that read JSON (parse_json, decode_base64, drop_invalid). One simdjson
+// parser per thread, reused: nothing is allocated per event once warm.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "core/arena.h"
+#include "core/value.h"
+
+namespace bifrost::filters {
+
+// The document as a Value (strings copied into `arena`), or nothing when
+// `text` is not valid JSON.
+std::optional<core::Value> parse_json_value(std::string_view text, core::Arena& arena);
+
+// Whether `text` is valid JSON (no Value is built).
+bool is_json(std::string_view text);
+
+}  // namespace bifrost::filters

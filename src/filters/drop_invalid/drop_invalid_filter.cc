@@ -1,0 +1,144 @@
+#include "filters/drop_invalid/drop_invalid_filter.h"
+
+#include <charconv>
+
+#include "config/expr_reader.h"
+#include "core/json.h"
+#include "core/strings.h"
+#include "filters/common/json_value.h"
+
+namespace bifrost::filters::drop_invalid {
+
+namespace {
+
+bool reads_as(const core::Value& v, Type type) {
+  using K = core::Value::Kind;
+  if (v.is_string()) {
+    std::string_view s = v.as_string();
+    if (s.empty()) return false;
+    switch (type) {
+      case Type::kInt: {
+        std::int64_t x;
+        auto r = std::from_chars(s.data(), s.data() + s.size(), x);
+        return r.ec == std::errc() && r.ptr == s.data() + s.size();
+      }
+      case Type::kFloat: {
+        double x;
+        auto r = std::from_chars(s.data(), s.data() + s.size(), x);
+        return r.ec == std::errc() && r.ptr == s.data() + s.size();
+      }
+      case Type::kBool:
+        return s == "true" || s == "false";
+    }
+  }
+  switch (type) {
+    case Type::kInt: return v.kind() == K::kInt;
+    case Type::kFloat: return v.kind() == K::kInt || v.kind() == K::kDouble;
+    case Type::kBool: return v.kind() == K::kBool;
+  }
+  return false;
+}
+
+bool present(const std::optional<core::Value>& v) {
+  if (!v || v->is_null()) return false;
+  if (v->is_string()) return !v->as_string().empty();
+  if (v->is_array()) return !v->items().empty();
+  if (v->is_object()) return !v->members().empty();
+  return true;
+}
+
+class DropInvalidFilter final : public pipeline::Filter {
+ public:
+  DropInvalidFilter(const Spec& spec, const std::string& id) : spec_(spec), tag_(id + "_invalid") {}
+
+  void process(core::Batch& batch, std::span<const std::uint32_t> events) const override {
+    for (std::uint32_t i : events) {
+      core::Event& e = batch.events[i];
+      const char* reason = check(e);
+      if (reason == nullptr) continue;
+      if (spec_.tag_only) {
+        core::add_tag(e, tag_, batch.arena);
+      } else {
+        e.drop_reason = reason;
+      }
+    }
+  }
+
+ private:
+  const char* check(const core::Event& e) const {
+    if (spec_.max_bytes && e.message.size() > spec_.max_bytes) return "too_large";
+    if (spec_.utf8 && !core::is_valid_utf8(e.message)) return "invalid_utf8";
+    if (spec_.json && !is_json(e.message)) return "invalid_json";
+    for (const core::FieldPath& p : spec_.require) {
+      if (!present(core::get_field(e, p))) return "missing_field";
+    }
+    for (const auto& [p, type] : spec_.types) {
+      auto v = core::get_field(e, p);
+      if (v && !reads_as(*v, type)) return "wrong_type";
+    }
+    if (spec_.match && !spec_.match->evaluate(e)) return "no_match";
+    return nullptr;
+  }
+
+  const Spec& spec_;
+  std::string tag_;
+};
+
+}  // namespace
+
+std::unique_ptr<pipeline::Filter> Spec::build(const pipeline::BuildContext& ctx) const {
+  return std::make_unique<DropInvalidFilter>(*this, ctx.component);
+}
+
+std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
+  auto s = std::make_unique<Spec>();
+  s->max_bytes = r.bytes("max_bytes", 0, "a message longer than this is invalid (0: no limit)");
+  s->utf8 = r.boolean("utf8", false, "the message must be valid UTF-8");
+  s->json = r.boolean("json", false, "the message must be a JSON document");
+  auto require = r.get("require", "list of field paths", "[]", "fields that must be present and not empty");
+  auto types = r.get("types", "map", "{}", "field: int | float | bool; a present field must read as its type");
+  s->match = config::read_condition(r, "match", "a condition every valid event meets");
+  s->tag_only = r.choice("action", "drop", {"drop", "tag"}, "drop (counted by reason), or tag (<id>_invalid) and keep") == "tag";
+  if (r.describing()) return s;
+  if (require) {
+    if (!require->is_sequence()) {
+      require->error("expected a list of field paths, got " + require->kind_name());
+    } else {
+      for (std::size_t i = 0; i < require->yaml().size(); ++i) {
+        if (auto p = config::parse_field_path(require->element(i))) s->require.push_back(std::move(*p));
+      }
+    }
+  }
+  if (types) {
+    if (!types->is_map()) {
+      types->error("expected a map of field: type, got " + types->kind_name());
+    } else {
+      for (auto it = types->yaml().begin(); it != types->yaml().end(); ++it) {
+        std::string name = it->first.Scalar();
+        config::Node key(it->first, types->source(), types->path() + "." + name, &types->context());
+        config::Node val = types->child(name, it->second);
+        auto path = config::parse_field_path(key);
+        auto t = val.scalar("a type");
+        if (!path || !t) continue;
+        if (*t == "int") s->types.emplace_back(std::move(*path), Type::kInt);
+        else if (*t == "float") s->types.emplace_back(std::move(*path), Type::kFloat);
+        else if (*t == "bool") s->types.emplace_back(std::move(*path), Type::kBool);
+        else {
+          std::string msg = "\"" + *t + "\" is not one of int | float | bool";
+          if (auto g = core::closest(*t, {"int", "float", "bool"}); !g.empty()) msg += "; did you mean \"" + g + "\"?";
+          val.error(msg);
+        }
+      }
+    }
+  }
+  bool any_check = false;
+  for (const char* k : {"max_bytes", "utf8", "json", "require", "types", "match"}) {
+    any_check = any_check || (r.node().is_map() && r.node().yaml()[k].IsDefined());
+  }
+  if (!any_check) {
+    r.node().error("drop_invalid needs at least one check: max_bytes, utf8, json, require, types or match");
+  }
+  return s;
+}
+
+}  // namespace bifrost::filters::drop_invalid
