@@ -123,21 +123,27 @@ std::uint64_t MapReader::bytes(const std::string& key, std::uint64_t def, const 
   return parse_size(*n).value_or(def);
 }
 
+std::optional<std::string> parse_choice(const Node& n, const std::vector<std::string>& options) {
+  auto s = n.scalar();
+  if (!s) return std::nullopt;
+  for (const auto& o : options) {
+    if (*s == o) return s;
+  }
+  std::string list;
+  for (const auto& o : options) list += (list.empty() ? "" : " | ") + o;
+  std::string msg = "\"" + *s + "\" is not one of " + list;
+  if (std::string guess = core::closest(*s, options); !guess.empty()) msg += "; did you mean \"" + guess + "\"?";
+  n.error(msg);
+  return std::nullopt;
+}
+
 std::string MapReader::choice(const std::string& key, const std::string& def, const std::vector<std::string>& options,
                               const std::string& description) {
   std::string type;
   for (const auto& o : options) type += (type.empty() ? "" : " | ") + o;
   auto n = get(key, type, def, description);
   if (!n) return def;
-  auto s = n->scalar();
-  if (!s) return def;
-  for (const auto& o : options) {
-    if (*s == o) return *s;
-  }
-  std::string msg = "\"" + *s + "\" is not one of " + type;
-  if (std::string guess = core::closest(*s, options); !guess.empty()) msg += "; did you mean \"" + guess + "\"?";
-  n->error(msg);
-  return def;
+  return parse_choice(*n, options).value_or(def);
 }
 
 std::vector<std::string> MapReader::string_list(const std::string& key, const std::string& description,

@@ -71,4 +71,21 @@ std::optional<std::uint64_t> parse_size(const Node& n);
 
 std::string format_duration(std::int64_t ns);
 
+// One of `options`, from a scalar; a located error with "did you mean" otherwise.
+std::optional<std::string> parse_choice(const Node& n, const std::vector<std::string>& options);
+
+// Calls f(key_node, value_node) for each entry of a map node; reports a
+// located error when `n` is not a map.
+template <class F>
+void each_entry(const Node& n, const std::string& what, F&& f) {
+  if (!n.is_map()) {
+    n.error("expected a map of " + what + ", got " + n.kind_name());
+    return;
+  }
+  for (auto it = n.yaml().begin(); it != n.yaml().end(); ++it) {
+    std::string key = it->first.Scalar();
+    f(Node(it->first, n.source(), n.path() + "." + key, &n.context()), n.child(key, it->second));
+  }
+}
+
 }  // namespace bifrost::config

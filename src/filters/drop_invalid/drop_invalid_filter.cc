@@ -110,26 +110,12 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
     }
   }
   if (types) {
-    if (!types->is_map()) {
-      types->error("expected a map of field: type, got " + types->kind_name());
-    } else {
-      for (auto it = types->yaml().begin(); it != types->yaml().end(); ++it) {
-        std::string name = it->first.Scalar();
-        config::Node key(it->first, types->source(), types->path() + "." + name, &types->context());
-        config::Node val = types->child(name, it->second);
-        auto path = config::parse_field_path(key);
-        auto t = val.scalar("a type");
-        if (!path || !t) continue;
-        if (*t == "int") s->types.emplace_back(std::move(*path), Type::kInt);
-        else if (*t == "float") s->types.emplace_back(std::move(*path), Type::kFloat);
-        else if (*t == "bool") s->types.emplace_back(std::move(*path), Type::kBool);
-        else {
-          std::string msg = "\"" + *t + "\" is not one of int | float | bool";
-          if (auto g = core::closest(*t, {"int", "float", "bool"}); !g.empty()) msg += "; did you mean \"" + g + "\"?";
-          val.error(msg);
-        }
-      }
-    }
+    config::each_entry(*types, "field: type", [&](const config::Node& key, const config::Node& val) {
+      auto path = config::parse_field_path(key);
+      auto t = config::parse_choice(val, {"int", "float", "bool"});
+      if (!path || !t) return;
+      s->types.emplace_back(std::move(*path), *t == "int" ? Type::kInt : *t == "float" ? Type::kFloat : Type::kBool);
+    });
   }
   bool any_check = false;
   for (const char* k : {"max_bytes", "utf8", "json", "require", "types", "match"}) {

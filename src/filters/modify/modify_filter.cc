@@ -62,21 +62,6 @@ std::optional<core::Value> typed_scalar(const config::Node& n, const std::string
   return std::nullopt;
 }
 
-template <class F>
-void each_entry(config::MapReader& r, const std::string& key, const std::string& doc, F&& f) {
-  auto n = r.get(key, "map", "{}", doc);
-  if (!n) return;
-  if (!n->is_map()) {
-    n->error("expected a map of field: value, got " + n->kind_name());
-    return;
-  }
-  for (auto it = n->yaml().begin(); it != n->yaml().end(); ++it) {
-    std::string k = it->first.Scalar();
-    config::Node key_node(it->first, n->source(), n->path() + "." + k, &n->context());
-    f(key_node, n->child(k, it->second));
-  }
-}
-
 }  // namespace
 
 std::unique_ptr<pipeline::Filter> Spec::build(const pipeline::BuildContext&) const {
@@ -87,7 +72,9 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
   auto s = std::make_unique<Spec>();
   auto pair_op = [&](const std::string& key, const std::string& doc,
                      std::vector<std::pair<core::FieldPath, core::FieldPath>>& out) {
-    each_entry(r, key, doc, [&](const config::Node& k, const config::Node& v) {
+    auto n = r.get(key, "map", "{}", doc);
+    if (!n) return;
+    config::each_entry(*n, "field: field", [&](const config::Node& k, const config::Node& v) {
       auto from = config::parse_field_path(k);
       auto to = config::parse_field_path(v);
       if (from && to) out.emplace_back(std::move(*from), std::move(*to));
@@ -95,7 +82,8 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
   };
   pair_op("rename", "fields to move: {from: to}", s->rename);
   pair_op("copy", "fields to copy: {from: to}", s->copy);
-  each_entry(r, "add", "fields to set: {path: value or template}", [&](const config::Node& k, const config::Node& v) {
+  auto add = r.get("add", "map", "{}", "fields to set: {path: value or template}");
+  if (add) config::each_entry(*add, "field: value", [&](const config::Node& k, const config::Node& v) {
     auto path = config::parse_field_path(k);
     if (!v.is_scalar()) {
       v.error("expected a value or a template, got " + v.kind_name());

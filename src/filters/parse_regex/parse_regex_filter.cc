@@ -141,39 +141,23 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
     s->patterns.push_back(std::move(p));
   }
   if (types) {
-    if (!types->is_map()) {
-      types->error("expected a map of capture: type, got " + types->kind_name());
-    } else {
-      for (auto it = types->yaml().begin(); it != types->yaml().end(); ++it) {
-        std::string name = it->first.Scalar();
-        config::Node key(it->first, types->source(), types->path() + "." + name, &types->context());
-        config::Node val = types->child(name, it->second);
-        auto t = val.scalar("a type");
-        if (!t) continue;
-        Type type;
-        if (*t == "int") type = Type::kInt;
-        else if (*t == "float") type = Type::kFloat;
-        else if (*t == "bool") type = Type::kBool;
-        else if (*t == "string") type = Type::kString;
-        else {
-          std::string msg = "\"" + *t + "\" is not one of int | float | bool | string";
-          if (auto g = core::closest(*t, {"int", "float", "bool", "string"}); !g.empty()) msg += "; did you mean \"" + g + "\"?";
-          val.error(msg);
-          continue;
-        }
-        if (std::find(names_seen.begin(), names_seen.end(), name) == names_seen.end()) {
-          std::string msg = "no named group \"" + name + "\" in the pattern(s)";
-          if (auto g = core::closest(name, names_seen); !g.empty()) msg += "; did you mean \"" + g + "\"?";
-          key.error(msg);
-          continue;
-        }
-        for (Pattern& p : s->patterns) {
-          for (Capture& c : p.captures) {
-            if (c.path.segments().back() == name || c.path.text() == name) c.type = type;
-          }
+    config::each_entry(*types, "capture: type", [&](const config::Node& key, const config::Node& val) {
+      std::string name = key.yaml().Scalar();
+      auto t = config::parse_choice(val, {"int", "float", "bool", "string"});
+      if (!t) return;
+      if (std::find(names_seen.begin(), names_seen.end(), name) == names_seen.end()) {
+        std::string msg = "no named group \"" + name + "\" in the pattern(s)";
+        if (auto g = core::closest(name, names_seen); !g.empty()) msg += "; did you mean \"" + g + "\"?";
+        key.error(msg);
+        return;
+      }
+      Type type = *t == "int" ? Type::kInt : *t == "float" ? Type::kFloat : *t == "bool" ? Type::kBool : Type::kString;
+      for (Pattern& p : s->patterns) {
+        for (Capture& c : p.captures) {
+          if (c.path.segments().back() == name) c.type = type;
         }
       }
-    }
+    });
   }
   return s;
 }
