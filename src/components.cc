@@ -7,6 +7,7 @@
 #include "filters/modify/modify_filter.h"
 #include "filters/parse_json/parse_json_filter.h"
 #include "filters/parse_regex/parse_regex_filter.h"
+#include "filters/parse_timestamp/parse_timestamp_filter.h"
 #include "inputs/stdin/stdin_input.h"
 #include "outputs/file/file_output.h"
 #include "outputs/stdout/stdout_output.h"
@@ -22,6 +23,7 @@ Registry make() {
   r.add_filter({"drop", "drop the events matching `when:`", filters::drop::parse, /*requires_when=*/true});
   r.add_filter({"parse_regex", "RE2 named groups of a field become fields", filters::parse_regex::parse});
   r.add_filter({"parse_json", "a JSON document in a field becomes fields", filters::parse_json::parse});
+  r.add_filter({"parse_timestamp", "a time in a field becomes the event time", filters::parse_timestamp::parse});
   r.add_filter({"drop_invalid", "drop (or tag) events that fail checks, counted by reason", filters::drop_invalid::parse});
   r.add_filter({"decode_base64", "decode a base64 field, optionally as a JSON document", filters::decode_base64::parse});
 

@@ -3,6 +3,7 @@
 #include <deque>
 
 #include "config/model.h"
+#include "core/time.h"
 #include "filters/decode_base64/decode_base64_filter.h"
 
 using namespace bifrost;
@@ -266,4 +267,66 @@ TEST_CASE("decode_base64 sets the target, parses JSON, and never puts binary in 
   CHECK(text.message == "hello world");
   CHECK(binary.message == "//79/A==");  // the original stays
   CHECK(tagged(binary, "f_not_utf8"));
+}
+
+TEST_CASE("parse_timestamp sets the event time, or another field as RFC 3339, and guards the range") {
+  auto b = build(R"(  - id: t
+    type: parse_timestamp
+    field: time
+    formats: ["%Y-%m-%d %H:%M:%S", rfc3339]
+    timezone: Europe/Berlin
+    max_past: 3650d
+    max_future: 1h
+    action: clamp
+    on_failure: tag
+)");
+  INFO(b->diag.render());
+  REQUIRE(b->filter);
+  Run run;
+  auto& arena = run.batch->arena;
+  auto with_time = [&](const char* t) -> core::Event& {
+    core::Event& e = run.add("m");
+    core::set_field(e, *core::FieldPath::parse("time"), core::Value::string(t), arena);
+    return e;
+  };
+  core::Event& local = with_time("2024-07-01 12:00:00");
+  core::Event& ancient = with_time("1999-01-01T00:00:00Z");
+  core::Event& future = with_time("2999-01-01T00:00:00Z");
+  core::Event& bad = with_time("yesterday");
+  std::int64_t before = core::now_ns();
+  run.process(*b->filter);
+  std::int64_t after = core::now_ns();
+  CHECK(local.timestamp_ns == 1'719'828'000'000'000'000);  // 10:00Z
+  const std::int64_t ten_years = 3650LL * 86'400'000'000'000;
+  CHECK(ancient.timestamp_ns >= before - ten_years);
+  CHECK(ancient.timestamp_ns <= after - ten_years);
+  CHECK(future.timestamp_ns >= before + 3'600'000'000'000);
+  CHECK(future.timestamp_ns <= after + 3'600'000'000'000);
+  CHECK(tagged(bad, "f_failure"));
+
+  auto other = build("  - {id: t, type: parse_timestamp, field: message, formats: [unix], target: event.created, max_past: 1d, action: drop}\n");
+  REQUIRE(other->filter);
+  Run run2;
+  core::Event& now_ish = run2.add(std::to_string(core::now_ns() / 1'000'000'000));
+  core::Event& old = run2.add("1000000000");
+  run2.process(*other->filter);
+  CHECK(get(now_ish, "event.created")->as_string().size() == 30);
+  CHECK(std::string(old.drop_reason) == "timestamp_out_of_range");
+
+  auto tag = build("  - {id: t, type: parse_timestamp, field: message, formats: [unix], max_future: 1s, action: tag}\n");
+  REQUIRE(tag->filter);
+  Run run3;
+  core::Event& ahead = run3.add("4102444800");  // 2100
+  run3.process(*tag->filter);
+  CHECK(tagged(ahead, "f_out_of_range"));
+  CHECK(ahead.timestamp_ns == 4'102'444'800'000'000'000);
+}
+
+TEST_CASE("parse_timestamp config errors are located: zone, format, missing formats") {
+  auto zone = build("  - {id: t, type: parse_timestamp, field: x, formats: [rfc3339], timezone: Europe/Berlni}\n");
+  CHECK(zone->diag.render().find("t.yaml:3:76: filters[0].timezone: unknown time zone \"Europe/Berlni\"") != std::string::npos);
+  auto fmt = build("  - {id: t, type: parse_timestamp, field: x, formats: ['%Y-%Q']}\n");
+  CHECK(fmt->diag.render().find("invalid time format: unknown directive \"%Q\"") != std::string::npos);
+  auto none = build("  - {id: t, type: parse_timestamp, field: x}\n");
+  CHECK(none->diag.render().find("missing required key \"formats\"") != std::string::npos);
 }
