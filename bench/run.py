@@ -142,6 +142,8 @@ def main():
     scenarios = [
         ("stdin -> file (json)", scenario, None, None, "file", 500, 64),
         ("stdin -> file (json), written to /dev/null", scenario, os.devnull, None, "file", None, 64),
+        ("stdin -> parse_regex (10 groups) -> file (json)", ROOT / "bench" / "scenarios" / "parse_regex_to_file.yaml",
+         None, None, "file", 150, 64),
     ]
     # The tap's cost: API off and API on with a tap, fed alike, run in
     # alternation (A B A B ...) so drifts of the machine hit both alike.
