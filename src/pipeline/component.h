@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/batch.h"
+#include "expr/condition.h"
 #include "pipeline/stats.h"
 
 namespace bifrost::pipeline {
@@ -64,6 +65,16 @@ class Filter {
   // drops an event by setting its drop_reason; it never loses one silently.
   virtual void process(core::Batch& batch, std::span<const std::uint32_t> events) const = 0;
 };
+
+// Selects the live events of `batch` that match `when` (all live ones
+// without it) into `selected`. One rule for the pipeline, the router and
+// `bifrost test`.
+void select_events(const core::Batch& batch, const expr::Condition* when, std::vector<std::uint32_t>& selected);
+
+// Runs one filter stage: the events `when` selects go through `filter`.
+// `selected` is scratch and holds them afterwards.
+void run_filter_stage(const Filter& filter, const expr::Condition* when, core::Batch& batch,
+                      std::vector<std::uint32_t>& selected);
 
 // ---- outputs ------------------------------------------------------------
 

@@ -256,11 +256,9 @@ void Pipeline::worker_loop() {
 
 void Pipeline::process(Batch& batch, std::vector<std::uint32_t>& sel) {
   if (batch.origin) batch.origin->decorate(batch);
-  const auto n = static_cast<std::uint32_t>(batch.events.size());
   for (auto& in : inputs_) {
     if (in->input.get() != batch.origin || !in->tap.active()) continue;
-    sel.clear();
-    for (std::uint32_t i = 0; i < n; ++i) sel.push_back(i);
+    select_events(batch, nullptr, sel);
     tap_events(in->tap, in->stats_, batch, sel);
   }
   std::uint64_t live = batch.live_events();
@@ -268,21 +266,11 @@ void Pipeline::process(Batch& batch, std::vector<std::uint32_t>& sel) {
     // A stage's in/out count every live event reaching it; `when:` only
     // selects the ones it works on, the others pass through.
     add(stage->stats.events_in, live);
-    sel.clear();
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const core::Event& e = batch.events[i];
-      if (!e.dropped() && (!stage->when || stage->when->evaluate(e))) sel.push_back(i);
-    }
-    if (!sel.empty()) {
-      stage->filter->process(batch, sel);
-      live -= count_dropped(stage->stats, batch, sel);
-    }
+    run_filter_stage(*stage->filter, stage->when, batch, sel);
+    if (!sel.empty()) live -= count_dropped(stage->stats, batch, sel);
     add(stage->stats.events_out, live);
     if (stage->tap.active()) {
-      sel.clear();
-      for (std::uint32_t i = 0; i < n; ++i) {
-        if (!batch.events[i].dropped()) sel.push_back(i);
-      }
+      select_events(batch, nullptr, sel);
       tap_events(stage->tap, stage->stats, batch, sel);
     }
   }
@@ -291,11 +279,7 @@ void Pipeline::process(Batch& batch, std::vector<std::uint32_t>& sel) {
   for (std::size_t k = 0; k < outputs_.size(); ++k) {
     OutputSlot& slot = batch.slots[k];
     slot.clear();
-    const expr::Condition* when = outputs_[k]->when;
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const core::Event& e = batch.events[i];
-      if (!e.dropped() && (!when || when->evaluate(e))) slot.selected.push_back(i);
-    }
+    select_events(batch, outputs_[k]->when, slot.selected);
     if (slot.selected.empty()) continue;
     outputs_[k]->output->encode(batch, slot);
     if (outputs_[k]->tap.active()) tap_events(outputs_[k]->tap, outputs_[k]->stats, batch, slot.selected);
