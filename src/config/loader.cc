@@ -7,7 +7,10 @@
 #include "config/expr_reader.h"
 #include "config/model.h"
 #include "config/registry.h"
+#include "core/json.h"
 #include "core/strings.h"
+
+#include <charconv>
 
 namespace bifrost::config {
 
@@ -83,7 +86,9 @@ class Loader {
     auto inputs = r.get("inputs", "list", "", "inputs of the single pipeline `main`");
     auto filters = r.get("filters", "list", "", "filters of the single pipeline `main`");
     auto outputs = r.get("outputs", "list", "", "outputs of the single pipeline `main`");
+    auto tests = r.get("tests", "list", "", "unit tests of the pipelines, run by `bifrost test`");
     r.finish();
+    if (tests) pending_tests_.push_back(*tests);
 
     bool top_form = inputs || filters || outputs;
     if (pipelines && top_form) {
@@ -130,6 +135,8 @@ class Loader {
   }
 
   std::unique_ptr<Config> finish(bool any_file) {
+    // Tests refer to pipelines of any file: read them once all are known.
+    for (const Node& t : pending_tests_) parse_tests(t);
     if (ctx_.diag->ok() && any_file && cfg_->pipelines.empty()) {
       ctx_.diag->error(Location{"<config>", 0, 0}, "", "no pipeline defined in any file");
     }
@@ -291,6 +298,146 @@ class Loader {
     }
   }
 
+  // A YAML value as JSON text; plain scalars that read as numbers or
+  // booleans keep that type, quoted ones are strings.
+  void to_json(const Node& n, std::string& out) {
+    if (n.is_null()) {
+      out += "null";
+    } else if (n.is_map()) {
+      out += '{';
+      bool first = true;
+      for (auto it = n.yaml().begin(); it != n.yaml().end(); ++it) {
+        if (!first) out += ',';
+        first = false;
+        core::append_json_string(out, it->first.Scalar());
+        out += ':';
+        to_json(n.child(it->first.Scalar(), it->second), out);
+      }
+      out += '}';
+    } else if (n.is_sequence()) {
+      out += '[';
+      for (std::size_t i = 0; i < n.yaml().size(); ++i) {
+        if (i) out += ',';
+        to_json(n.element(i), out);
+      }
+      out += ']';
+    } else {
+      auto s = n.scalar();
+      if (!s) return;
+      auto pos = n.yaml().Mark().pos;
+      bool quoted = n.source() && pos >= 0 && static_cast<std::size_t>(pos) < n.source()->text.size() &&
+                    (n.source()->text[static_cast<std::size_t>(pos)] == '"' || n.source()->text[static_cast<std::size_t>(pos)] == '\'');
+      std::int64_t i;
+      double d;
+      auto ri = std::from_chars(s->data(), s->data() + s->size(), i);
+      auto rd = std::from_chars(s->data(), s->data() + s->size(), d);
+      if (!quoted && (*s == "true" || *s == "false" || *s == "null")) out += *s;
+      else if (!quoted && !s->empty() && ri.ec == std::errc() && ri.ptr == s->data() + s->size()) out += *s;
+      else if (!quoted && !s->empty() && rd.ec == std::errc() && rd.ptr == s->data() + s->size()) core::append_json_value(out, core::Value::number(d));
+      else core::append_json_string(out, *s);
+    }
+  }
+
+  // Events of a test: strings are messages, maps are events.
+  std::vector<std::string> test_events(const Node& list, bool is_expect) {
+    std::vector<std::string> out;
+    if (!list.is_sequence()) {
+      list.error("expected a list of events (strings or maps), got " + list.kind_name());
+      return out;
+    }
+    for (std::size_t i = 0; i < list.yaml().size(); ++i) {
+      Node e = list.element(i);
+      std::string json;
+      if (e.is_scalar()) {
+        auto s = e.scalar();
+        if (!s) continue;
+        json = "{\"message\":";
+        core::append_json_string(json, *s);
+        json += '}';
+      } else if (e.is_map()) {
+        to_json(e, json);
+      } else {
+        e.error(std::string("expected ") + (is_expect ? "the fields of an event" : "an event") +
+                " (a string or a map), got " + e.kind_name());
+        continue;
+      }
+      out.push_back(std::move(json));
+    }
+    return out;
+  }
+
+  void parse_tests(const Node& list) {
+    if (!list.is_sequence()) {
+      list.error("expected a list of tests, got " + list.kind_name());
+      return;
+    }
+    for (std::size_t i = 0; i < list.yaml().size(); ++i) {
+      Node item = list.element(i);
+      MapReader r(item);
+      TestCase t;
+      t.location = item.location();
+      auto name = r.required_string("name", "what the test shows");
+      auto pipeline = r.get("pipeline", "string", "", "the pipeline (default: the only one)");
+      auto input = r.get("input", "component id", "", "an input or filter id: where the events enter", true);
+      auto events = r.get("events", "list", "", "events: strings (messages) or maps (fields)", true);
+      auto expect = r.get("expect", "map", "", "at: a filter or output id; events: the fields each must have ([]: none)", true);
+      r.finish();
+      if (!item.is_map()) continue;
+      t.name = name.value_or("");
+      const PipelineConfig* p = nullptr;
+      if (pipeline) {
+        if (auto id = pipeline->scalar()) {
+          for (const auto& pc : cfg_->pipelines) {
+            if (pc.id == *id) p = &pc;
+          }
+          if (!p) pipeline->error("no pipeline \"" + *id + "\"");
+        }
+      } else if (cfg_->pipelines.size() == 1) {
+        p = &cfg_->pipelines[0];
+      } else if (!cfg_->pipelines.empty()) {
+        item.error("give `pipeline:`: the config has " + std::to_string(cfg_->pipelines.size()) + " pipelines");
+      }
+      if (p) t.pipeline = p->id;
+      auto index_of = [](const auto& list, const std::string& id) -> int {
+        for (std::size_t k = 0; k < list.size(); ++k) {
+          if (list[k].id == id) return static_cast<int>(k);
+        }
+        return -1;
+      };
+      int in_filter = -1;
+      if (input && p) {
+        if (auto id = input->scalar()) {
+          t.input = *id;
+          if (index_of(p->inputs, *id) >= 0) in_filter = 0;
+          else if ((in_filter = index_of(p->filters, *id)) < 0) {
+            input->error("no input or filter \"" + *id + "\" in pipeline \"" + p->id + "\"");
+          }
+        }
+      }
+      if (events) t.events = test_events(*events, false);
+      if (expect) {
+        MapReader er(*expect);
+        auto at = er.get("at", "component id", "", "a filter or output id", true);
+        auto evs = er.get("events", "list", "", "the fields each event must have, in order", true);
+        er.finish();
+        if (at && p) {
+          if (auto id = at->scalar()) {
+            t.at = *id;
+            int f = index_of(p->filters, *id);
+            if (f < 0 && index_of(p->outputs, *id) < 0) {
+              at->error("no filter or output \"" + *id + "\" in pipeline \"" + p->id + "\"");
+            } else if (f >= 0 && in_filter > f) {
+              at->error("\"" + *id + "\" comes before \"" + t.input + "\": its events never pass it");
+            }
+          }
+        }
+        if (evs) t.expect = test_events(*evs, true);
+      }
+      cfg_->tests.push_back(std::move(t));
+    }
+  }
+
+  std::vector<Node> pending_tests_;
   std::unique_ptr<Config> cfg_;
   std::map<std::string, Location> globals_seen_;
   std::map<std::string, Location> pipeline_seen_;

@@ -38,6 +38,17 @@ struct PipelineConfig {
   std::vector<OutputConfig> outputs;
 };
 
+// A unit test written in the config (`tests:`), run by `bifrost test`.
+struct TestCase {
+  std::string name;
+  Location location;
+  std::string pipeline;                 // resolved: the only one when not given
+  std::string input;                    // an input or filter id: where the events enter
+  std::vector<std::string> events;      // each a JSON object (a string event is {"message": ...})
+  std::string at;                       // a filter or output id: whose events are checked
+  std::vector<std::string> expect;      // each a JSON object: fields the event must have
+};
+
 struct Config {
   std::string data_dir = "/var/lib/bifrost";
   std::string api_listen = "127.0.0.1:9598";
@@ -48,6 +59,7 @@ struct Config {
   core::log::Format log_format = core::log::Format::kText;
   std::int64_t shutdown_timeout_ns = 30'000'000'000;
   std::vector<PipelineConfig> pipelines;
+  std::vector<TestCase> tests;
 };
 
 // Loads PATH (a file, or a directory whose *.yaml files are merged in name

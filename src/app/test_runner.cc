@@ -1,0 +1,188 @@
+#include "app/test_runner.h"
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/cli.h"
+#include "config/model.h"
+#include "core/json.h"
+#include "core/time.h"
+#include "filters/common/json_value.h"
+
+namespace bifrost::app {
+
+namespace {
+
+using core::Value;
+
+bool numbers_equal(const Value& a, const Value& b) {
+  if (a.kind() == Value::Kind::kInt && b.kind() == Value::Kind::kInt) return a.as_int() == b.as_int();
+  return a.as_double() == b.as_double();
+}
+
+// Whether `actual` has what `expected` says: equal scalars, equal arrays,
+// and for objects every expected member (others may be there too).
+bool matches(const Value& expected, const Value& actual) {
+  if (expected.is_number() && actual.is_number()) return numbers_equal(expected, actual);
+  if (expected.kind() != actual.kind()) return false;
+  switch (expected.kind()) {
+    case Value::Kind::kNull: return true;
+    case Value::Kind::kBool: return expected.as_bool() == actual.as_bool();
+    case Value::Kind::kString: return expected.as_string() == actual.as_string();
+    case Value::Kind::kArray: {
+      auto e = expected.items(), a = actual.items();
+      if (e.size() != a.size()) return false;
+      for (std::size_t i = 0; i < e.size(); ++i) {
+        if (!matches(e[i], a[i])) return false;
+      }
+      return true;
+    }
+    case Value::Kind::kObject:
+      for (const core::Member& m : expected.members()) {
+        const Value* v = actual.find(m.key);
+        if (!v || !matches(m.value, *v)) return false;
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string json(const Value& v) {
+  std::string out;
+  core::append_json_value(out, v);
+  return out;
+}
+
+// Compares one event with its expected fields; appends what differs.
+bool check_event(const core::Event& e, const Value& expected, std::string& why) {
+  bool ok = true;
+  for (const core::Member& m : expected.members()) {
+    auto path = core::FieldPath::parse(m.key);
+    if (!path) continue;
+    std::optional<Value> actual = core::get_field(e, *path);
+    bool same = false;
+    if (actual && path->root() == core::FieldPath::Root::kTimestamp && m.value.is_string()) {
+      char buf[core::kRfc3339NsLen];
+      core::format_rfc3339_ns(e.timestamp_ns, buf);
+      std::string full(buf, sizeof buf), seconds = full.substr(0, 19) + "Z";
+      same = m.value.as_string() == full || (e.timestamp_ns % 1'000'000'000 == 0 && m.value.as_string() == seconds);
+      if (!same) why += "      " + std::string(m.key) + ": expected " + json(m.value) + ", got \"" + full + "\"\n";
+      ok = ok && same;
+      continue;
+    }
+    // An expected null means "absent or null": a field that must not be there.
+    same = actual ? matches(m.value, *actual) : m.value.is_null();
+    if (!same) {
+      why += "      " + std::string(m.key) + ": expected " + json(m.value) + ", got " + (actual ? json(*actual) : "nothing") + "\n";
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+struct Stage {
+  std::unique_ptr<pipeline::Filter> filter;
+  const expr::Condition* when;
+};
+
+// Runs one test; prints its result. Returns whether it passed.
+bool run_one(const config::Config& cfg, const config::TestCase& t) {
+  const config::PipelineConfig* p = nullptr;
+  for (const auto& pc : cfg.pipelines) {
+    if (pc.id == t.pipeline) p = &pc;
+  }
+  std::vector<Stage> stages;
+  std::size_t first = 0, last = p->filters.size();  // filters [first, last) run
+  const expr::Condition* route = nullptr;
+  bool at_output = false;
+  for (std::size_t k = 0; k < p->filters.size(); ++k) {
+    const auto& fc = p->filters[k];
+    stages.push_back(Stage{fc.spec->build({p->id, fc.id, cfg.data_dir}), fc.when ? &*fc.when : nullptr});
+    if (fc.id == t.input) first = k;
+    if (fc.id == t.at) last = k + 1;
+  }
+  for (const auto& oc : p->outputs) {
+    if (oc.id == t.at) {
+      at_output = true;
+      route = oc.when ? &*oc.when : nullptr;
+    }
+  }
+
+  core::BatchPool pool(1);
+  core::Batch* batch = pool.acquire();
+  batch->events.reserve(t.events.size());
+  const std::int64_t now = core::now_ns();
+  std::string why;
+  for (const std::string& text : t.events) {
+    auto v = filters::parse_json_value(text, batch->arena);
+    core::Event& e = batch->events.emplace_back();
+    e.timestamp_ns = now;
+    for (const core::Member& m : v->members()) {
+      if (m.key == "message" && m.value.is_string()) {
+        e.message = m.value.as_string();
+      } else if (auto path = core::FieldPath::parse(m.key)) {
+        if (!core::set_field(e, *path, m.value, batch->arena)) why += "    cannot set " + std::string(m.key) + " from " + json(m.value) + "\n";
+      }
+    }
+  }
+  std::vector<std::uint32_t> scratch;
+  for (std::size_t k = first; k < last; ++k) pipeline::run_filter_stage(*stages[k].filter, stages[k].when, *batch, scratch);
+  pipeline::select_events(*batch, at_output ? route : nullptr, scratch);
+
+  bool ok = why.empty();
+  if (scratch.size() != t.expect.size()) {
+    why += "    expected " + std::to_string(t.expect.size()) + " event(s) at " + t.at + ", got " +
+           std::to_string(scratch.size()) + "\n";
+    ok = false;
+  }
+  for (std::size_t i = 0; i < std::min(scratch.size(), t.expect.size()); ++i) {
+    auto expected = filters::parse_json_value(t.expect[i], batch->arena);
+    std::string diff;
+    if (!check_event(batch->events[scratch[i]], *expected, diff)) {
+      why += "    event " + std::to_string(i + 1) + ":\n" + diff;
+      ok = false;
+    }
+  }
+  if (!ok) {
+    why += "    events at " + t.at + ":\n";
+    core::Rfc3339Cache cache;
+    for (std::uint32_t i : scratch) {
+      std::string line;
+      core::append_event_json(line, batch->events[i], cache);
+      why += "      " + line + "\n";
+    }
+  }
+  std::printf("%s %s\n", ok ? "ok  " : "FAIL", t.name.c_str());
+  if (!ok) {
+    std::printf("    at %s:%d:%d\n%s", t.location.file.c_str(), t.location.line, t.location.col, why.c_str());
+  }
+  batch->release();
+  return ok;
+}
+
+}  // namespace
+
+int run_config_tests(const std::string& path) {
+  config::Diagnostics diag;
+  auto cfg = config::load(path, diag);
+  if (!cfg) {
+    std::fputs(diag.render().c_str(), stderr);
+    std::fprintf(stderr, "%zu error(s) in %s\n", diag.items().size(), path.c_str());
+    return kExitInvalidConfig;
+  }
+  if (cfg->tests.empty()) {
+    std::fprintf(stderr, "%s: no tests (add `tests:`; see bifrost test --help)\n", path.c_str());
+    return kExitFatal;
+  }
+  std::size_t passed = 0;
+  for (const auto& t : cfg->tests) passed += run_one(*cfg, t);
+  std::size_t failed = cfg->tests.size() - passed;
+  std::printf("%s: %zu test(s) passed, %zu failed\n", path.c_str(), passed, failed);
+  return failed == 0 ? kExitOk : kExitFatal;
+}
+
+}  // namespace bifrost::app
