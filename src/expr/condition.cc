@@ -13,6 +13,7 @@ using core::Value;
 struct Condition::Node {
   enum class Kind { kOr, kAnd, kNot, kCompare, kTruthy, kExists, kLiteral, kField };
   enum class Op { kEq, kNe, kLt, kLe, kGt, kGe, kMatch };
+  explicit Node(Kind k) : kind(k) {}
   Kind kind;
   Op op = Op::kEq;
   std::size_t a = 0, b = 0;      // children (node indexes)
