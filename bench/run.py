@@ -21,13 +21,13 @@ GEN = ROOT / "build" / "bifrost-gen"
 CACHE = ROOT / "bench" / ".cache"
 
 
-def corpus(size):
+def corpus(size, fmt="nginx"):
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"nginx-{size}.log"
+    path = CACHE / f"{fmt}-{size}.log"
     if not path.exists() or path.stat().st_size == 0:
         print(f"generating {path} ...", file=sys.stderr)
         with open(str(path) + ".tmp", "wb") as f:
-            subprocess.run([str(GEN), str(size), "42"], stdout=f, check=True)
+            subprocess.run([str(GEN), str(size), "42", fmt], stdout=f, check=True)
         os.replace(str(path) + ".tmp", path)
     lines_file = path.with_suffix(".lines")
     if not lines_file.exists():
@@ -144,6 +144,10 @@ def main():
         ("stdin -> file (json), written to /dev/null", scenario, os.devnull, None, "file", None, 64),
         ("stdin -> parse_regex (10 groups) -> file (json)", ROOT / "bench" / "scenarios" / "parse_regex_to_file.yaml",
          None, None, "file", 150, 64),
+        ("stdin (JSON lines) -> parse_json -> file (json)", ROOT / "bench" / "scenarios" / "parse_json_to_file.yaml",
+         None, None, "file:json", 400, 64),
+        ("stdin (base64 lines) -> decode_base64 -> file (json)", ROOT / "bench" / "scenarios" / "decode_base64_to_file.yaml",
+         None, None, "file:base64", 300, 64),
     ]
     # The tap's cost: API off and API on with a tap, fed alike, run in
     # alternation (A B A B ...) so drifts of the machine hit both alike.
@@ -155,13 +159,19 @@ def main():
     with tempfile.TemporaryDirectory(dir=CACHE) as work:
         for name, scenario, out_path, tap, feed, mbps_target, rss_target in scenarios:
             results = []
-            run_once(scenario, data, work, out_path, tap, feed)  # warm-up, not counted
+            feed, _, fmt = feed.partition(":")  # "file:json": fed from a file of the json corpus
+            sc_data, sc_lines = corpus(args.size, fmt) if fmt else (data, lines)
+            if fmt:
+                with open(sc_data, "rb") as f:  # warm the page cache, as for the main corpus
+                    while f.read(1 << 24):
+                        pass
+            run_once(scenario, sc_data, work, out_path, tap, feed)  # warm-up, not counted
             for _ in range(args.runs):
-                wall, cpu, rss, out_lines = run_once(scenario, data, work, out_path, tap, feed)
-                if out_lines != lines:
-                    sys.exit(f"{name}: {out_lines} events out of {lines}")
+                wall, cpu, rss, out_lines = run_once(scenario, sc_data, work, out_path, tap, feed)
+                if out_lines != sc_lines:
+                    sys.exit(f"{name}: {out_lines} events out of {sc_lines}")
                 results.append((wall, cpu, rss))
-            rows.append(row(name, results, args.size, lines, mbps_target, rss_target))
+            rows.append(row(name, results, args.size, sc_lines, mbps_target, rss_target))
         pair_results = [[], []]
         for k, sc in enumerate(pair):
             run_once(sc[1], data, work, sc[2], sc[3], sc[4])  # warm-up, not counted

@@ -1,11 +1,16 @@
-// Deterministic generator of nginx "combined" access-log lines for the
-// benchmarks: the same seed and size give the same bytes on every machine.
+// Deterministic generator of log lines for the benchmarks: the same seed,
+// size and format give the same bytes on every machine.
 //
-//   bifrost-gen BYTES [SEED] > file
+//   bifrost-gen BYTES [SEED] [nginx|json|base64] > file
+//
+// nginx: "combined" access-log lines. json: the same requests as one JSON
+// object per line. base64: each JSON object base64-encoded (URL alphabet,
+// no padding), as A/B-test impression ids are.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 
 namespace {
 
@@ -46,6 +51,11 @@ int main(int argc, char** argv) {
   }
   std::uint64_t target = std::strtoull(argv[1], nullptr, 10);
   Rng rng{argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 42};
+  std::string format = argc > 3 ? argv[3] : "nginx";
+  if (format != "nginx" && format != "json" && format != "base64") {
+    std::fprintf(stderr, "bifrost-gen: format is nginx, json or base64\n");
+    return 1;
+  }
   std::string out;
   out.reserve(1 << 20);
   std::uint64_t written = 0;
@@ -54,18 +64,37 @@ int main(int argc, char** argv) {
   while (written < target) {
     second += rng.below(3);
     int day = 1 + static_cast<int>(second / 86400 % 28);
-    int n = std::snprintf(line, sizeof line,
-                          "%u.%u.%u.%u - - [%02d/%s/2024:%02d:%02d:%02d +0000] \"%s %s?id=%llu HTTP/1.1\" %d %llu "
-                          "\"%s\" \"%s\"\n",
+    const char* fmt = format == "nginx"
+        ? "%u.%u.%u.%u - - [%02d/%s/2024:%02d:%02d:%02d +0000] \"%s %s?id=%llu HTTP/1.1\" %d %llu \"%s\" \"%s\"\n"
+        : "{\"client\":\"%u.%u.%u.%u\",\"time\":\"%02d/%s/2024:%02d:%02d:%02d +0000\",\"method\":\"%s\",\"path\":\"%s\","
+          "\"id\":%llu,\"status\":%d,\"bytes\":%llu,\"referer\":\"%s\",\"agent\":\"%s\",\"ok\":true,\"ratio\":0.25}\n";
+    int n = std::snprintf(line, sizeof line, fmt,
                           static_cast<unsigned>(10 + rng.below(200)), static_cast<unsigned>(rng.below(256)),
                           static_cast<unsigned>(rng.below(256)), static_cast<unsigned>(1 + rng.below(254)), day,
                           kMonths[second / (86400 * 28) % 12], static_cast<int>(second / 3600 % 24),
                           static_cast<int>(second / 60 % 60), static_cast<int>(second % 60), pick(rng, kMethods),
                           pick(rng, kPaths), static_cast<unsigned long long>(rng.below(100000)), pick(rng, kStatus),
                           static_cast<unsigned long long>(rng.below(50000)), pick(rng, kReferers), pick(rng, kAgents));
-    if (written + static_cast<std::uint64_t>(n) > target && written > 0) break;
-    out.append(line, static_cast<std::size_t>(n));
-    written += static_cast<std::uint64_t>(n);
+    std::string_view text(line, static_cast<std::size_t>(n));
+    std::string encoded;
+    if (format == "base64") {
+      static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+      std::string_view body = text.substr(0, text.size() - 1);  // without the newline
+      for (std::size_t i = 0; i < body.size(); i += 3) {
+        std::uint32_t v = static_cast<unsigned char>(body[i]) << 16;
+        if (i + 1 < body.size()) v |= static_cast<unsigned char>(body[i + 1]) << 8;
+        if (i + 2 < body.size()) v |= static_cast<unsigned char>(body[i + 2]);
+        encoded += kAlphabet[v >> 18];
+        encoded += kAlphabet[(v >> 12) & 63];
+        if (i + 1 < body.size()) encoded += kAlphabet[(v >> 6) & 63];
+        if (i + 2 < body.size()) encoded += kAlphabet[v & 63];
+      }
+      encoded += '\n';
+      text = encoded;
+    }
+    if (written + text.size() > target && written > 0) break;
+    out.append(text);
+    written += text.size();
     if (out.size() >= (1 << 20) - 1024) {
       std::fwrite(out.data(), 1, out.size(), stdout);
       out.clear();

@@ -51,7 +51,7 @@ class ConditionParser {
   std::optional<ParseError> run() {
     next();
     auto root = parse_or();
-    if (error_) return error_;
+    if (error_ || !root) return error_ ? error_ : ParseError{0, "invalid condition"};
     if (tok_.kind != Tok::kEnd) return err(tok_.pos, "unexpected \"" + tok_.text + "\" after the end of the condition");
     out_.root_ = *root;
     return std::nullopt;
@@ -141,16 +141,36 @@ class ConditionParser {
     ++i_;
   }
 
+  // Parsing and evaluation recurse: bound both, so that no condition can
+  // exhaust a thread's stack.
+  static constexpr int kMaxDepth = 64;
+  static constexpr std::size_t kMaxNodes = 4096;
+
   std::size_t add(Node n) {
+    if (out_.nodes_.size() >= kMaxNodes && !error_) {
+      err(tok_.pos, "the condition is too long (at most " + std::to_string(kMaxNodes) + " parts)");
+    }
     out_.nodes_.push_back(std::move(n));
     return out_.nodes_.size() - 1;
   }
 
+  // Counts nesting (parentheses, not) while a parse function runs.
+  struct Nest {
+    ConditionParser& p;
+    bool ok;
+    explicit Nest(ConditionParser& parser) : p(parser), ok(++parser.depth_ <= kMaxDepth) {
+      if (!ok) p.err(p.tok_.pos, "the condition nests too deep (at most " + std::to_string(kMaxDepth) + " levels)");
+    }
+    ~Nest() { --p.depth_; }
+  };
+
   bool is_word(const char* w) const { return tok_.kind == Tok::kIdent && tok_.text == w; }
 
   std::optional<std::size_t> parse_or() {
+    Nest nest(*this);
+    if (!nest.ok) return std::nullopt;
     auto left = parse_and();
-    while (left && is_word("or")) {
+    while (left && !error_ && is_word("or")) {
       next();
       auto right = parse_and();
       if (!right) return std::nullopt;
@@ -164,7 +184,7 @@ class ConditionParser {
 
   std::optional<std::size_t> parse_and() {
     auto left = parse_unary();
-    while (left && is_word("and")) {
+    while (left && !error_ && is_word("and")) {
       next();
       auto right = parse_unary();
       if (!right) return std::nullopt;
@@ -177,6 +197,8 @@ class ConditionParser {
   }
 
   std::optional<std::size_t> parse_unary() {
+    Nest nest(*this);
+    if (!nest.ok) return std::nullopt;
     if (is_word("not")) {
       next();
       auto inner = parse_unary();
@@ -355,6 +377,7 @@ class ConditionParser {
   std::size_t i_ = 0;
   Token tok_{Tok::kEnd, 0, ""};
   std::optional<ParseError> error_;
+  int depth_ = 0;
 };
 
 std::variant<Condition, ParseError> Condition::parse(std::string_view text) {

@@ -87,3 +87,19 @@ TEST_CASE("condition errors point at the offending character") {
   CHECK(f.error("size(x) > 1").message.find("unknown function") != std::string::npos);
   CHECK(f.error("'unterminated").message == "unterminated string");
 }
+
+TEST_CASE("conditions that nest too deep or run too long are errors, not a crash") {
+  std::string deep(10'000, '(');
+  deep += "a";
+  auto e = std::get<expr::ParseError>(expr::Condition::parse(deep));
+  CHECK(e.message.find("nests too deep") != std::string::npos);
+  std::string nots;
+  for (int i = 0; i < 10'000; ++i) nots += "not ";
+  CHECK(std::get<expr::ParseError>(expr::Condition::parse(nots + "a")).message.find("nests too deep") != std::string::npos);
+  std::string chain = "a";
+  for (int i = 0; i < 10'000; ++i) chain += " and a";
+  CHECK(std::get<expr::ParseError>(expr::Condition::parse(chain)).message.find("too long") != std::string::npos);
+  std::string fine = "a";
+  for (int i = 0; i < 1'000; ++i) fine += " or a";
+  CHECK(std::holds_alternative<expr::Condition>(expr::Condition::parse(fine)));
+}
