@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "app/daemon.h"
+#include "app/load.h"
 #include "app/tap.h"
 #include "app/test_runner.h"
 #include "config/model.h"
@@ -93,13 +94,8 @@ bool config_arg(int argc, char** argv, std::string& path, bool& help) {
 }
 
 int validate(const std::string& path) {
-  config::Diagnostics diag;
-  auto cfg = config::load(path, diag);
-  if (!cfg) {
-    std::fputs(diag.render().c_str(), stderr);
-    std::fprintf(stderr, "%zu error(s) in %s\n", diag.items().size(), path.c_str());
-    return kExitInvalidConfig;
-  }
+  auto cfg = load_or_print(path);
+  if (!cfg) return kExitInvalidConfig;
   std::size_t components = 0;
   for (const auto& p : cfg->pipelines) components += p.inputs.size() + p.filters.size() + p.outputs.size();
   std::printf("%s: valid (%zu pipeline(s), %zu component(s))\n", path.c_str(), cfg->pipelines.size(), components);

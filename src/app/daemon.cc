@@ -17,6 +17,7 @@
 
 #include "api/server.h"
 #include "app/cli.h"
+#include "app/load.h"
 #include "app/service.h"
 #include "config/model.h"
 #include "core/log.h"
@@ -39,18 +40,14 @@ sigset_t handled_signals() {
   return set;
 }
 
-std::unique_ptr<config::Config> load(const std::string& path, bool reload) {
+// A reload's errors go to the log (the daemon may run under systemd).
+std::unique_ptr<config::Config> load_for_reload(const std::string& path) {
   config::Diagnostics diag;
   auto cfg = config::load(path, diag);
   if (!cfg) {
     std::string text = diag.render();
     if (!text.empty() && text.back() == '\n') text.pop_back();
-    if (reload) {
-      core::log::error(kLog, "reload refused, the running config stays: ", diag.items().size(), " error(s)\n", text);
-    } else {
-      std::fputs(diag.render().c_str(), stderr);
-      std::fprintf(stderr, "%zu error(s) in %s\n", diag.items().size(), path.c_str());
-    }
+    core::log::error(kLog, "reload refused, the running config stays: ", diag.items().size(), " error(s)\n", text);
   }
   return cfg;
 }
@@ -161,7 +158,7 @@ int run_daemon(const std::string& config_path) {
   // Block before any thread starts, so only sigtimedwait() sees them.
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  auto cfg = load(config_path, false);
+  auto cfg = load_or_print(config_path);
   if (!cfg) return kExitInvalidConfig;
   apply_log_settings(*cfg);
 
@@ -208,7 +205,7 @@ int run_daemon(const std::string& config_path) {
     service::watchdog_tick();
     if (sig == SIGHUP) {
       core::log::info(kLog, "SIGHUP: reloading ", config_path);
-      auto fresh = load(config_path, true);
+      auto fresh = load_for_reload(config_path);
       if (!fresh) continue;
       if (fresh->api_listen != api_listen) {
         core::log::warn(kLog, "reload: api.listen changed; the API keeps ", api_listen, " until a restart");

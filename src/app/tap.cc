@@ -11,6 +11,7 @@
 
 #include "api/server.h"
 #include "app/cli.h"
+#include "app/load.h"
 #include "config/model.h"
 
 namespace bifrost::app {
@@ -96,12 +97,8 @@ int run_tap(int argc, char** argv) {
     return kExitFatal;
   }
   if (!config_path.empty()) {
-    config::Diagnostics diag;
-    auto cfg = config::load(config_path, diag);
-    if (!cfg) {
-      std::fputs(diag.render().c_str(), stderr);
-      return kExitInvalidConfig;
-    }
+    auto cfg = load_or_print(config_path);
+    if (!cfg) return kExitInvalidConfig;
     if (!api_given) api = cfg->api_listen;
     if (!token_given && token.empty()) token = cfg->api_token_file.empty() ? cfg->api_token : read_token_file(cfg->api_token_file);
   }

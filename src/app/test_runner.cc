@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/cli.h"
+#include "app/load.h"
 #include "config/model.h"
 #include "core/json.h"
 #include "core/time.h"
@@ -174,13 +175,8 @@ bool run_one(const config::Config& cfg, const config::TestCase& t) {
 }  // namespace
 
 int run_config_tests(const std::string& path) {
-  config::Diagnostics diag;
-  auto cfg = config::load(path, diag);
-  if (!cfg) {
-    std::fputs(diag.render().c_str(), stderr);
-    std::fprintf(stderr, "%zu error(s) in %s\n", diag.items().size(), path.c_str());
-    return kExitInvalidConfig;
-  }
+  auto cfg = load_or_print(path);
+  if (!cfg) return kExitInvalidConfig;
   if (cfg->tests.empty()) {
     std::fprintf(stderr, "%s: no tests (add `tests:`; see bifrost test --help)\n", path.c_str());
     return kExitFatal;
