@@ -62,4 +62,18 @@ std::optional<core::FieldPath> read_field_path(MapReader& r, const std::string& 
   return parse_field_path(*n);
 }
 
+std::vector<core::FieldPath> read_field_path_list(MapReader& r, const std::string& key, const std::string& description) {
+  std::vector<core::FieldPath> out;
+  auto n = r.get(key, "list of field paths", "[]", description);
+  if (!n) return out;
+  if (!n->is_sequence()) {
+    n->error("expected a list of field paths, got " + n->kind_name());
+    return out;
+  }
+  for (std::size_t i = 0; i < n->yaml().size(); ++i) {
+    if (auto p = parse_field_path(n->element(i))) out.push_back(std::move(*p));
+  }
+  return out;
+}
+
 }  // namespace bifrost::config

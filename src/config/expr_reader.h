@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/reader.h"
 #include "core/event.h"
@@ -21,5 +22,7 @@ std::optional<expr::Template> read_template(MapReader& r, const std::string& key
                                             const std::string& description, bool required = false);
 std::optional<core::FieldPath> read_field_path(MapReader& r, const std::string& key, const std::string& def,
                                                const std::string& description);
+// A list of field paths (default: empty); each bad one is a located error.
+std::vector<core::FieldPath> read_field_path_list(MapReader& r, const std::string& key, const std::string& description);
 
 }  // namespace bifrost::config

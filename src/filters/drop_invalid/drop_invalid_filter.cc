@@ -95,20 +95,11 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
   s->max_bytes = r.bytes("max_bytes", 0, "a message longer than this is invalid (0: no limit)");
   s->utf8 = r.boolean("utf8", false, "the message must be valid UTF-8");
   s->json = r.boolean("json", false, "the message must be a JSON document");
-  auto require = r.get("require", "list of field paths", "[]", "fields that must be present and not empty");
+  s->require = config::read_field_path_list(r, "require", "fields that must be present and not empty");
   auto types = r.get("types", "map", "{}", "field: int | float | bool; a present field must read as its type");
   s->match = config::read_condition(r, "match", "a condition every valid event meets");
   s->tag_only = r.choice("action", "drop", {"drop", "tag"}, "drop (counted by reason), or tag (<id>_invalid) and keep") == "tag";
   if (r.describing()) return s;
-  if (require) {
-    if (!require->is_sequence()) {
-      require->error("expected a list of field paths, got " + require->kind_name());
-    } else {
-      for (std::size_t i = 0; i < require->yaml().size(); ++i) {
-        if (auto p = config::parse_field_path(require->element(i))) s->require.push_back(std::move(*p));
-      }
-    }
-  }
   if (types) {
     config::each_entry(*types, "field: type", [&](const config::Node& key, const config::Node& val) {
       auto path = config::parse_field_path(key);

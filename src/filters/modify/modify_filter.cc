@@ -105,16 +105,7 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
     }
     s->add.push_back(std::move(op));
   });
-  auto remove = r.get("remove", "list of field paths", "[]", "fields to remove");
-  if (remove) {
-    if (!remove->is_sequence()) {
-      remove->error("expected a list of field paths, got " + remove->kind_name());
-    } else {
-      for (std::size_t i = 0; i < remove->yaml().size(); ++i) {
-        if (auto p = config::parse_field_path(remove->element(i))) s->remove.push_back(std::move(*p));
-      }
-    }
-  }
+  s->remove = config::read_field_path_list(r, "remove", "fields to remove");
   bool any_key = false;
   for (const char* k : {"rename", "copy", "add", "remove"}) any_key = any_key || (r.node().is_map() && r.node().yaml()[k].IsDefined());
   if (!r.describing() && !any_key) {
