@@ -64,6 +64,15 @@ def run_once(scenario, data, workdir, out_path=None, tap=None, feed="file"):
     # feed "file": stdin is the corpus itself. feed "pipe": `cat` writes it
     # into a pipe, held back until the tap (if any) is attached, so the whole
     # run is measured with it; `cat` costs CPU too, so compare pipe with pipe.
+    if feed == "tail":  # the file input reads the corpus itself
+        data_dir = tempfile.mkdtemp(dir=workdir)
+        env.update(BENCH_IN=str(data), BENCH_DATA=data_dir)
+        t0 = time.monotonic()
+        p = subprocess.Popen([str(BIFROST), "run", "-c", str(scenario)], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.monotonic() - t0
+        return finish(p, status, ru, wall, out, b"")
     if feed == "file":
         stdin_file = open(data, "rb")
         t0 = time.monotonic()
@@ -131,6 +140,7 @@ def main():
     ap.add_argument("--size", type=int, default=1 << 30, help="corpus bytes (default 1 GiB)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--pair-runs", type=int, default=5, help="runs of each side of the API-off/on pair")
+    ap.add_argument("--only", default="", help="run only the scenarios whose name contains this")
     args = ap.parse_args()
 
     data, lines = corpus(args.size)
@@ -142,6 +152,7 @@ def main():
     scenarios = [
         ("stdin -> file (json)", scenario, None, None, "file", 500, 64),
         ("stdin -> file (json), written to /dev/null", scenario, os.devnull, None, "file", None, 64),
+        ("file (tailed) -> file (json)", ROOT / "bench" / "scenarios" / "file_to_file.yaml", None, None, "tail", 500, 64),
         ("stdin -> parse_regex (10 groups) -> file (json)", ROOT / "bench" / "scenarios" / "parse_regex_to_file.yaml",
          None, None, "file", 150, 64),
         ("stdin (JSON lines) -> parse_json -> file (json)", ROOT / "bench" / "scenarios" / "parse_json_to_file.yaml",
@@ -155,6 +166,9 @@ def main():
         ("stdin (pipe) -> file (json), API off", scenario, None, None, "pipe", None, 64),
         ("stdin (pipe) -> file (json), API on, tap attached", scenario, None, TAP, "pipe", None, 64),
     ]
+    scenarios = [sc for sc in scenarios if args.only in sc[0]]
+    if args.only and not any(args.only in sc[0] for sc in pair):
+        pair = []
     rows = []
     with tempfile.TemporaryDirectory(dir=CACHE) as work:
         for name, scenario, out_path, tap, feed, mbps_target, rss_target in scenarios:
@@ -183,13 +197,16 @@ def main():
                 pair_results[k].append((wall, cpu, rss))
         for k, sc in enumerate(pair):
             rows.append(row(sc[0], pair_results[k], args.size, lines, sc[5], sc[6]))
-    header = ("scenario", "events/s", "MB/s in", "CPU s", "peak RSS MiB", "wall s", "target met", "target")
+    header = ("scenario", "events/s", "MB/s in", "CPU s", "CPU s/GiB", "peak RSS MiB", "wall s", "target met", "target")
     print(f"corpus: {data.name}, {args.size} bytes, {lines} lines; median of {args.runs} runs "
           f"({args.pair_runs} alternated for the API pair); {os.cpu_count()} cores")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for name, eps, mbps, cpu, rss, wall, ok, target in rows:
-        print(f"| {name} | {eps:,.0f} | {mbps:.0f} | {cpu:.2f} | {rss:.1f} | {wall:.2f} | {ok} | {target} |")
+        print(f"| {name} | {eps:,.0f} | {mbps:.0f} | {cpu:.2f} | {cpu * (1 << 30) / args.size:.2f} | {rss:.1f} | "
+              f"{wall:.2f} | {ok} | {target} |")
+    if not pair:
+        return
     base = next(r for r in rows if r[0] == "stdin (pipe) -> file (json), API off")
     tapped = next(r for r in rows if "tap attached" in r[0])
     cost = (1 - tapped[2] / base[2]) * 100

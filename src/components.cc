@@ -8,6 +8,7 @@
 #include "filters/parse_json/parse_json_filter.h"
 #include "filters/parse_regex/parse_regex_filter.h"
 #include "filters/parse_timestamp/parse_timestamp_filter.h"
+#include "inputs/file/file_input.h"
 #include "inputs/stdin/stdin_input.h"
 #include "outputs/file/file_output.h"
 #include "outputs/stdout/stdout_output.h"
@@ -17,6 +18,7 @@ namespace bifrost::config {
 namespace {
 Registry make() {
   Registry r;
+  r.add_input({"file", "tail files: globs, rotation, multiline, checkpoints", inputs::file::parse});
   r.add_input({"stdin", "lines from standard input, until end of file", inputs::stdin_::parse});
 
   r.add_filter({"modify", "rename, copy, add (templates) and remove fields", filters::modify::parse});

@@ -41,6 +41,25 @@ class Writer {
     out_.append(buf, r.ptr).push_back('\n');
   }
 
+  // A component's sample with extra labels.
+  void sample(std::string_view name, const pipeline::ComponentStats& s,
+              const std::vector<std::pair<const char*, std::string>>& extra, double value) {
+    out_.append(name).append("{pipeline=\"");
+    escape(s.pipeline);
+    out_.append("\",component=\"");
+    escape(s.component);
+    out_.push_back('"');
+    for (const auto& [k, v] : extra) {
+      out_.append(",").append(k).append("=\"");
+      escape(v);
+      out_.push_back('"');
+    }
+    out_.append("} ");
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, value);
+    out_.append(buf, r.ptr).push_back('\n');
+  }
+
   std::string take() { return std::move(out_); }
 
  private:
@@ -90,6 +109,17 @@ void histogram(Writer& w, const std::string& name, const Stats& s, const pipelin
            static_cast<double>(cumulative));
   w.sample(name + "_sum", {"pipeline", s.pipeline, "component", s.component}, h.sum());
   w.sample(name + "_count", {"pipeline", s.pipeline, "component", s.component}, static_cast<double>(h.count()));
+}
+
+// A gauge family from the components' SeriesSets.
+void series(Writer& w, const pipeline::Runtime* rt, const char* name, const char* help) {
+  w.family(name, "gauge", help);
+  each(rt, nullptr, [&](const Stats& s) {
+    for (const pipeline::Series& x : s.series.snapshot()) {
+      if (std::strcmp(x.metric, name) != 0) continue;
+      w.sample(name, s, x.labels, x.value);
+    }
+  });
 }
 
 void process_metrics(Writer& w) {
@@ -186,10 +216,16 @@ std::string render_metrics(const pipeline::Runtime* rt) {
     // TODO(#8): the disk buffer; until then no output has one.
     w.sample("bifrost_buffer_bytes", {"pipeline", s.pipeline, "component", s.component}, 0);
   });
-  // TODO(#3, #5): series appear with the file and Kafka inputs.
-  w.family("bifrost_file_lag_bytes", "gauge", "Per file: size minus the acknowledged offset.");
-  w.family("bifrost_kafka_consumer_lag", "gauge", "Per partition: high watermark minus the committed offset.");
+  series(w, rt, "bifrost_file_lag_bytes", "Per file: size minus the acknowledged offset.");
+  series(w, rt, "bifrost_files_open", "Files an input holds open.");
+  // TODO(#5): series appear with the Kafka input.
+  series(w, rt, "bifrost_kafka_consumer_lag", "Per partition: high watermark minus the committed offset.");
   w.family("bifrost_checkpoint_duration_seconds", "histogram", "Time to write a checkpoint atomically.");
+  each(rt, "input", [&](const Stats& s) {
+    histogram(w, "bifrost_checkpoint_duration_seconds", s, s.checkpoint_duration);
+  });
+  counter(w, rt, "bifrost_checkpoint_errors_total", "Checkpoints that could not be read (corrupt) or written.",
+          "input", [](const Stats& s) { return s.checkpoint_errors.load(); });
 
   w.family("bifrost_output_request_duration_seconds", "histogram", "Time of one write to an output's sink.");
   each(rt, "output", [&](const Stats& s) {

@@ -1,5 +1,7 @@
 #include "app/cli.h"
 
+#include <algorithm>
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -147,10 +149,14 @@ int describe(int argc, char** argv) {
     std::fputs(kDescribeHelp, stdout);
     return kExitOk;
   }
-  if (describe_one("input", reg.inputs(), name) || describe_one("filter", reg.filters(), name) ||
-      describe_one("output", reg.outputs(), name)) {
-    return kExitOk;
+  // A name may be both an input and an output (`file`): describe each.
+  bool found = describe_one("input", reg.inputs(), name);
+  if (found && std::any_of(reg.outputs().begin(), reg.outputs().end(), [&](const auto& t) { return t.name == name; })) {
+    std::printf("\n");
   }
+  found = describe_one("filter", reg.filters(), name) || found;
+  found = describe_one("output", reg.outputs(), name) || found;
+  if (found) return kExitOk;
   std::fprintf(stderr, "bifrost: no component type \"%s\" (see bifrost describe)\n", name.c_str());
   return kExitFatal;
 }

@@ -42,6 +42,8 @@ void Batch::reset() {
   chunk.shrink_to(8u << 20);
   ingest_ns = 0;
   origin = nullptr;
+  source.clear();
+  source_id = 0;
   tracker.reset();
   ack_seq = 0;
   abandoned_.store(false, std::memory_order_relaxed);

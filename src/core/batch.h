@@ -72,6 +72,8 @@ class Batch {
   ByteBuffer chunk;             // raw bytes the input read; messages point here
   std::int64_t ingest_ns = 0;
   const BatchOrigin* origin = nullptr;
+  std::string source;           // the source's name (a file's path); kept across reuse, so no allocation
+  std::uint64_t source_id = 0;  // a stable identity of the source (file: device, inode, fingerprint)
   std::shared_ptr<AckTracker> tracker;  // null: nothing to acknowledge
   std::uint64_t ack_seq = 0;
   std::vector<OutputSlot> slots;  // one per output of the pipeline

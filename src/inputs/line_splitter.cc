@@ -49,9 +49,21 @@ void LineSplitter::finish(core::Batch& batch, bool eof) {
     cutting_ = false;
     pos = nl ? end + 1 : end;
   }
+  more_ = batch.events.size() >= max_events_ && pos < n;
   carry_.assign(d + pos, n - pos);
   if (carry_.capacity() > (1u << 20) && carry_.size() < (64u << 10)) carry_.shrink_to_fit();
   carry_offset_ += pos;
+}
+
+void LineSplitter::retract(core::Batch& batch, std::size_t first) {
+  if (first >= batch.events.size()) return;
+  const char* d = batch.chunk.data();
+  const std::size_t n = batch.chunk.size();
+  const std::size_t begin = static_cast<std::size_t>(batch.events[first].message.data() - d);
+  const std::size_t pos = n - carry_.size();  // where finish() stopped
+  carry_.assign(d + begin, n - begin);
+  carry_offset_ -= pos - begin;
+  batch.events.resize(first);
 }
 
 }  // namespace bifrost::inputs

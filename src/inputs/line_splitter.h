@@ -30,6 +30,9 @@ class LineSplitter {
   // batch acknowledges once it is finished.
   std::uint64_t offset() const { return carry_offset_; }
   std::size_t pending_bytes() const { return carry_.size(); }
+  // Whether the last finish() stopped at max_events with bytes left: the
+  // carry may hold complete lines, to be split without reading more.
+  bool has_more() const { return more_; }
 
   // Starts filling `batch`: puts the carried partial line first, then leaves
   // room for about `read_bytes` more.
@@ -38,6 +41,23 @@ class LineSplitter {
   std::size_t space(const core::Batch& batch) const { return limit_ - batch.chunk.size(); }
   void commit(core::Batch& batch, std::size_t n) { batch.chunk.resize(batch.chunk.size() + n); }
   bool has_complete_line(const core::Batch& batch);
+
+  // Forgets the carried bytes: they are read again from offset() (a file
+  // closed while idle, or continued from its rotated copy).
+  void rewind() {
+    carry_.clear();
+    more_ = false;
+  }
+  // Starts over at `offset` (a file read from its start again).
+  void reset(std::uint64_t offset) {
+    carry_.clear();
+    carry_offset_ = offset;
+    cutting_ = false;
+    more_ = false;
+  }
+  // After finish(): takes the events from index `first` on back out of the
+  // batch; their bytes are carried again (a multiline event still open).
+  void retract(core::Batch& batch, std::size_t first);
 
   // Turns the complete lines into events (at most max_events; the rest is
   // carried). At end of input a last line without \n is an event too.
@@ -53,6 +73,7 @@ class LineSplitter {
   std::size_t limit_ = 0;
   std::size_t scanned_ = 0;
   bool cutting_ = false;  // the carried bytes continue a line already cut
+  bool more_ = false;
 };
 
 }  // namespace bifrost::inputs

@@ -51,6 +51,9 @@ class Input : public core::BatchOrigin {
   // Runs on the input's own thread. Returns when the input has ended (a
   // finite input at its end) or soon after ctx.stopping() turns true.
   virtual void run(InputContext& ctx) = 0;
+  // Once, after the pipeline has drained (run() has returned and every batch
+  // is finished or given up): the place to save the final checkpoint.
+  virtual void drained() {}
   void decorate(core::Batch&) const override {}
 };
 

@@ -178,6 +178,7 @@ bool Pipeline::drain(std::chrono::steady_clock::time_point deadline) {
   for (auto& o : outputs_) {
     if (o->thread.joinable()) o->thread.join();
   }
+  for (auto& in : inputs_) in->input->drained();
   return complete;
 }
 

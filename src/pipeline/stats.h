@@ -8,6 +8,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -56,6 +57,31 @@ class Histogram {
   std::atomic<std::uint64_t> sum_ns_{0};
 };
 
+// Gauges a component keeps per thing it follows (a file, a partition), for
+// /metrics: the component replaces the whole set now and then (about once a
+// second); a scrape copies it.
+struct Series {
+  const char* metric;  // e.g. "bifrost_file_lag_bytes"
+  std::vector<std::pair<const char*, std::string>> labels;  // beyond pipeline and component
+  double value;
+};
+
+class SeriesSet {
+ public:
+  void replace(std::vector<Series> fresh) {
+    std::lock_guard lock(mu_);
+    series_.swap(fresh);
+  }
+  std::vector<Series> snapshot() const {
+    std::lock_guard lock(mu_);
+    return series_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<Series> series_;
+};
+
 struct ComponentStats {
   std::string pipeline;
   std::string component;
@@ -71,6 +97,9 @@ struct ComponentStats {
   Counter tap_dropped;
   std::atomic<std::int64_t> queue_events{0};  // a gauge: + by workers, - by the output
   Histogram request_duration;  // outputs: one write() call
+  Histogram checkpoint_duration;  // inputs: one atomic checkpoint write
+  Counter checkpoint_errors;      // checkpoints that could not be read or written
+  SeriesSet series;
 
   // Drop reasons are static strings; a few slots claimed lock-free.
   void add_dropped(const char* reason, std::uint64_t n);

@@ -16,6 +16,8 @@ def as_config(block):
     if not m:
         return None  # not a bifrost config (the Prometheus scrape config)
     kind = {"stdin": "inputs"}.get(m.group(1))
+    if m.group(1) == "file" and re.search(r"^\s+paths:", block, re.M):
+        kind = "inputs"  # the file input, not the file output
     item = "  " + block.rstrip().replace("\n", "\n  ") + "\n"
     if kind == "inputs":
         return "inputs:\n" + item + "outputs: [{id: o, type: stdout}]\n"

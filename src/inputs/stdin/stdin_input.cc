@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "inputs/line_splitter.h"
+#include "inputs/source_fields.h"
 
 namespace bifrost::inputs::stdin_ {
 
@@ -32,11 +33,7 @@ ProcessStdin& process_stdin() {
 
 class StdinInput final : public pipeline::Input {
  public:
-  StdinInput(const Spec& spec, std::string id) : spec_(spec), id_(std::move(id)) {
-    char host[256] = {};
-    if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "localhost");
-    hostname_ = host;
-  }
+  StdinInput(const Spec& spec, std::string id) : spec_(spec), id_(std::move(id)), hostname_(host_name()) {}
 
   void run(pipeline::InputContext& ctx) override {
     ProcessStdin& in = process_stdin();
@@ -56,18 +53,9 @@ class StdinInput final : public pipeline::Input {
 
   void decorate(core::Batch& batch) const override {
     for (core::Event& e : batch.events) {
-      core::Value host = core::Value::object(batch.arena, 1);
-      host.append("name", core::Value::string(hostname_), batch.arena);
       core::Value log = core::Value::object(batch.arena, 1);
       log.append("offset", core::Value::integer(static_cast<std::int64_t>(e.offset)), batch.arena);
-      if (!e.fields.is_object()) {  // the common case: a fresh event
-        e.fields = core::Value::object(batch.arena, 4);
-        e.fields.append("host", host, batch.arena);
-        e.fields.append("log", log, batch.arena);
-      } else {
-        e.fields.set("host", host, batch.arena);
-        e.fields.set("log", log, batch.arena);
-      }
+      set_host_and_log(batch, e, hostname_, log);
     }
   }
 

@@ -1,0 +1,141 @@
+#include "delivery/checkpoint_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+
+#include "core/log.h"
+
+namespace bifrost::delivery {
+
+namespace {
+
+constexpr int kVersion = 1;
+constexpr std::string_view kMagic = "bifrost-checkpoint";
+
+std::uint32_t crc(std::string_view body) {
+  return static_cast<std::uint32_t>(
+      ::crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size())));
+}
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+}  // namespace
+
+CheckpointStore::CheckpointStore(const std::string& data_dir, const std::string& pipeline,
+                                 const std::string& component, pipeline::ComponentStats* stats)
+    : dir_(data_dir + "/checkpoints/" + pipeline), path_(dir_ + "/" + component + ".ckpt"), stats_(stats) {}
+
+LoadResult CheckpointStore::load() {
+  std::string text;
+  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return {};
+    core::log::error(path_, "cannot read the checkpoint: ", std::strerror(errno));
+    if (stats_) stats_->checkpoint_errors.add(1);
+    return LoadResult{CheckpointError::kIo, {}};
+  }
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
+  int read_errno = errno;
+  ::close(fd);
+  if (n < 0) {
+    core::log::error(path_, "cannot read the checkpoint: ", std::strerror(read_errno));
+    if (stats_) stats_->checkpoint_errors.add(1);
+    return LoadResult{CheckpointError::kIo, {}};
+  }
+
+  std::string why;
+  std::size_t nl = text.find('\n');
+  std::string_view header(text.data(), nl == std::string::npos ? text.size() : nl);
+  char magic[32] = {};
+  int version = 0;
+  unsigned long long length = 0;
+  unsigned int sum = 0;
+  std::string header_str(header);
+  if (nl == std::string::npos || std::sscanf(header_str.c_str(), "%31s %d %llu %x", magic, &version, &length, &sum) != 4 ||
+      kMagic != magic) {
+    why = "no valid header";
+  } else if (version != kVersion) {
+    why = "unknown format version " + std::to_string(version);
+  } else if (text.size() - nl - 1 != length) {
+    why = "length " + std::to_string(text.size() - nl - 1) + " where the header says " + std::to_string(length);
+  } else if (crc(std::string_view(text).substr(nl + 1)) != sum) {
+    why = "checksum mismatch";
+  }
+  if (why.empty()) return LoadResult{CheckpointError::kNone, text.substr(nl + 1)};
+
+  std::string aside = path_ + ".corrupt-" + std::to_string(std::time(nullptr));
+  bool moved = ::rename(path_.c_str(), aside.c_str()) == 0;
+  core::log::error(path_, "corrupt checkpoint (", why, "); ",
+                   moved ? "moved aside to " + aside : std::string("could not move it aside: ") + std::strerror(errno),
+                   "; starting without it: files are read from their start (duplicates, not loss)");
+  if (stats_) stats_->checkpoint_errors.add(1);
+  return LoadResult{CheckpointError::kCorrupt, {}};
+}
+
+bool CheckpointStore::save(std::string_view body) {
+  auto started = std::chrono::steady_clock::now();
+  auto fail = [&](const char* what) {
+    core::log::error(path_, "cannot write the checkpoint (", what, "): ", std::strerror(errno),
+                     "; the previous one stays");
+    if (stats_) stats_->checkpoint_errors.add(1);
+    return false;
+  };
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) {
+    errno = ec.value();
+    return fail("mkdir");
+  }
+  char header[96];
+  int hn = std::snprintf(header, sizeof header, "%s %d %zu %08" PRIx32 "\n", kMagic.data(), kVersion, body.size(),
+                         crc(body));
+  std::string tmp = path_ + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return fail("open");
+  bool ok = write_all(fd, std::string_view(header, static_cast<std::size_t>(hn))) && write_all(fd, body) &&
+            ::fsync(fd) == 0;
+  int saved = errno;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    errno = saved;
+    return fail("write");
+  }
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
+    saved = errno;
+    ::unlink(tmp.c_str());
+    errno = saved;
+    return fail("rename");
+  }
+  if (int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  if (stats_) {
+    stats_->checkpoint_duration.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  return true;
+}
+
+}  // namespace bifrost::delivery

@@ -1,0 +1,608 @@
+#include "inputs/file/tailer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "core/log.h"
+#include "core/time.h"
+#include "inputs/source_fields.h"
+
+namespace bifrost::inputs::file {
+
+namespace {
+
+constexpr int kIdlePollMs = 250;
+constexpr auto kCheckpointEvery = std::chrono::seconds(1);
+
+std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+// Opens `path` for reading if it is still the file `id`.
+int open_checked(const std::string& path, const FileId& id, struct stat& st) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return -1;
+  if (::fstat(fd, &st) != 0 || FileId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)} != id) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+Tailer::Tailer(const Spec& spec, const pipeline::BuildContext& ctx)
+    : spec_(spec), id_(ctx.component), pipeline_(ctx.pipeline), data_dir_(ctx.data_dir), hostname_(host_name()) {}
+
+Tailer::~Tailer() {
+  for (auto& t : tails_) {
+    if (t->fd >= 0) ::close(t->fd);
+  }
+}
+
+// ---- lifecycle -------------------------------------------------------------
+
+void Tailer::run(pipeline::InputContext& ctx) {
+  stats_ = &ctx.stats();
+  store_.emplace(data_dir_, pipeline_, id_, stats_);
+  load_checkpoint();
+  watcher_ = std::make_unique<Watcher>(spec_.paths);
+  scan(/*first=*/true);
+  next_checkpoint_ = Clock::now();
+  while (!ctx.stopping()) {
+    if (rescan_ || Clock::now() >= next_scan_) scan(/*first=*/false);
+    bool progress = false;
+    const std::size_t n = tails_.size();
+    for (std::size_t k = 0; k < n && !ctx.stopping(); ++k) {
+      Tail& t = *tails_[(next_ + k) % n];
+      if (!t.detached && t.fd >= 0) progress = pump(t, ctx) || progress;
+    }
+    next_ = n ? (next_ + 1) % n : 0;
+    progress = housekeeping(Clock::now()) || progress;
+    if (!progress && spec_.end_at_eof && all_at_end()) {
+      if (ending_) {
+        core::log::info(id_, "every file read to its end (end_at_eof)");
+        return;
+      }
+      ending_ = true;  // one more round sends the last lines without a newline
+      continue;
+    }
+    if (!progress && !ctx.stopping()) {
+      bool modified = false;
+      if (watcher_->wait(kIdlePollMs, modified)) rescan_ = true;
+    }
+  }
+}
+
+bool Tailer::all_at_end() const {
+  for (const auto& t : tails_) {
+    if (t->detached) continue;
+    if (t->wants_open || t->splitter.has_more()) return false;
+    if (t->fd >= 0 && !t->at_eof) return false;
+    if (ending_ && t->splitter.pending_bytes() > 0) return false;
+  }
+  return true;
+}
+
+void Tailer::drained() {
+  if (store_) save_checkpoint(/*force=*/true);
+  for (auto& t : tails_) {
+    if (t->fd >= 0) close_tail(*t);
+  }
+  if (stats_) publish_series();
+}
+
+void Tailer::decorate(core::Batch& batch) const {
+  for (core::Event& e : batch.events) {
+    core::Value file = core::Value::object(batch.arena, 1);
+    file.append("path", core::Value::string(batch.source), batch.arena);
+    core::Value log = core::Value::object(batch.arena, 2);
+    log.append("file", file, batch.arena);
+    log.append("offset", core::Value::integer(static_cast<std::int64_t>(e.offset)), batch.arena);
+    set_host_and_log(batch, e, hostname_, log);
+  }
+}
+
+// ---- state -----------------------------------------------------------------
+
+void Tailer::load_checkpoint() {
+  delivery::LoadResult loaded = store_->load();
+  if (!loaded) {  // reported by the store; the rule: read everything from its start
+    had_checkpoint_ = true;
+    return;
+  }
+  if (loaded.body.empty()) return;  // the first run
+  had_checkpoint_ = true;
+  std::string error;
+  auto files = decode_state(loaded.body, error);
+  if (!files) {
+    core::log::error(id_, store_->path(), ": unreadable checkpoint body (", error,
+                     "); files are read from their start");
+    stats_->checkpoint_errors.add(1);
+    return;
+  }
+  const auto now = Clock::now();
+  const std::int64_t now_unix = unix_now();
+  for (const SavedFile& s : *files) {
+    auto t = std::make_unique<Tail>();
+    t->id = s.id;
+    t->fp = s.fp;
+    t->source = s.source;
+    t->path = s.path;
+    t->read_pos = s.offset;
+    t->splitter = LineSplitter(s.offset);
+    t->splitter.configure(spec_.max_line_bytes, static_cast<std::size_t>(spec_.batch_events));
+    t->tracker = std::make_shared<core::AckTracker>(s.offset);
+    t->saved_offset = s.offset;
+    t->seen_unix = s.seen_unix;
+    t->matched = false;
+    if (s.detached || !s.id.valid() || live_.contains(s.id)) {
+      t->detached = true;
+      t->id = FileId{};
+      t->detached_at = now - std::chrono::seconds(std::clamp<std::int64_t>(now_unix - s.seen_unix, 0, 1 << 30));
+    } else {
+      live_[t->id] = t.get();
+    }
+    tails_.push_back(std::move(t));
+  }
+  core::log::info(id_, "checkpoint: ", tails_.size(), " file(s) from ", store_->path());
+}
+
+void Tailer::save_checkpoint(bool force) {
+  bool changed = structure_changed_ || force;
+  for (const auto& t : tails_) changed = changed || t->acknowledged() != t->saved_offset;
+  if (!changed) return;
+  std::vector<SavedFile> files;
+  files.reserve(tails_.size());
+  for (const auto& t : tails_) {
+    files.push_back(SavedFile{t->detached ? FileId{} : t->id, t->fp, t->acknowledged(), t->source, t->path,
+                              t->seen_unix, t->detached});
+  }
+  if (!store_->save(encode_state(files))) return;  // reported; tried again next second
+  for (std::size_t i = 0; i < tails_.size(); ++i) tails_[i]->saved_offset = files[i].offset;
+  structure_changed_ = false;
+}
+
+void Tailer::publish_series() {
+  std::vector<pipeline::Series> series;
+  series.reserve(tails_.size() + 1);
+  series.push_back(pipeline::Series{"bifrost_files_open", {}, static_cast<double>(open_files_)});
+  for (const auto& t : tails_) {
+    if (t->detached) continue;
+    std::uint64_t acked = t->acknowledged();
+    double lag = t->size > acked ? static_cast<double>(t->size - acked) : 0.0;
+    series.push_back(pipeline::Series{"bifrost_file_lag_bytes", {{"path", t->path}}, lag});
+  }
+  stats_->series.replace(std::move(series));
+}
+
+// ---- discovery and identity -------------------------------------------------
+
+void Tailer::scan(bool first) {
+  rescan_ = false;
+  next_scan_ = Clock::now() + std::chrono::nanoseconds(spec_.scan_interval_ns);
+  watcher_->refresh();
+  const std::vector<Found> found = discover(spec_.paths, spec_.exclude);
+  for (auto& t : tails_) t->matched = false;
+  std::vector<const Found*> unknown;
+  for (const Found& f : found) {
+    if (auto it = live_.find(f.id); it != live_.end()) {
+      track_known(*it->second, f, first);
+    } else {
+      unknown.push_back(&f);
+    }
+  }
+  // Live files no scan found: renamed out of `paths`, or deleted.
+  for (std::size_t i = 0; i < tails_.size(); ++i) {
+    Tail& t = *tails_[i];
+    if (t.detached || t.matched) continue;
+    if (t.fd < 0) {
+      detach(t, "no longer found");
+    } else if (!t.finishing) {
+      t.finishing = true;
+      core::log::info(id_, t.path, ": no longer in `paths` (renamed or deleted); reading it to its end");
+    }
+  }
+  for (const Found* f : unknown) track_unknown(*f, first);
+  std::erase_if(deferred_, [&](const auto& kv) {
+    return std::none_of(found.begin(), found.end(), [&](const Found& f) { return f.id == kv.first; });
+  });
+}
+
+void Tailer::track_known(Tail& t, const Found& f, bool first) {
+  t.matched = true;
+  t.seen_unix = unix_now();
+  if (t.path != f.path) {
+    core::log::debug(id_, t.path, ": now at ", f.path);
+    t.path = f.path;
+    structure_changed_ = true;
+  }
+  if (t.finishing && !t.deleted) t.finishing = false;  // back in `paths`
+  if (t.fd >= 0) return;                               // pump() watches open files
+  if (!first && f.size == t.size && !t.wants_open) return;
+  struct stat st {};
+  int fd = open_checked(f.path, f.id, st);
+  if (fd < 0) return;  // changed under us: the next scan sees it
+  const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+  if (!read_prefix(fd, std::min<std::uint64_t>(size, spec_.fingerprint_bytes), prefix_)) {
+    ::close(fd);
+    return;
+  }
+  const bool shorter = size < t.read_pos && !t.filling;
+  if (!prefix_matches(prefix_, t.fp) || shorter) {
+    restart_from_zero(t, prefix_, shorter ? "truncated" : "another file now (inode reused or rewritten)");
+  } else if (prefix_.size() > t.fp.len) {
+    t.fp = fingerprint_of(prefix_);
+  }
+  t.size = size;
+  if (size > t.read_pos && open_files_ < static_cast<std::size_t>(spec_.max_open_files)) {
+    t.fd = fd;
+    ++open_files_;
+    t.at_eof = false;
+    t.wants_open = false;
+    t.last_active = Clock::now();
+  } else {
+    ::close(fd);
+    t.wants_open = size > t.read_pos;
+  }
+}
+
+void Tailer::track_unknown(const Found& f, bool first) {
+  if (f.size == 0) return;  // followed once it has bytes: a copy being written is not a new file
+  struct stat st {};
+  int fd = open_checked(f.path, f.id, st);
+  if (fd < 0) return;
+  const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+  if (!read_prefix(fd, std::min<std::uint64_t>(size, spec_.fingerprint_bytes), prefix_) || prefix_.empty()) {
+    ::close(fd);
+    return;
+  }
+  const auto now = Clock::now();
+  // A detached file this one continues (the newest, when several match).
+  Tail* continued = nullptr;
+  for (auto& t : tails_) {
+    if (t->detached && t->fp.len > 0 && prefix_matches(prefix_, t->fp) &&
+        (!continued || t->detached_at > continued->detached_at)) {
+      continued = t.get();
+    }
+  }
+  if (continued) {
+    adopt(*continued, f, fd);
+    return;
+  }
+  // A copy of a live file: copytruncate between its copy and its truncate,
+  // or a plain copy. Look at the original again.
+  for (std::size_t i = 0; i < tails_.size(); ++i) {
+    Tail& t = *tails_[i];
+    if (t.detached || t.fp.len == 0 || !prefix_matches(prefix_, t.fp)) continue;
+    if (!check_intact(t)) {  // truncated: its old content is the newest detached tail
+      adopt(*tails_.back(), f, fd);
+      return;
+    }
+    auto [it, fresh] = deferred_.try_emplace(f.id, now);
+    if (fresh) core::log::debug(id_, f.path, ": same first bytes as ", t.path, "; waiting to see whether it is a rotated copy");
+    if (now - it->second < std::chrono::nanoseconds(spec_.rotate_wait_ns)) {
+      ::close(fd);
+      return;
+    }
+    deferred_.erase(it);
+    core::log::info(id_, f.path, ": a copy of ", t.path, " whose original stays; reading it as a file of its own");
+    break;
+  }
+  Tail& t = add_tail(f.id, f.path);
+  t.fp = fingerprint_of(prefix_);
+  t.source = source_id(f.id, t.fp);
+  const bool from_end = first && !had_checkpoint_ && spec_.start_at_end;
+  const std::uint64_t start = from_end ? size : 0;
+  t.read_pos = start;
+  t.splitter.reset(start);
+  t.tracker = std::make_shared<core::AckTracker>(start);
+  t.size = size;
+  core::log::info(id_, f.path, ": following from offset ", start);
+  if (open_files_ < static_cast<std::size_t>(spec_.max_open_files)) {
+    t.fd = fd;
+    ++open_files_;
+    t.last_active = now;
+  } else {
+    ::close(fd);
+    t.wants_open = true;
+  }
+}
+
+Tail& Tailer::add_tail(const FileId& id, const std::string& path) {
+  auto t = std::make_unique<Tail>();
+  t->id = id;
+  t->path = path;
+  t->seen_unix = unix_now();
+  t->splitter.configure(spec_.max_line_bytes, static_cast<std::size_t>(spec_.batch_events));
+  t->tracker = std::make_shared<core::AckTracker>(0);
+  live_[id] = t.get();
+  tails_.push_back(std::move(t));
+  structure_changed_ = true;
+  return *tails_.back();
+}
+
+// `t`'s inode holds other content now. What was read of the old content
+// becomes a detached tail (its rotated copy may continue it); `t` follows the
+// inode from its start, with `prefix` (its first bytes now) as fingerprint.
+void Tailer::restart_from_zero(Tail& t, const std::string& prefix, const char* why) {
+  core::log::info(id_, t.path, ": ", why, " at offset ", t.read_pos, "; reading it from the start");
+  auto old = std::make_unique<Tail>();
+  old->fp = t.fp;
+  old->source = t.source;
+  old->path = t.path;
+  old->splitter = std::move(t.splitter);
+  old->splitter.rewind();
+  old->read_pos = old->splitter.offset();
+  old->size = t.size;
+  old->tracker = std::move(t.tracker);
+  old->saved_offset = t.saved_offset;
+  old->seen_unix = unix_now();
+  old->detached = true;
+  old->matched = false;
+  old->detached_at = Clock::now();
+
+  t.fp = fingerprint_of(prefix);
+  t.source = source_id(t.id, t.fp);
+  t.read_pos = 0;
+  t.size = 0;
+  t.splitter = LineSplitter(0);
+  t.splitter.configure(spec_.max_line_bytes, static_cast<std::size_t>(spec_.batch_events));
+  t.tracker = std::make_shared<core::AckTracker>(0);
+  t.saved_offset = ~0ull;
+  t.at_eof = false;
+  t.open_group_offset = ~0ull;
+  tails_.push_back(std::move(old));
+  structure_changed_ = true;
+  rescan_ = true;  // look for the copy soon
+}
+
+// Whether live `t` still holds what was read of it; if not, restarts it.
+bool Tailer::check_intact(Tail& t) {
+  if (t.filling) return true;  // a copy still being written: nothing to judge yet
+  struct stat st {};
+  int fd = t.fd;
+  if (fd < 0) {
+    fd = open_checked(t.path, t.id, st);
+    if (fd < 0) return true;  // gone from its path: the scan deals with it
+  } else if (::fstat(fd, &st) != 0) {
+    return true;
+  }
+  const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+  std::string now_prefix;
+  bool ok = read_prefix(fd, std::min<std::uint64_t>(size, spec_.fingerprint_bytes), now_prefix);
+  if (fd != t.fd) ::close(fd);
+  if (!ok) return true;
+  if (st.st_nlink == 0) return true;  // deleted: read to its end first, then a copy may continue it
+  if (size < t.read_pos || size < t.size) {
+    restart_from_zero(t, now_prefix, "truncated");
+    return false;
+  }
+  if (!prefix_matches(now_prefix, t.fp)) {
+    restart_from_zero(t, now_prefix, "rewritten in place");
+    return false;
+  }
+  return true;
+}
+
+void Tailer::adopt(Tail& d, const Found& f, int fd) {
+  core::log::info(id_, f.path, ": continues ", d.path, " (same first bytes); reading it from offset ",
+                  d.splitter.offset());
+  d.detached = false;
+  d.id = f.id;
+  d.path = f.path;
+  d.matched = true;
+  d.finishing = false;
+  d.deleted = false;
+  d.splitter.rewind();
+  d.read_pos = d.splitter.offset();
+  d.size = f.size;
+  d.filling = f.size < d.read_pos;
+  d.at_eof = false;
+  d.seen_unix = unix_now();
+  d.last_active = Clock::now();
+  live_[f.id] = &d;
+  deferred_.erase(f.id);
+  structure_changed_ = true;
+  if (open_files_ < static_cast<std::size_t>(spec_.max_open_files)) {
+    d.fd = fd;
+    ++open_files_;
+  } else {
+    ::close(fd);
+    d.wants_open = true;
+  }
+}
+
+void Tailer::detach(Tail& t, const char* why) {
+  core::log::info(id_, t.path, ": released (", why, ") at offset ", t.read_pos);
+  if (t.fd >= 0) close_tail(t);
+  live_.erase(t.id);
+  t.id = FileId{};
+  t.detached = true;
+  t.detached_at = Clock::now();
+  t.seen_unix = unix_now();
+  t.wants_open = false;
+  structure_changed_ = true;
+}
+
+// ---- reading ---------------------------------------------------------------
+
+bool Tailer::open_tail(Tail& t) {
+  struct stat st {};
+  int fd = open_checked(t.path, t.id, st);
+  if (fd < 0) return false;
+  t.fd = fd;
+  ++open_files_;
+  t.at_eof = false;
+  t.last_active = Clock::now();
+  return true;
+}
+
+void Tailer::close_tail(Tail& t) {
+  ::close(t.fd);
+  t.fd = -1;
+  --open_files_;
+  // A partial line (or open multiline event) is read again when it reopens.
+  t.splitter.rewind();
+  t.read_pos = t.splitter.offset();
+  t.open_group_offset = ~0ull;
+}
+
+// Reads one batch from `t` if it has anything new. Returns whether it did.
+bool Tailer::pump(Tail& t, pipeline::InputContext& ctx) {
+  struct stat st {};
+  if (::fstat(t.fd, &st) != 0) {
+    core::log::error(id_, t.path, ": fstat: ", std::strerror(errno));
+    close_tail(t);
+    return false;
+  }
+  const auto now = Clock::now();
+  const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+  if (st.st_nlink == 0 && !t.deleted) {
+    t.deleted = t.finishing = true;
+    core::log::info(id_, t.path, ": deleted; reading it to its end");
+  }
+  if (t.filling) {
+    // A rotated copy still being written: shorter than what was read of
+    // the original is not a truncation.
+    if (size < t.read_pos) {
+      t.size = size;
+      return false;
+    }
+    t.filling = false;
+  }
+  if (size < t.read_pos || size < t.size) {
+    read_prefix(t.fd, std::min<std::uint64_t>(size, spec_.fingerprint_bytes), prefix_);
+    restart_from_zero(t, prefix_, "truncated");
+    return true;
+  }
+  const bool grew = size > t.read_pos;
+  if (grew && (t.at_eof || t.fp.len < spec_.fingerprint_bytes)) {
+    // Growing again after a pause, or still short: is it the same content?
+    // (copytruncate and `> file` rewrite a file in place.) A short
+    // fingerprint grows with the file.
+    if (!read_prefix(t.fd, std::min<std::uint64_t>(size, spec_.fingerprint_bytes), prefix_)) return false;
+    if (!prefix_matches(prefix_, t.fp)) {
+      restart_from_zero(t, prefix_, "rewritten in place");
+      return true;
+    }
+    if (prefix_.size() > t.fp.len) t.fp = fingerprint_of(prefix_);
+  }
+  t.size = size;
+  const bool group_due = spec_.multiline && !grew && t.open_group_offset == t.splitter.offset() &&
+                         now - t.open_group_since >= std::chrono::nanoseconds(spec_.multiline->timeout_ns);
+  const bool final = !grew && t.splitter.pending_bytes() > 0 &&
+                     (ending_ || (t.finishing && (t.deleted || now - t.last_active >=
+                                                                    std::chrono::nanoseconds(spec_.rotate_wait_ns))));
+  const bool more = t.splitter.has_more();  // lines already read, past the last batch's limit
+  if (!grew && !more && !group_due && !final) {
+    t.at_eof = true;
+    return false;
+  }
+
+  core::Batch* batch = ctx.acquire();
+  if (batch == nullptr) return false;
+  t.splitter.begin(*batch, static_cast<std::size_t>(spec_.read_buffer_bytes));
+  while (grew && t.splitter.space(*batch) > 0) {
+    ssize_t n = ::pread(t.fd, t.splitter.write_ptr(*batch), t.splitter.space(*batch), static_cast<off_t>(t.read_pos));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      core::log::error(id_, t.path, ": read: ", std::strerror(errno));
+      break;
+    }
+    if (n == 0) break;
+    t.splitter.commit(*batch, static_cast<std::size_t>(n));
+    t.read_pos += static_cast<std::uint64_t>(n);
+    if (t.read_pos >= size) break;
+  }
+  t.splitter.finish(*batch, final);
+  if (spec_.multiline) {
+    const bool limit_hit = batch->events.size() >= static_cast<std::size_t>(spec_.batch_events);
+    std::size_t open = join_lines(*batch, *spec_.multiline, spec_.max_line_bytes);
+    if (open < batch->events.size() && !final && !group_due && !(open == 0 && limit_hit)) {
+      t.splitter.retract(*batch, open);
+      if (t.open_group_offset != t.splitter.offset()) {
+        t.open_group_offset = t.splitter.offset();
+        t.open_group_since = now;
+      }
+    } else {
+      t.open_group_offset = ~0ull;
+    }
+  }
+  if (grew) t.last_active = now;
+  t.at_eof = t.read_pos >= size;
+  publish(t, batch, ctx);
+  return true;
+}
+
+void Tailer::publish(Tail& t, core::Batch* batch, pipeline::InputContext& ctx) {
+  batch->ingest_ns = core::now_ns();
+  for (core::Event& e : batch->events) e.timestamp_ns = batch->ingest_ns;
+  batch->source = t.path;
+  batch->source_id = t.source;
+  batch->tracker = t.tracker;
+  batch->ack_seq = t.tracker->track(t.splitter.offset());
+  ctx.publish(batch);
+}
+
+// ---- upkeep ----------------------------------------------------------------
+
+bool Tailer::housekeeping(Clock::time_point now) {
+  const auto max_open = static_cast<std::size_t>(spec_.max_open_files);
+  std::vector<Tail*> waiting;
+  for (auto& p : tails_) {
+    Tail& t = *p;
+    if (t.detached) continue;
+    if (t.fd >= 0) {
+      const bool idle_for_rotate = now - t.last_active >= std::chrono::nanoseconds(spec_.rotate_wait_ns);
+      if (t.finishing && t.at_eof && t.splitter.pending_bytes() == 0 && (t.deleted || idle_for_rotate)) {
+        detach(t, t.deleted ? "deleted, read to its end" : "renamed out of `paths`, read to its end");
+      } else if (!t.finishing && t.at_eof && now - t.last_active >= std::chrono::nanoseconds(spec_.close_inactive_ns)) {
+        core::log::debug(id_, t.path, ": inactive; closed");
+        close_tail(t);
+      }
+    } else if (t.wants_open) {
+      waiting.push_back(&t);
+    }
+  }
+  if (open_files_ + waiting.size() > max_open) {
+    // Make room: close the files idle the longest (reopened when they grow).
+    std::vector<Tail*> idle;
+    for (auto& p : tails_) {
+      if (!p->detached && p->fd >= 0 && p->at_eof && !p->finishing) idle.push_back(p.get());
+    }
+    std::size_t need = std::min(open_files_ + waiting.size() - max_open, idle.size());
+    std::partial_sort(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(need), idle.end(),
+                      [](const Tail* a, const Tail* b) { return a->last_active < b->last_active; });
+    for (std::size_t i = 0; i < need; ++i) {
+      close_tail(*idle[i]);
+      idle[i]->wants_open = idle[i]->size > idle[i]->read_pos;
+    }
+  }
+  bool opened = false;
+  for (Tail* t : waiting) {
+    if (open_files_ >= max_open) break;
+    t->wants_open = false;
+    opened = open_tail(*t) || opened;
+  }
+  // Forget detached files nothing can continue any more.
+  const std::size_t before = tails_.size();
+  std::erase_if(tails_, [&](const std::unique_ptr<Tail>& t) {
+    return t->detached && t->tracker->pending() == 0 &&
+           now - t->detached_at >= std::chrono::nanoseconds(spec_.forget_after_ns);
+  });
+  if (tails_.size() != before) structure_changed_ = true;
+
+  if (now >= next_checkpoint_) {
+    next_checkpoint_ = now + kCheckpointEvery;
+    save_checkpoint(/*force=*/false);
+    publish_series();
+  }
+  return opened;
+}
+
+}  // namespace bifrost::inputs::file

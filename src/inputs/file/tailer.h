@@ -1,0 +1,123 @@
+// The file input's runtime: one thread that discovers files, reads them in
+// turn (one batch per file per round, so a busy file cannot starve the
+// others), follows rotation, and checkpoints acknowledged offsets.
+//
+// A tracked file ("tail") is live (its inode is known, open or closed) or
+// detached (its content left its inode: truncated, renamed out of `paths`
+// and done, deleted and done). A detached tail waits, until forget_after,
+// for a file whose first bytes carry its fingerprint: that file continues it
+// at the same offset (copytruncate's rotated copy, a move across
+// filesystems), so no line is read twice or skipped.
+//
+// Offsets: read_pos is how far the file was read; the splitter's offset()
+// is just past the last line handed out in a batch; the tracker's
+// acknowledged() is just past the last line every output finished with.
+// Only the last goes to the checkpoint.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/ack.h"
+#include "delivery/checkpoint_store.h"
+#include "inputs/file/discovery.h"
+#include "inputs/file/file_input.h"
+#include "inputs/file/identity.h"
+#include "inputs/file/state.h"
+#include "inputs/line_splitter.h"
+
+namespace bifrost::inputs::file {
+
+using Clock = std::chrono::steady_clock;
+
+struct Tail {
+  FileId id;  // invalid once detached
+  Fingerprint fp;
+  std::uint64_t source = 0;
+  std::string path;
+  int fd = -1;
+  std::uint64_t read_pos = 0;
+  std::uint64_t size = 0;  // as last seen
+  LineSplitter splitter;
+  std::shared_ptr<core::AckTracker> tracker;
+  std::uint64_t saved_offset = ~0ull;  // acknowledged offset in the last checkpoint
+
+  bool detached = false;
+  bool matched = true;     // found by the last scan
+  bool finishing = false;  // not in `paths` any more, or deleted: read to the end, then release
+  bool deleted = false;
+  bool at_eof = false;
+  bool wants_open = false;  // closed, but has unread bytes
+  bool filling = false;     // a copy continuing a detached file, still being written up to read_pos
+  Clock::time_point last_active;
+  Clock::time_point detached_at;
+  std::int64_t seen_unix = 0;
+  std::uint64_t open_group_offset = ~0ull;  // multiline: an event open since open_group_since
+  Clock::time_point open_group_since;
+
+  std::uint64_t acknowledged() const { return tracker->acknowledged(); }
+};
+
+class Tailer final : public pipeline::Input {
+ public:
+  Tailer(const Spec& spec, const pipeline::BuildContext& ctx);
+  ~Tailer() override;
+
+  void run(pipeline::InputContext& ctx) override;
+  void drained() override;
+  void decorate(core::Batch& batch) const override;
+
+ private:
+  // discovery and identity
+  void load_checkpoint();
+  void scan(bool first);
+  void track_known(Tail& t, const Found& f, bool first);
+  void track_unknown(const Found& f, bool first);
+  Tail& add_tail(const FileId& id, const std::string& path);
+  void detach(Tail& t, const char* why);
+  void restart_from_zero(Tail& t, const std::string& prefix, const char* why);
+  bool check_intact(Tail& t);
+  void adopt(Tail& detached, const Found& f, int fd);
+
+  // reading
+  bool pump(Tail& t, pipeline::InputContext& ctx);
+  void publish(Tail& t, core::Batch* batch, pipeline::InputContext& ctx);
+  bool open_tail(Tail& t);
+  void close_tail(Tail& t);
+
+  bool all_at_end() const;
+
+  // upkeep
+  // Closes, opens and forgets files; checkpoints. Returns whether it opened one.
+  bool housekeeping(Clock::time_point now);
+  void save_checkpoint(bool force);
+  void publish_series();
+
+  Spec spec_;
+  std::string id_;
+  std::string pipeline_;
+  std::string data_dir_;
+  std::string hostname_;
+  std::optional<delivery::CheckpointStore> store_;  // made in run(), with the stats
+  pipeline::ComponentStats* stats_ = nullptr;
+  std::unique_ptr<Watcher> watcher_;
+
+  std::vector<std::unique_ptr<Tail>> tails_;
+  std::unordered_map<FileId, Tail*, FileIdHash> live_;
+  std::unordered_map<FileId, Clock::time_point, FileIdHash> deferred_;  // copies of a live file, seen at
+  bool had_checkpoint_ = false;  // not the first run: start_at does not apply
+  bool structure_changed_ = true;
+  bool rescan_ = false;
+  bool ending_ = false;  // end_at_eof: every file is at its end; last partial lines go out
+  std::size_t open_files_ = 0;
+  std::size_t next_ = 0;  // round-robin start
+  Clock::time_point next_scan_;
+  Clock::time_point next_checkpoint_;
+  std::string prefix_;  // scratch
+};
+
+}  // namespace bifrost::inputs::file
