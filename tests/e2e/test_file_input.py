@@ -533,3 +533,21 @@ def test_metrics_file_lag_and_open_files(bifrost, tmp_path):
     d.stop()
     assert 'bifrost_files_open{pipeline="main",component="tail"} 1' in m
     assert 'bifrost_checkpoint_duration_seconds_count{pipeline="main",component="tail"}' in m
+
+
+def test_reload_keeps_the_position(bifrost, tmp_path):
+    log = tmp_path / "app.log"
+    out = tmp_path / "out.log"
+    d = Daemon(bifrost, config(tmp_path, [log], out))
+    w = Writer(log, 50_000, chunk=500, pause=0.01)
+    w.start()
+    for _ in range(3):
+        time.sleep(0.3)
+        d.p.send_signal(signal.SIGHUP)
+    w.join()
+    expected = numbered(0, 50_000).splitlines()
+    wait_lines(out, len(expected))
+    time.sleep(0.5)
+    err = d.stop()
+    assert err.count("reloaded") == 3
+    assert lines(out) == expected  # once each, in order, across three reloads
