@@ -551,3 +551,27 @@ def test_reload_keeps_the_position(bifrost, tmp_path):
     err = d.stop()
     assert err.count("reloaded") == 3
     assert lines(out) == expected  # once each, in order, across three reloads
+
+
+def test_a_deleted_file_is_read_to_its_end_and_closed(bifrost, tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = logs / "app.log"
+    log.write_bytes(numbered(0, 100))
+    out = tmp_path / "out.log"
+    d = Daemon(bifrost, config(tmp_path, [logs / "*.log"], out))
+    wait_lines(out, 100)
+
+    def held():
+        return [os.readlink(f"/proc/{d.p.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{d.p.pid}/fd")]
+
+    assert str(log) in held()
+    with open(log, "ab") as f:  # written, then deleted at once: still read
+        f.write(numbered(100, 200))
+        log.unlink()
+        f.write(numbered(200, 300))
+    wait_lines(out, 300)
+    assert wait_for(lambda: not any(str(log) in p for p in held()), 5), held()
+    err = d.stop()
+    assert lines(out) == numbered(0, 300).splitlines()
+    assert "deleted, read to its end" in err
