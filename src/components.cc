@@ -11,6 +11,7 @@
 #include "inputs/file/file_input.h"
 #include "inputs/stdin/stdin_input.h"
 #include "outputs/file/file_output.h"
+#include "outputs/http/http_output.h"
 #include "outputs/stdout/stdout_output.h"
 
 namespace bifrost::config {
@@ -31,6 +32,7 @@ Registry make() {
 
   r.add_output({"stdout", "one event per line on standard output", outputs::stdout_::parse});
   r.add_output({"file", "append one event per line to files (templated path)", outputs::file::parse});
+  r.add_output({"http", "send events to an HTTP endpoint (webhook), JSON or NDJSON", outputs::http::parse});
   return r;
 }
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "app/daemon.h"
 #include "app/load.h"
+#include "app/replay.h"
 #include "app/tap.h"
 #include "app/test_runner.h"
 #include "config/model.h"
@@ -26,6 +27,8 @@ constexpr const char* kUsage =
     "  bifrost run -c PATH        run the pipelines of PATH in the foreground\n"
     "  bifrost validate -c PATH   check PATH and print every error\n"
     "  bifrost test -c PATH       run the unit tests written in PATH (tests:)\n"
+    "  bifrost replay -c PATH --pipeline P --output O [--dry-run]\n"
+    "                             send the failed queue of output O through it again\n"
     "  bifrost tap COMPONENT      print the live events leaving a component (NDJSON)\n"
     "  bifrost describe [TYPE]    list component types, or the options of one\n"
     "  bifrost --version          version and build info\n"
@@ -180,6 +183,7 @@ int main(int argc, char** argv) {
   }
   if (cmd == "describe") return describe(argc, argv);
   if (cmd == "tap") return run_tap(argc, argv);
+  if (cmd == "replay") return run_replay(argc, argv);
   if (cmd == "run" || cmd == "validate" || cmd == "test") {
     std::string path;
     bool help = false;

@@ -231,6 +231,42 @@ class Loader {
     return "";
   }
 
+  // The delivery keys every output has (DESIGN.md, "Delivery").
+  static delivery::DeliveryOptions read_delivery(MapReader& r) {
+    delivery::DeliveryOptions d;
+    auto read_map = [&](const char* key, const char* text) -> std::optional<Node> {
+      auto n = r.get(key, "map", "", text);
+      if (!n || r.describing()) return std::nullopt;
+      if (!n->is_map()) {
+        n->error(std::string("expected a map, got ") + n->kind_name());
+        return std::nullopt;
+      }
+      return n;
+    };
+    if (auto n = read_map("retry", "{max_attempts: 0 (no limit), initial_backoff: 100ms, max_backoff: 30s}: "
+                                   "transient failures, exponential backoff with full jitter")) {
+      MapReader m(*n);
+      d.retry.max_attempts = m.integer("max_attempts", d.retry.max_attempts, 0, 1 << 30,
+                                       "attempts before the events go to the failed queue; 0: no limit");
+      d.retry.initial_backoff_ns = m.duration_ns("initial_backoff", d.retry.initial_backoff_ns, "first wait");
+      d.retry.max_backoff_ns = m.duration_ns("max_backoff", d.retry.max_backoff_ns, "longest wait");
+      if (d.retry.initial_backoff_ns <= 0) n->error("initial_backoff must be above 0");
+      if (d.retry.max_backoff_ns < d.retry.initial_backoff_ns) n->error("max_backoff must be at least initial_backoff");
+      m.finish();
+    }
+    if (auto n = read_map("failed_queue", "{max_bytes: 1GiB, when_full: block | drop_oldest}: where rejected "
+                                          "events and exhausted retries are kept (data_dir/failed/)")) {
+      MapReader m(*n);
+      d.failed_queue.max_bytes = m.bytes("max_bytes", d.failed_queue.max_bytes, "bytes on disk at most");
+      d.failed_queue.drop_oldest =
+          m.choice("when_full", "block", {"block", "drop_oldest"}, "wait for space, or drop the oldest (counted)") ==
+          "drop_oldest";
+      if (d.failed_queue.max_bytes < 4096) n->error("failed_queue.max_bytes must be at least 4096");
+      m.finish();
+    }
+    return d;
+  }
+
   template <class Spec>
   void parse_list(const Node& list, const std::string& kind, const std::vector<ComponentType<Spec>>& types,
                   std::map<std::string, Location>& ids, std::vector<ComponentConfig<Spec>>& out, bool has_when) {
@@ -288,6 +324,7 @@ class Loader {
           item.error("a " + c.type + " filter needs `when:` (the events to drop)");
         }
       }
+      if (kind == "output") c.delivery = read_delivery(r);
       if (!type) {  // its own keys are unknown: only flag near-misses of the common ones
         r.finish_near_misses();
         continue;

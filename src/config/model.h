@@ -12,6 +12,7 @@
 #include "config/diagnostics.h"
 #include "config/node.h"
 #include "core/log.h"
+#include "delivery/options.h"
 #include "expr/condition.h"
 #include "pipeline/component.h"
 
@@ -23,6 +24,7 @@ struct ComponentConfig {
   std::string type;
   Location location;
   std::optional<expr::Condition> when;
+  delivery::DeliveryOptions delivery;  // outputs only: retry, failed_queue
   std::unique_ptr<Spec> spec;
 };
 

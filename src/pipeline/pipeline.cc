@@ -6,6 +6,9 @@
 #include <pthread.h>
 
 #include "core/log.h"
+#include "core/time.h"
+#include "delivery/failed_queue.h"
+#include "delivery/record.h"
 
 namespace bifrost::pipeline {
 
@@ -70,9 +73,14 @@ struct Pipeline::OutputRunner {
   std::atomic<bool> abandon{false};
   std::mutex sleep_mu;
   std::condition_variable sleep_cv;
+  delivery::RetryOptions retry;
+  std::unique_ptr<delivery::FailedQueue> failed;
   // Scratch reused across deliveries: no allocation per batch once warm.
   DeliveryReport report;
   OutputSlot retry_a, retry_b;
+  std::string records;  // failed-queue records of the batch being delivered
+  std::size_t parked = 0;
+  core::Rfc3339Cache time_cache;
 
   explicit OutputRunner(std::size_t cap) : queue(cap) {}
 };
@@ -106,7 +114,10 @@ Pipeline::Pipeline(const config::PipelineConfig& cfg, const config::Config& glob
     auto o = std::make_unique<OutputRunner>(options_.output_queue_batches);
     o->output = oc.spec->build(BuildContext{cfg.id, oc.id, global.data_dir});
     o->when = oc.when ? &*oc.when : nullptr;
+    o->retry = oc.delivery.retry;
     init(o->stats, oc.id, "output", oc.type);
+    o->failed = std::make_unique<delivery::FailedQueue>(global.data_dir + "/failed/" + cfg.id + "/" + oc.id,
+                                                        oc.delivery.failed_queue, &o->stats);
     outputs_.push_back(std::move(o));
   }
 }
@@ -328,18 +339,48 @@ std::uint64_t delivered_bytes(const OutputSlot& slot, const DeliveryReport& repo
 }
 }  // namespace
 
+// Adds the events of `slot` whose outcome is `which` to the output's
+// failed-queue records, with `prefix` before each reason.
+void Pipeline::collect_failed(OutputRunner& o, const Batch& batch, const OutputSlot& slot, Outcome which,
+                              int attempt, std::string_view prefix) {
+  const std::int64_t now = core::now_ns();
+  std::string reason;
+  for (std::size_t i = 0; i < slot.selected.size(); ++i) {
+    if (o.report.outcome(i) != which) continue;
+    reason.assign(prefix).append(o.report.reason(i));
+    delivery::append_record(o.records, batch.events[slot.selected[i]],
+                            {id_, o.stats.component, reason, attempt, now}, o.time_cache);
+    ++o.parked;
+  }
+}
+
+// Puts the collected records into the failed queue, durably, before the
+// batch may be acknowledged. A queue that cannot be written (disk full) is
+// tried again until it can be, or until the pipeline gives up on delivery
+// (then the batch is abandoned: not acknowledged, read again next time).
+void Pipeline::park(OutputRunner& o, Batch& batch) {
+  auto backoff = std::chrono::milliseconds(100);
+  while (!o.failed->append(o.records, [&] { return o.abandon.load(); })) {
+    if (o.abandon.load()) {
+      batch.abandon();
+      return;
+    }
+    std::unique_lock lock(o.sleep_mu);
+    o.sleep_cv.wait_for(lock, backoff, [&] { return o.abandon.load(); });
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  }
+  add(o.stats.events_failed, o.parked);
+}
+
 void Pipeline::deliver(OutputRunner& o, Delivery d) {
   Batch& batch = *d.batch;
   const OutputSlot* slot = &batch.slots[d.slot];
   const auto queued = static_cast<std::int64_t>(slot->selected.size());
-  // TODO(#8): retry.max_attempts, the failed queue, the disk buffer and the
-  // circuit breaker. Until then transient failures are retried without limit
-  // (never lost) and permanent ones are logged and counted.
-  constexpr auto kInitialBackoff = std::chrono::milliseconds(100);
-  constexpr auto kMaxBackoff = std::chrono::milliseconds(30'000);
-  auto backoff = kInitialBackoff;
+  // TODO(#8): the disk buffer and the circuit breaker.
   thread_local std::minstd_rand rng(std::random_device{}());
   OutputSlot* scratch[2] = {&o.retry_a, &o.retry_b};
+  o.records.clear();
+  o.parked = 0;
   for (int attempt = 1;; ++attempt) {
     o.report.reset(slot->selected.size());
     auto started = std::chrono::steady_clock::now();
@@ -352,23 +393,31 @@ void Pipeline::deliver(OutputRunner& o, Delivery d) {
     add(o.stats.events_out, ok);
     add(o.stats.bytes_out, delivered_bytes(*slot, o.report));
     if (rejected) {
-      add(o.stats.events_failed, rejected);
       for (std::size_t i = 0; i < o.report.size(); ++i) {
         if (o.report.outcome(i) != Outcome::kRejected) continue;
-        core::log::error(o.stats.component, rejected, " events rejected: ", o.report.reason(i));
+        core::log::error(o.stats.component, rejected, " events rejected (to the failed queue): ", o.report.reason(i));
         break;
       }
+      collect_failed(o, batch, *slot, Outcome::kRejected, attempt, "");
     }
     if (retry == 0) break;
     std::string_view reason;
     for (std::size_t i = 0; i < o.report.size() && reason.empty(); ++i) {
       if (o.report.outcome(i) == Outcome::kRetry) reason = o.report.reason(i);
     }
+    if (o.retry.max_attempts > 0 && attempt >= o.retry.max_attempts) {
+      core::log::error(o.stats.component, "giving up on ", retry, " events after ", attempt,
+                       " attempts (to the failed queue): ", reason);
+      collect_failed(o, batch, *slot, Outcome::kRetry, attempt, "retries exhausted: ");
+      break;
+    }
     add(o.stats.retries, retry);
-    auto wait = std::chrono::milliseconds(
-        std::uniform_int_distribution<std::int64_t>(backoff.count() / 2, backoff.count())(rng));
-    core::log::warn(o.stats.component, "write failed (", reason, "); retrying ", retry, " events in ", wait.count(),
-                    "ms (attempt ", attempt, ")");
+    // Exponential backoff with full jitter: uniform in [0, min(max, initial * 2^(attempt-1))].
+    const std::int64_t cap = std::min<std::int64_t>(
+        o.retry.max_backoff_ns, o.retry.initial_backoff_ns << std::min(attempt - 1, 30));
+    auto wait = std::chrono::nanoseconds(std::uniform_int_distribution<std::int64_t>(0, cap)(rng));
+    core::log::warn(o.stats.component, "write failed (", reason, "); retrying ", retry, " events in ",
+                    std::chrono::duration_cast<std::chrono::milliseconds>(wait).count(), "ms (attempt ", attempt, ")");
     {
       std::unique_lock lock(o.sleep_mu);
       o.sleep_cv.wait_for(lock, wait, [&] { return o.abandon.load(); });
@@ -380,8 +429,8 @@ void Pipeline::deliver(OutputRunner& o, Delivery d) {
     OutputSlot* next = scratch[attempt % 2];
     keep_retries(*slot, o.report, *next);
     slot = next;
-    backoff = std::min(backoff * 2, kMaxBackoff);
   }
+  if (o.parked) park(o, batch);
   add_queue(o.stats, -queued);
   batch.release();
 }

@@ -73,6 +73,9 @@ class Pipeline {
   void dispatch(core::Batch* batch);
   void output_loop(OutputRunner& out);
   void deliver(OutputRunner& out, Delivery d);
+  void collect_failed(OutputRunner& o, const core::Batch& batch, const core::OutputSlot& slot, Outcome which,
+                      int attempt, std::string_view prefix);
+  void park(OutputRunner& o, core::Batch& batch);
 
   std::string id_;
   PipelineOptions options_;

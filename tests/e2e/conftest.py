@@ -2,6 +2,8 @@
 import json
 import os
 import pathlib
+import signal
+import socket
 import subprocess
 import time
 
@@ -59,3 +61,47 @@ def wait_for(pred, timeout=10.0):
             return True
         time.sleep(0.02)
     return False
+
+
+class Daemon:
+    """bifrost run in the background; its log goes to a file (a pipe nobody reads would block it)."""
+
+    def __init__(self, bifrost, cfg):
+        self.log = open(pathlib.Path(cfg).parent / f"bifrost-{time.monotonic_ns()}.log", "w+b")
+        self.p = subprocess.Popen([bifrost, "run", "-c", cfg], stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=self.log)
+
+    def stop(self, sig=signal.SIGTERM):
+        self.p.send_signal(sig)
+        self.p.wait(timeout=60)
+        self.log.seek(0)
+        err = self.log.read().decode(errors="replace")
+        self.log.close()
+        if sig == signal.SIGTERM:
+            assert self.p.returncode == 0, err
+        return err
+
+    def kill(self):
+        self.p.kill()
+        self.p.wait()
+        self.log.close()
+
+
+def lines(path):
+    try:
+        return path.read_bytes().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def wait_lines(out, n, timeout=60):
+    ok = wait_for(lambda: len(lines(out)) >= n, timeout)
+    assert ok, f"{len(lines(out))} lines out of {n} after {timeout}s"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import read_json_lines, wait_for, write
+from conftest import Daemon, lines, read_json_lines, wait_for, wait_lines, write
 
 LOGROTATE = shutil.which("logrotate") or "/usr/sbin/logrotate"
 
@@ -34,42 +34,6 @@ outputs:
     path: {out}
     encoding: {encoding}
 """)
-
-
-class Daemon:
-    """bifrost run in the background; its log goes to a file (a pipe nobody reads would block it)."""
-
-    def __init__(self, bifrost, cfg):
-        self.log = open(pathlib.Path(cfg).parent / f"bifrost-{time.monotonic_ns()}.log", "w+b")
-        self.p = subprocess.Popen([bifrost, "run", "-c", cfg], stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL, stderr=self.log)
-
-    def stop(self, sig=signal.SIGTERM):
-        self.p.send_signal(sig)
-        self.p.wait(timeout=60)
-        self.log.seek(0)
-        err = self.log.read().decode(errors="replace")
-        self.log.close()
-        if sig == signal.SIGTERM:
-            assert self.p.returncode == 0, err
-        return err
-
-    def kill(self):
-        self.p.kill()
-        self.p.wait()
-        self.log.close()
-
-
-def lines(path):
-    try:
-        return path.read_bytes().splitlines()
-    except FileNotFoundError:
-        return []
-
-
-def wait_lines(out, n, timeout=60):
-    ok = wait_for(lambda: len(lines(out)) >= n, timeout)
-    assert ok, f"{len(lines(out))} lines out of {n} after {timeout}s"
 
 
 def numbered(start, end, width=40):

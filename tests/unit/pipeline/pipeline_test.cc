@@ -8,7 +8,13 @@
 #include <set>
 #include <thread>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "core/codec.h"
+#include "delivery/failed_queue.h"
 #include "pipeline/pipeline.h"
 
 using namespace bifrost;
@@ -69,6 +75,8 @@ struct FakeOutputState {
   std::vector<std::string> delivered;
   std::set<std::string> fail_once;
   std::set<std::string> failed_already;
+  std::set<std::string> reject;       // rejected (permanent) every time
+  std::set<std::string> fail_always;  // retry (transient) every time
   int writes = 0;
 };
 
@@ -84,6 +92,14 @@ class FakeOutput final : public pipeline::Output {
     s_.writes++;
     for (std::size_t i = 0; i < slot.selected.size(); ++i) {
       std::string m(batch.events[slot.selected[i]].message);
+      if (s_.reject.count(m)) {
+        report.set(i, pipeline::Outcome::kRejected, "bad event " + m);
+        continue;
+      }
+      if (s_.fail_always.count(m)) {
+        report.set(i, pipeline::Outcome::kRetry, "down");
+        continue;
+      }
       if (s_.fail_once.count(m) && !s_.failed_already.count(m)) {
         s_.failed_already.insert(m);
         report.set(i, pipeline::Outcome::kRetry, "try again");
@@ -113,15 +129,40 @@ config::PipelineConfig make(FakeInputState& in, std::vector<FakeOutputState*> ou
   p.id = "test";
   auto is = std::make_unique<FakeInputSpec>();
   is->state = &in;
-  p.inputs.push_back(config::InputConfig{"in", "fake", {}, std::nullopt, std::move(is)});
+  p.inputs.push_back(config::InputConfig{"in", "fake", {}, std::nullopt, {}, std::move(is)});
   for (std::size_t k = 0; k < outs.size(); ++k) {
     auto os = std::make_unique<FakeOutputSpec>();
     os->state = outs[k];
     std::optional<expr::Condition> when;
     if (k < whens.size() && whens[k]) when = std::move(std::get<expr::Condition>(expr::Condition::parse(whens[k])));
-    p.outputs.push_back(config::OutputConfig{"out" + std::to_string(k), "fake", {}, std::move(when), std::move(os)});
+    p.outputs.push_back(config::OutputConfig{"out" + std::to_string(k), "fake", {}, std::move(when), {}, std::move(os)});
   }
   return p;
+}
+
+// A global config whose data_dir is a fresh temporary directory (removed at exit).
+config::Config test_global() {
+  struct Cleanup {
+    std::vector<std::string> dirs;
+    ~Cleanup() {
+      for (const auto& d : dirs) std::filesystem::remove_all(d);
+    }
+  };
+  static Cleanup cleanup;
+  config::Config c;
+  char tmpl[] = "/tmp/bifrost-pipeline-XXXXXX";
+  c.data_dir = ::mkdtemp(tmpl);
+  cleanup.dirs.push_back(c.data_dir);
+  return c;
+}
+
+std::vector<std::string> lines_of(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const std::string& seg : delivery::FailedQueue::segments(dir)) {
+    std::ifstream f(seg);
+    for (std::string line; std::getline(f, line);) out.push_back(line);
+  }
+  return out;
 }
 
 std::vector<std::string> numbers(int from, int to) {
@@ -145,7 +186,7 @@ TEST_CASE("every event reaches every output in read order, and the input is ackn
   FakeInputState in;
   in.batches = 50;
   FakeOutputState a, b;
-  config::Config global;
+  config::Config global = test_global();
   auto cfg = make(in, {&a, &b});
   pipeline::Pipeline p(cfg, global, {.workers = 4, .batches_per_input = 8, .output_queue_batches = 2});
   p.start();
@@ -161,7 +202,7 @@ TEST_CASE("a batch is acknowledged only when every output it went to is finished
   in.batches = 1;
   FakeOutputState fast, slow;
   slow.gate_open = false;
-  config::Config global;
+  config::Config global = test_global();
   auto cfg = make(in, {&fast, &slow});
   pipeline::Pipeline p(cfg, global, {.workers = 2, .batches_per_input = 4, .output_queue_batches = 2});
   p.start();
@@ -186,7 +227,7 @@ TEST_CASE("an output retries only the events that failed, and each is delivered 
   in.batches = 3;
   FakeOutputState a;
   a.fail_once = {"5", "150", "299"};
-  config::Config global;
+  config::Config global = test_global();
   auto cfg = make(in, {&a});
   pipeline::Pipeline p(cfg, global, {.workers = 2, .batches_per_input = 4, .output_queue_batches = 2});
   p.start();
@@ -208,7 +249,7 @@ TEST_CASE("outputs receive only the events matching their when, and unrouted eve
   FakeInputState in;
   in.batches = 2;
   FakeOutputState big, none;
-  config::Config global;
+  config::Config global = test_global();
   auto cfg = make(in, {&big, &none}, {"n >= 150", "n < 0"});
   pipeline::Pipeline p(cfg, global, {.workers = 2, .batches_per_input = 4, .output_queue_batches = 2});
   p.start();
@@ -225,7 +266,7 @@ TEST_CASE("a blocked output stops the input with memory bounded by the batch poo
   in.batches = 1000;
   FakeOutputState blocked;
   blocked.gate_open = false;
-  config::Config global;
+  config::Config global = test_global();
   auto cfg = make(in, {&blocked});
   pipeline::Pipeline p(cfg, global, {.workers = 2, .batches_per_input = 6, .output_queue_batches = 2});
   p.start();
@@ -246,14 +287,44 @@ TEST_CASE("a drain past its deadline leaves undelivered batches unacknowledged")
   in.batches = 3;
   FakeOutputState stuck;
   stuck.fail_once = {"0"};  // first attempt fails, then waits in backoff
-  config::Config global;
+  config::Config global = test_global();
   auto cfg = make(in, {&stuck});
+  cfg.outputs[0].delivery.retry.initial_backoff_ns = 2'000'000'000;
+  cfg.outputs[0].delivery.retry.max_backoff_ns = 2'000'000'000;
   pipeline::Pipeline p(cfg, global, {.workers = 2, .batches_per_input = 4, .output_queue_batches = 2});
   p.start();
   REQUIRE(wait_for([&] { return p.inputs_finished(); }));
   p.stop_inputs();
-  // The retry backoff (at least 50ms) outlasts this deadline.
+  // The retry backoff (up to 2 s, full jitter) very likely outlasts this deadline.
   bool complete = p.drain(std::chrono::steady_clock::now());
   CHECK_FALSE(complete);
   CHECK(in.tracker->acknowledged() == 0);
+}
+
+TEST_CASE("rejected events and exhausted retries go to the failed queue, then the batch is acknowledged") {
+  FakeInputState in;
+  in.batches = 2;
+  FakeOutputState a;
+  a.reject = {"7", "150"};
+  a.fail_always = {"42"};
+  config::Config global = test_global();
+  auto cfg = make(in, {&a});
+  cfg.outputs[0].delivery.retry = {3, 1'000'000, 2'000'000};  // 3 attempts, 1-2 ms apart
+  pipeline::Pipeline p(cfg, global, {.workers = 2, .batches_per_input = 4, .output_queue_batches = 2});
+  p.start();
+  REQUIRE(wait_for([&] { return in.tracker->acknowledged() == 200; }));
+  p.stop_inputs();
+  CHECK(p.drain(std::chrono::steady_clock::now() + 5s));
+  CHECK(a.delivered.size() == 197);
+  auto records = lines_of(global.data_dir + "/failed/test/out0");
+  REQUIRE(records.size() == 3);
+  CHECK(records[0].find("\"error\":\"bad event 7\"") != std::string::npos);
+  CHECK(records[0].find("\"attempts\":1") != std::string::npos);
+  CHECK(records[0].find("\"message\":\"7\"") != std::string::npos);
+  CHECK(records[1].find("\"error\":\"retries exhausted: down\"") != std::string::npos);
+  CHECK(records[1].find("\"attempts\":3") != std::string::npos);
+  CHECK(records[2].find("\"message\":\"150\"") != std::string::npos);
+  auto stats = p.stats();
+  CHECK(stats.back()->events_failed.load() == 3);
+  CHECK(stats.back()->retries.load() == 2);  // attempts 1 and 2 were retried; 3 gave up
 }

@@ -1,0 +1,170 @@
+#include "delivery/failed_queue.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "core/log.h"
+
+namespace bifrost::delivery {
+
+namespace {
+
+constexpr std::uint64_t kSegmentBytes = 16u << 20;
+
+bool is_segment(const std::string& name) {
+  return name.size() == 27 && name.ends_with(".ndjson") &&
+         std::all_of(name.begin(), name.begin() + 20, [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::uint64_t count_lines(const std::string& path) {
+  std::uint64_t n = 0;
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    char buf[65536];
+    std::size_t got;
+    while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) n += static_cast<std::uint64_t>(std::count(buf, buf + got, '\n'));
+    std::fclose(f);
+  }
+  return n;
+}
+
+}  // namespace
+
+FailedQueue::FailedQueue(std::string dir, FailedQueueOptions options, pipeline::ComponentStats* stats)
+    : dir_(std::move(dir)), options_(options), stats_(stats) {}
+
+FailedQueue::~FailedQueue() = default;
+
+std::vector<std::string> FailedQueue::segments(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (is_segment(name)) out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void FailedQueue::rescan() {
+  total_ = 0;
+  std::error_code ec;
+  for (const std::string& s : segments(dir_)) {
+    total_ += std::filesystem::file_size(s, ec);
+    std::uint64_t seq = std::strtoull(std::filesystem::path(s).filename().c_str(), nullptr, 10);
+    next_seq_ = std::max(next_seq_, seq + 1);
+  }
+}
+
+// Opens the segment to append to, locked (flock) against `bifrost replay`,
+// which rewrites segments under the same lock: after the lock is held, the
+// open file must still be the one at its path.
+int FailedQueue::open_segment() {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) {
+    core::log::error(dir_, "cannot create the failed queue: ", ec.message());
+    return -1;
+  }
+  for (int tries = 0; tries < 100; ++tries) {
+    if (current_bytes_ >= kSegmentBytes || current_seq_ == 0) {
+      current_seq_ = next_seq_++;
+      current_bytes_ = 0;
+    }
+    char name[32];
+    std::snprintf(name, sizeof name, "%020" PRIu64 ".ndjson", current_seq_);
+    std::string path = dir_ + "/" + name;
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd < 0) {
+      core::log::error(dir_, "cannot open ", path, ": ", std::strerror(errno));
+      return -1;
+    }
+    ::flock(fd, LOCK_EX);
+    struct stat mine {}, there {};
+    if (::fstat(fd, &mine) == 0 && ::stat(path.c_str(), &there) == 0 && mine.st_ino == there.st_ino) {
+      current_bytes_ = static_cast<std::uint64_t>(mine.st_size);
+      if (int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+        ::fsync(dfd);  // the name is durable too
+        ::close(dfd);
+      }
+      return fd;
+    }
+    ::close(fd);  // replaced or removed by replay meanwhile: open it again
+  }
+  core::log::error(dir_, "cannot get hold of a failed-queue segment");
+  return -1;
+}
+
+void FailedQueue::drop_oldest(std::uint64_t need) {
+  std::error_code ec;
+  for (const std::string& s : segments(dir_)) {
+    if (total_ + need <= options_.max_bytes) break;
+    std::uint64_t size = std::filesystem::file_size(s, ec);
+    std::uint64_t records = count_lines(s);
+    if (std::filesystem::remove(s, ec)) {
+      total_ -= std::min(total_, size);
+      if (stats_) stats_->add_dropped("failed_queue_full", records);
+      core::log::warn(dir_, "failed queue full (max_bytes ", options_.max_bytes, "): dropped the oldest segment, ",
+                      records, " record(s)");
+    }
+  }
+}
+
+bool FailedQueue::append(std::string_view records, const std::function<bool()>& give_up) {
+  if (records.empty()) return true;
+  rescan();  // `bifrost replay` may have freed space
+  bool warned = false;
+  while (total_ + records.size() > options_.max_bytes) {
+    if (options_.drop_oldest) {
+      drop_oldest(records.size());
+      if (total_ + records.size() <= options_.max_bytes || segments(dir_).empty()) break;
+      continue;
+    }
+    if (!warned) {
+      core::log::warn(dir_, "failed queue full (max_bytes ", options_.max_bytes, "): waiting for space (bifrost replay)");
+      warned = true;
+    }
+    if (give_up()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    rescan();
+  }
+  int fd = open_segment();
+  if (fd < 0) return false;
+  std::string_view rest = records;
+  bool ok = true;
+  while (!rest.empty()) {
+    ssize_t n = ::write(fd, rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      // A partial record at the end is not a whole line: replay keeps it aside.
+      core::log::error(dir_, "cannot write the failed queue: ", std::strerror(errno), "; the events stay unacknowledged");
+      ok = false;
+      break;
+    }
+    rest.remove_prefix(static_cast<std::size_t>(n));
+  }
+  if (ok && ::fdatasync(fd) != 0) {
+    core::log::error(dir_, "cannot sync the failed queue: ", std::strerror(errno), "; the events stay unacknowledged");
+    ok = false;
+  }
+  ::close(fd);  // also releases the lock
+  if (!ok) {
+    current_seq_ = 0;  // start a fresh segment after a torn write
+    return false;
+  }
+  current_bytes_ += records.size();
+  total_ += records.size();
+  return true;
+}
+
+}  // namespace bifrost::delivery

@@ -1,0 +1,25 @@
+// The delivery keys every output accepts (`retry`, `failed_queue`), parsed by
+// the config loader and used by the pipeline's output runner.
+#pragma once
+
+#include <cstdint>
+
+namespace bifrost::delivery {
+
+struct RetryOptions {
+  std::int64_t max_attempts = 0;  // 0: retry transient failures until they succeed (backpressure)
+  std::int64_t initial_backoff_ns = 100'000'000;
+  std::int64_t max_backoff_ns = 30'000'000'000;
+};
+
+struct FailedQueueOptions {
+  std::uint64_t max_bytes = 1ull << 30;
+  bool drop_oldest = false;  // when full: false blocks the output, true drops the oldest segment (counted)
+};
+
+struct DeliveryOptions {
+  RetryOptions retry;
+  FailedQueueOptions failed_queue;
+};
+
+}  // namespace bifrost::delivery

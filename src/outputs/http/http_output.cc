@@ -1,0 +1,146 @@
+#include "outputs/http/http_output.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+
+#include "core/codec.h"
+#include "core/log.h"
+
+namespace bifrost::outputs::http {
+
+namespace {
+
+class HttpOutput final : public pipeline::Output {
+ public:
+  HttpOutput(const Spec& spec, std::string id) : spec_(spec), id_(std::move(id)), client_(spec.scheme_host_port) {
+    auto usecs = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::nanoseconds(spec.timeout_ns));
+    client_.set_connection_timeout(usecs);
+    client_.set_read_timeout(usecs);
+    client_.set_write_timeout(usecs);
+    client_.set_keep_alive(true);
+    client_.set_compress(spec.gzip);
+    if (!spec.user.empty()) client_.set_basic_auth(spec.user, spec.password);
+    if (!spec.bearer.empty()) client_.set_bearer_token_auth(spec.bearer);
+    for (const auto& [k, v] : spec.headers) headers_.emplace(k, v);
+  }
+
+  void encode(const core::Batch& batch, core::OutputSlot& slot) const override {
+    core::encode_slot(batch, slot, core::Codec::kJson);
+  }
+
+  void write(const core::Batch&, const core::OutputSlot& slot, pipeline::DeliveryReport& report) override {
+    std::size_t i = 0;
+    const std::size_t n = slot.selected.size();
+    while (i < n) {
+      // One request: as many events as max_events and max_bytes allow (at least one).
+      std::size_t j = i;
+      body_.clear();
+      if (!spec_.ndjson) body_.push_back('[');
+      while (j < n && j - i < static_cast<std::size_t>(spec_.max_events)) {
+        std::size_t b = j == 0 ? 0 : slot.ends[j - 1];
+        std::size_t len = slot.ends[j] - b;  // with its '\n'
+        if (j > i && body_.size() + len > spec_.max_bytes) break;
+        if (spec_.ndjson) {
+          body_.append(slot.encoded, b, len);
+        } else {
+          if (j > i) body_.push_back(',');
+          body_.append(slot.encoded, b, len - 1);
+        }
+        ++j;
+      }
+      if (!spec_.ndjson) body_.push_back(']');
+      send(i, j, report);
+      i = j;
+    }
+  }
+
+ private:
+  void send(std::size_t from, std::size_t to, pipeline::DeliveryReport& report) {
+    const char* type = spec_.ndjson ? "application/x-ndjson" : "application/json";
+    httplib::Result r = spec_.put ? client_.Put(spec_.path, headers_, body_, type)
+                                  : client_.Post(spec_.path, headers_, body_, type);
+    pipeline::Outcome outcome = pipeline::Outcome::kDelivered;
+    std::string reason;
+    if (!r) {
+      outcome = pipeline::Outcome::kRetry;
+      reason = "request failed: " + httplib::to_string(r.error());
+    } else if (r->status >= 200 && r->status < 300) {
+      outcome = pipeline::Outcome::kDelivered;
+    } else {
+      std::string text = r->body.substr(0, 200);
+      std::replace(text.begin(), text.end(), '\n', ' ');
+      reason = "HTTP " + std::to_string(r->status) + (text.empty() ? "" : ": " + text);
+      bool transient = r->status == 408 || r->status == 429 || r->status >= 500;
+      outcome = transient ? pipeline::Outcome::kRetry : pipeline::Outcome::kRejected;
+    }
+    if (outcome == pipeline::Outcome::kDelivered) return;
+    for (std::size_t k = from; k < to; ++k) report.set(k, outcome, reason);
+  }
+
+  Spec spec_;
+  std::string id_;
+  httplib::Client client_;
+  httplib::Headers headers_;
+  std::string body_;
+};
+
+}  // namespace
+
+std::unique_ptr<pipeline::Output> Spec::build(const pipeline::BuildContext& ctx) const {
+  return std::make_unique<HttpOutput>(*this, ctx.component);
+}
+
+std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
+  auto s = std::make_unique<Spec>();
+  auto url = r.get("url", "string", "", "http:// or https:// URL events are sent to", true);
+  s->put = r.choice("method", "POST", {"POST", "PUT"}, "HTTP method") == "PUT";
+  auto headers = r.get("headers", "map", "{}", "extra request headers");
+  s->ndjson = r.choice("encoding", "ndjson", {"ndjson", "json"},
+                       "ndjson: one event per line; json: a JSON array of the events") == "ndjson";
+  s->gzip = r.boolean("gzip", s->gzip, "compress request bodies (Content-Encoding: gzip)");
+  auto auth = r.get("auth", "map", "", "{user: U, password: P} (basic) or {bearer: TOKEN}");
+  auto batch = r.get("batch", "map", "", "{max_events: 1000, max_bytes: 10MiB}: events per request at most");
+  s->timeout_ns = r.duration_ns("timeout", s->timeout_ns, "connect, send and answer time limit of a request");
+  if (r.describing()) return s;
+
+  if (url) {
+    if (auto text = url->scalar("a URL")) {
+      s->url = *text;
+      std::string_view u = s->url;
+      std::size_t scheme_end = u.find("://");
+      std::string scheme = scheme_end == std::string::npos ? "" : std::string(u.substr(0, scheme_end));
+      if (scheme != "http" && scheme != "https") {
+        url->error("expected an http:// or https:// URL");
+      } else {
+        std::size_t path_start = u.find('/', scheme_end + 3);
+        s->scheme_host_port = std::string(u.substr(0, path_start));
+        s->path = path_start == std::string::npos ? "/" : std::string(u.substr(path_start));
+        if (s->scheme_host_port.size() == scheme_end + 3) url->error("the URL has no host");
+      }
+    }
+  }
+  if (headers) {
+    config::each_entry(*headers, "header: value", [&](const config::Node& k, const config::Node& v) {
+      if (auto text = v.scalar("a header value")) s->headers[k.yaml().Scalar()] = *text;
+    });
+  }
+  if (auth) {
+    config::MapReader a(*auth);
+    s->user = a.string("user", "", "basic auth user");
+    s->password = a.string("password", "", "basic auth password");
+    s->bearer = a.string("bearer", "", "bearer token");
+    a.finish();
+    if (!s->bearer.empty() && !s->user.empty()) auth->error("give user/password or bearer, not both");
+    if (s->bearer.empty() && s->user.empty()) auth->error("auth needs user (and password) or bearer");
+  }
+  if (batch) {
+    config::MapReader b(*batch);
+    s->max_events = b.integer("max_events", s->max_events, 1, 1 << 20, "events per request at most");
+    s->max_bytes = b.bytes("max_bytes", s->max_bytes, "bytes per request at most (an event larger is sent alone)");
+    b.finish();
+  }
+  return s;
+}
+
+}  // namespace bifrost::outputs::http

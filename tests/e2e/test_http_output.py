@@ -1,0 +1,199 @@
+"""The http output, retries, the failed queue and `bifrost replay`, against a real HTTP server process
+on loopback that the test starts, stops and steers (tests/services/http_sink.py)."""
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from conftest import ROOT, Daemon, free_port, run, wait_for, write
+
+SINK = ROOT / "tests" / "services" / "http_sink.py"
+
+
+class Sink:
+    def __init__(self, tmp):
+        self.port = free_port()
+        self.received = tmp / "received.ndjson"
+        self.p = None
+        self.start()
+
+    def start(self):
+        self.p = subprocess.Popen([sys.executable, str(SINK), str(self.port), str(self.received)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        line = self.p.stdout.readline()
+        if line.strip() != b"ready":
+            pytest.fail(f"the HTTP sink did not start on port {self.port}")
+
+    def stop(self):
+        self.p.kill()
+        self.p.wait()
+
+    def control(self, **kw):
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/_control", data=json.dumps(kw).encode(),
+                                     method="POST")
+        assert urllib.request.urlopen(req, timeout=5).read() == b"ok"
+
+    def events(self):
+        try:
+            return [json.loads(x) for x in self.received.read_text().splitlines()]
+        except FileNotFoundError:
+            return []
+
+    def messages(self):
+        return [e["message"] for e in self.events()]
+
+
+@pytest.fixture
+def sink(tmp_path):
+    s = Sink(tmp_path)
+    yield s
+    s.stop()
+
+
+def config(tmp, log, sink, output_opts=""):
+    return write(tmp / "c.yaml", f"""
+data_dir: {tmp / 'data'}
+api: {{listen: "off"}}
+shutdown_timeout: 5s
+inputs:
+  - id: tail
+    type: file
+    paths: ["{log}"]
+    scan_interval: 200ms
+outputs:
+  - id: hook
+    type: http
+    url: http://127.0.0.1:{sink.port}/ingest
+{output_opts}
+""")
+
+
+def failed_records(tmp):
+    out = []
+    for seg in sorted((tmp / "data" / "failed" / "main" / "hook").glob("*.ndjson")):
+        out += [json.loads(x) for x in seg.read_text().splitlines()]
+    return out
+
+
+def numbered(n, start=0):
+    return "".join(f"event {i}\n" for i in range(start, start + n))
+
+
+def test_delivers_ndjson_and_json_with_auth_and_gzip(bifrost, tmp_path, sink):
+    log = tmp_path / "app.log"
+    log.write_text(numbered(50))
+    opts = """    encoding: json
+    gzip: true
+    auth: {bearer: s3cret}
+    headers: {X-Source: bifrost}
+    batch: {max_events: 7}"""
+    d = Daemon(bifrost, config(tmp_path, log, sink, opts))
+    assert wait_for(lambda: len(sink.events()) >= 50, 15), sink.events()[-3:]
+    d.stop()
+    events = sink.events()
+    assert [e["message"] for e in events] == [f"event {i}" for i in range(50)]
+    assert events[0]["_auth"] == "Bearer s3cret"
+    assert events[0]["_ctype"] == "application/json"
+    assert events[0]["log"]["file"]["path"] == str(log)
+
+
+def test_sink_503_then_up_and_down_then_up_loses_nothing_and_keeps_order(bifrost, tmp_path, sink):
+    log = tmp_path / "app.log"
+    sink.control(status=503)
+    log.write_text(numbered(100))
+    d = Daemon(bifrost, config(tmp_path, log, sink, "    retry: {initial_backoff: 50ms, max_backoff: 200ms}"))
+    time.sleep(1.5)
+    assert sink.events() == []
+    sink.control(status=429)
+    time.sleep(0.5)
+    sink.control(status=200)
+    assert wait_for(lambda: len(sink.events()) >= 100, 15)
+    sink.stop()  # unreachable: connection refused
+    with open(log, "a") as f:
+        f.write(numbered(100, 100))
+    time.sleep(1.5)
+    sink.start()
+    assert wait_for(lambda: len(sink.events()) >= 200, 15)
+    err = d.stop()
+    assert sink.messages() == [f"event {i}" for i in range(200)]
+    assert "HTTP 503" in err and "HTTP 429" in err and "request failed" in err
+    assert failed_records(tmp_path) == []
+
+
+def test_rejects_are_parked_then_replayed_after_the_sink_is_fixed(bifrost, tmp_path, sink):
+    log = tmp_path / "app.log"
+    sink.control(reject="bad")
+    log.write_text("good 1\nbad 2\ngood 3\nbad 4\ngood 5\n")
+    cfg = config(tmp_path, log, sink, "    batch: {max_events: 1}")
+    d = Daemon(bifrost, cfg)
+    assert wait_for(lambda: len(sink.events()) >= 3 and len(failed_records(tmp_path)) >= 2, 15)
+    err = d.stop()
+    assert sink.messages() == ["good 1", "good 3", "good 5"]
+    parked = failed_records(tmp_path)
+    assert [r["event"]["message"] for r in parked] == ["bad 2", "bad 4"]
+    assert parked[0]["error"] == "HTTP 400: rejected: contains bad"
+    assert parked[0]["attempts"] == 1 and parked[0]["component"] == "hook" and parked[0]["pipeline"] == "main"
+    assert parked[0]["event"]["log"]["offset"] == 7
+    assert "rejected (to the failed queue)" in err
+
+    r = run(bifrost, "replay", "-c", cfg, "--output", "hook", "--dry-run")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().count("message=bad") == 2
+    assert len(failed_records(tmp_path)) == 2  # a dry run changes nothing
+
+    r = run(bifrost, "replay", "-c", cfg, "--output", "hook")  # still rejected: kept, attempts counted
+    assert r.returncode == 1
+    assert [x["attempts"] for x in failed_records(tmp_path)] == [2, 2]
+
+    sink.control(reject=None)
+    r = run(bifrost, "replay", "-c", cfg, "--pipeline", "main", "--output", "hook")
+    assert r.returncode == 0, r.stderr
+    assert b"2 delivered, 0 kept" in r.stderr
+    assert failed_records(tmp_path) == []
+    assert sink.messages()[-2:] == ["bad 2", "bad 4"]
+    assert sink.events()[-1]["log"]["offset"] == 20  # the event comes back whole
+
+
+def test_retries_exhausted_go_to_the_failed_queue(bifrost, tmp_path, sink):
+    log = tmp_path / "app.log"
+    sink.control(status=503)
+    log.write_text(numbered(3))
+    opts = "    retry: {max_attempts: 3, initial_backoff: 10ms, max_backoff: 20ms}"
+    cfg = config(tmp_path, log, sink, opts)
+    d = Daemon(bifrost, cfg)
+    assert wait_for(lambda: len(failed_records(tmp_path)) == 3, 15)
+    d.stop()
+    parked = failed_records(tmp_path)
+    assert all(r["error"].startswith("retries exhausted: HTTP 503") and r["attempts"] == 3 for r in parked)
+    sink.control(status=200)
+    r = run(bifrost, "replay", "-c", cfg, "--output", "hook")
+    assert r.returncode == 0, r.stderr
+    assert sink.messages() == ["event 0", "event 1", "event 2"]
+
+
+def test_replay_arguments_and_config_errors(bifrost, tmp_path, sink):
+    log = tmp_path / "app.log"
+    cfg = config(tmp_path, log, sink)
+    assert run(bifrost, "replay", "-c", cfg).returncode == 2
+    r = run(bifrost, "replay", "-c", cfg, "--output", "nope")
+    assert r.returncode == 2 and b'no output "nope"' in r.stderr
+    r = run(bifrost, "replay", "-c", cfg, "--output", "hook")  # nothing parked: nothing to do
+    assert r.returncode == 0 and b"0 delivered, 0 kept" in r.stderr
+    bad = write(tmp_path / "bad.yaml", f"""
+inputs: [{{id: i, type: stdin}}]
+outputs:
+  - id: h
+    type: http
+    url: ftp://x
+    retry: {{max_attempts: -1}}
+    failed_queue: {{when_full: dropp}}
+""")
+    r = run(bifrost, "validate", "-c", bad)
+    assert r.returncode == 2
+    err = r.stderr.decode()
+    assert "expected an http:// or https:// URL" in err
+    assert "max_attempts" in err
+    assert "failed_queue.when_full" in err and "block | drop_oldest" in err

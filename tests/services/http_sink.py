@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""A real HTTP sink for the tests, on loopback, that the test controls.
+
+usage: http_sink.py PORT RECEIVED_FILE
+
+Every request body to any path other than /_control is split into events
+(NDJSON lines, or the items of a JSON array) and, when accepted, appended to
+RECEIVED_FILE, one compact JSON event per line (so a restart keeps them).
+POST /_control with a JSON object sets the behaviour:
+  {"status": 503}          answer every request with this status (200: accept)
+  {"reject": "bad"}        answer 400 to requests with this text in the body
+Stop the process (the test does) to make the sink unreachable.
+"""
+import gzip
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+state = {"status": 200, "reject": None}
+lock = threading.Lock()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, status, body=b""):
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def handle_body(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        if self.path == "/_control":
+            with lock:
+                state.update(json.loads(body))
+            return self.answer(200, b"ok")
+        with lock:
+            status, reject = state["status"], state["reject"]
+        if status != 200:
+            return self.answer(status, b"sink says %d" % status)
+        if reject and reject.encode() in body:
+            return self.answer(400, b"rejected: contains " + reject.encode())
+        text = body.decode()
+        if text.lstrip().startswith("["):
+            events = json.loads(text)
+        else:
+            events = [json.loads(line) for line in text.splitlines() if line]
+        with lock, open(sys.argv[2], "a") as f:
+            for e in events:
+                e["_auth"] = self.headers.get("Authorization", "")
+                e["_ctype"] = self.headers.get("Content-Type", "")
+                f.write(json.dumps(e) + "\n")
+        self.answer(200, b'{"ok":true}')
+
+    do_POST = handle_body
+    do_PUT = handle_body
+
+
+if __name__ == "__main__":
+    server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+    print("ready", flush=True)
+    server.serve_forever()
