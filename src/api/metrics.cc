@@ -186,7 +186,7 @@ std::string render_metrics(const pipeline::Runtime* rt) {
                static_cast<double>(n));
     }
   });
-  counter(w, rt, "bifrost_events_failed_total", "Events an output could not deliver: rejected, or out of retries; parked in the failed queue.", "output",
+  counter(w, rt, "bifrost_events_failed_total", "Events parked in the failed queue: rejected by an output or out of its retries, or rejected by a filter.", nullptr,
           [](const Stats& s) { return s.events_failed.load(); });
   counter(w, rt, "bifrost_retries_total", "Events an output retried.", "output",
           [](const Stats& s) { return s.retries.load(); });

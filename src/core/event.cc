@@ -1,6 +1,17 @@
 #include "core/event.h"
 
+#include <mutex>
+#include <set>
+
 namespace bifrost::core {
+
+const char* reject_reason(const char* reason) {
+  static std::mutex mu;
+  static std::set<std::string, std::less<>> interned;
+  std::string key = std::string("!") + reason;
+  std::lock_guard lock(mu);
+  return interned.insert(std::move(key)).first->c_str();
+}
 
 std::optional<FieldPath> FieldPath::parse(std::string_view text) {
   FieldPath p;

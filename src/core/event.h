@@ -23,6 +23,14 @@ struct Event {
   bool dropped() const { return drop_reason != nullptr; }
 };
 
+// A filter parks an event in its failed queue (rather than dropping it) by
+// setting a drop reason made by reject_reason(): the reason with a leading
+// '!'. The pipeline writes such events to the filter's failed queue and
+// counts them as failed, not as dropped. Interned: the pointer lives as
+// long as the process, like the static reasons.
+const char* reject_reason(const char* reason);
+inline bool is_rejected(const Event& e) { return e.drop_reason != nullptr && e.drop_reason[0] == '!'; }
+
 // A parsed field path such as `http.request.method`. `message` and
 // `@timestamp` name the event's own members, not entries in `fields`.
 class FieldPath {

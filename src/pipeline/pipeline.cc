@@ -61,6 +61,8 @@ struct Pipeline::FilterStage {
   const expr::Condition* when = nullptr;
   ComponentStats stats;
   TapPoint tap;
+  std::mutex failed_mu;  // workers park concurrently
+  std::unique_ptr<delivery::FailedQueue> failed;
 };
 
 struct Pipeline::OutputRunner {
@@ -108,6 +110,8 @@ Pipeline::Pipeline(const config::PipelineConfig& cfg, const config::Config& glob
     f->filter = fc.spec->build(BuildContext{cfg.id, fc.id, global.data_dir});
     f->when = fc.when ? &*fc.when : nullptr;
     init(f->stats, fc.id, "filter", fc.type);
+    f->failed = std::make_unique<delivery::FailedQueue>(global.data_dir + "/failed/" + cfg.id + "/" + fc.id,
+                                                        delivery::FailedQueueOptions{}, &f->stats);
     filters_.push_back(std::move(f));
   }
   for (const auto& oc : cfg.outputs) {
@@ -214,7 +218,7 @@ std::uint64_t Pipeline::count_dropped(ComponentStats& stats, const Batch& batch,
   std::uint64_t dropped = 0;
   for (std::uint32_t i : sel) {
     const char* r = batch.events[i].drop_reason;
-    if (r == nullptr) continue;
+    if (r == nullptr || r[0] == '!') continue;  // '!': rejected, parked instead (park_rejected)
     ++dropped;
     std::size_t k = 0;
     while (k < nreasons && reasons[k].first != r) ++k;
@@ -229,6 +233,42 @@ std::uint64_t Pipeline::count_dropped(ComponentStats& stats, const Batch& batch,
   }
   for (std::size_t k = 0; k < nreasons; ++k) stats.add_dropped(reasons[k].first, reasons[k].second);
   return dropped;
+}
+
+// Writes the events of `sel` that the stage rejected to its failed queue,
+// durably, before the batch goes on (and may be acknowledged). Returns how
+// many. A queue that cannot be written is tried again until it can be, or
+// until delivery is given up (then the batch is abandoned: read again).
+std::uint64_t Pipeline::park_rejected(FilterStage& stage, Batch& batch, std::span<const std::uint32_t> sel) {
+  std::uint64_t n = 0;
+  for (std::uint32_t i : sel) n += core::is_rejected(batch.events[i]);
+  if (n == 0) return 0;
+  thread_local std::string records;
+  thread_local core::Rfc3339Cache cache;
+  records.clear();
+  const std::int64_t now = core::now_ns();
+  for (std::uint32_t i : sel) {
+    const core::Event& e = batch.events[i];
+    if (!core::is_rejected(e)) continue;
+    delivery::append_record(records, e, {id_, stage.stats.component, e.drop_reason + 1, 0, now}, cache);
+  }
+  std::lock_guard lock(stage.failed_mu);
+  auto backoff = std::chrono::milliseconds(100);
+  while (!stage.failed->append(records, [&] { return abandoned_.load(); })) {
+    if (abandoned_.load()) {
+      batch.abandon();
+      return n;
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  }
+  add(stage.stats.events_failed, n);
+  for (std::uint32_t i : sel) {
+    if (!core::is_rejected(batch.events[i])) continue;
+    core::log::warn(stage.stats.component, n, " event(s) rejected (to the failed queue): ", batch.events[i].drop_reason + 1);
+    break;
+  }
+  return n;
 }
 
 void Pipeline::tap_events(TapPoint& tap, ComponentStats& stats, const Batch& batch,
@@ -279,7 +319,7 @@ void Pipeline::process(Batch& batch, std::vector<std::uint32_t>& sel) {
     // selects the ones it works on, the others pass through.
     add(stage->stats.events_in, live);
     run_filter_stage(*stage->filter, stage->when, batch, sel);
-    if (!sel.empty()) live -= count_dropped(stage->stats, batch, sel);
+    if (!sel.empty()) live -= count_dropped(stage->stats, batch, sel) + park_rejected(*stage, batch, sel);
     add(stage->stats.events_out, live);
     if (stage->tap.active()) {
       select_events(batch, nullptr, sel);

@@ -76,6 +76,7 @@ class Pipeline {
   void collect_failed(OutputRunner& o, const core::Batch& batch, const core::OutputSlot& slot, Outcome which,
                       int attempt, std::string_view prefix);
   void park(OutputRunner& o, core::Batch& batch);
+  std::uint64_t park_rejected(FilterStage& stage, core::Batch& batch, std::span<const std::uint32_t> sel);
 
   std::string id_;
   PipelineOptions options_;

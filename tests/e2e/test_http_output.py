@@ -197,3 +197,31 @@ outputs:
     assert "expected an http:// or https:// URL" in err
     assert "max_attempts" in err
     assert "failed_queue.when_full" in err and "block | drop_oldest" in err
+
+
+def test_filters_park_rejected_events_in_their_failed_queue(bifrost, tmp_path, sink):
+    log = tmp_path / "app.log"
+    log.write_text('{"level":"info","n":1}\nnot json at all\n{"n":2}\n{"level":"warn","n":3}\n')
+    cfg = write(tmp_path / "c.yaml", f"""
+data_dir: {tmp_path / 'data'}
+api: {{listen: "off"}}
+inputs:
+  - {{id: tail, type: file, paths: ["{log}"], scan_interval: 200ms}}
+filters:
+  - {{id: json, type: parse_json, on_failure: reject}}
+  - {{id: valid, type: drop_invalid, require: [level], action: reject}}
+outputs:
+  - {{id: hook, type: http, url: "http://127.0.0.1:{sink.port}/"}}
+""")
+    d = Daemon(bifrost, cfg)
+    base = tmp_path / "data" / "failed" / "main"
+
+    def parked(component):
+        return [json.loads(x) for seg in sorted((base / component).glob("*.ndjson")) for x in seg.read_text().splitlines()]
+
+    assert wait_for(lambda: len(sink.events()) == 2 and len(parked("json")) == 1 and len(parked("valid")) == 1, 15)
+    d.stop()
+    assert [e["n"] for e in sink.events()] == [1, 3]
+    assert parked("json")[0]["event"]["message"] == "not json at all"
+    assert parked("json")[0]["error"] == "json_failure"
+    assert parked("valid")[0]["error"] == "missing_field" and parked("valid")[0]["event"]["n"] == 2

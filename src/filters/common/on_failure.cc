@@ -3,8 +3,8 @@
 namespace bifrost::filters {
 
 OnFailure read_on_failure(config::MapReader& r, const std::string& key, const std::string& description) {
-  std::string v = r.choice(key, "keep", {"keep", "tag", "drop"}, description);
-  return v == "tag" ? OnFailure::kTag : v == "drop" ? OnFailure::kDrop : OnFailure::kKeep;
+  std::string v = r.choice(key, "keep", {"keep", "tag", "drop", "reject"}, description);
+  return v == "tag" ? OnFailure::kTag : v == "drop" ? OnFailure::kDrop : v == "reject" ? OnFailure::kReject : OnFailure::kKeep;
 }
 
 void apply_failure(OnFailure action, core::Batch& batch, core::Event& e, std::string_view tag, const char* reason) {
@@ -16,6 +16,9 @@ void apply_failure(OnFailure action, core::Batch& batch, core::Event& e, std::st
       break;
     case OnFailure::kDrop:
       e.drop_reason = reason;
+      break;
+    case OnFailure::kReject:
+      e.drop_reason = core::reject_reason(reason);
       break;
   }
 }

@@ -3,6 +3,7 @@
 //   keep: leave the event as it is
 //   tag:  add a `tags` entry naming the filter (`<id>_failure`) and keep it
 //   drop: drop it, counted under the filter's reason
+//   reject: park it in the filter's failed queue (data_dir/failed/<pipeline>/<filter>/)
 #pragma once
 
 #include <optional>
@@ -13,9 +14,9 @@
 
 namespace bifrost::filters {
 
-enum class OnFailure { kKeep, kTag, kDrop };
+enum class OnFailure { kKeep, kTag, kDrop, kReject };
 
-// Reads `key` (on_mismatch, on_failure) as keep | tag | drop.
+// Reads `key` (on_mismatch, on_failure) as keep | tag | drop | reject.
 OnFailure read_on_failure(config::MapReader& r, const std::string& key, const std::string& description);
 
 // Applies the choice to event `e` of `batch`.

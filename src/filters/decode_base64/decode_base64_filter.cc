@@ -120,7 +120,7 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
   }
   s->url = r.choice("alphabet", "standard", {"standard", "url"}, "standard (+/) or url (-_); padding optional") == "url";
   s->parse_json = r.boolean("parse_json", false, "the decoded bytes are a JSON document: the target gets its value");
-  s->on_failure = read_on_failure(r, "on_failure", "keep | tag (<id>_failure) | drop (reason base64_failure)");
+  s->on_failure = read_on_failure(r, "on_failure", "keep | tag (<id>_failure) | drop (reason base64_failure) | reject (to the failed queue)");
   return s;
 }
 

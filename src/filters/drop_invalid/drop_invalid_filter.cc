@@ -56,11 +56,7 @@ class DropInvalidFilter final : public pipeline::Filter {
       core::Event& e = batch.events[i];
       const char* reason = check(e);
       if (reason == nullptr) continue;
-      if (spec_.tag_only) {
-        core::add_tag(e, tag_, batch.arena);
-      } else {
-        e.drop_reason = reason;
-      }
+      apply_failure(spec_.action, batch, e, tag_, reason);
     }
   }
 
@@ -98,7 +94,9 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
   s->require = config::read_field_path_list(r, "require", "fields that must be present and not empty");
   auto types = r.get("types", "map", "{}", "field: int | float | bool; a present field must read as its type");
   s->match = config::read_condition(r, "match", "a condition every valid event meets");
-  s->tag_only = r.choice("action", "drop", {"drop", "tag"}, "drop (counted by reason), or tag (<id>_invalid) and keep") == "tag";
+  std::string action = r.choice("action", "drop", {"drop", "tag", "reject"},
+                                "drop (counted by reason), tag (<id>_invalid) and keep, or reject (to the failed queue)");
+  s->action = action == "tag" ? OnFailure::kTag : action == "reject" ? OnFailure::kReject : OnFailure::kDrop;
   if (r.describing()) return s;
   if (types) {
     config::each_entry(*types, "field: type", [&](const config::Node& key, const config::Node& val) {

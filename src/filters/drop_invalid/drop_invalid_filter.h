@@ -18,6 +18,7 @@
 #include "config/reader.h"
 #include "core/event.h"
 #include "expr/condition.h"
+#include "filters/common/on_failure.h"
 #include "pipeline/component.h"
 
 namespace bifrost::filters::drop_invalid {
@@ -31,7 +32,7 @@ struct Spec final : pipeline::FilterSpec {
   std::vector<core::FieldPath> require;
   std::vector<std::pair<core::FieldPath, Type>> types;
   std::optional<expr::Condition> match;
-  bool tag_only = false;  // action: tag
+  OnFailure action = OnFailure::kDrop;  // action: drop | tag | reject
   std::unique_ptr<pipeline::Filter> build(const pipeline::BuildContext& ctx) const override;
 };
 

@@ -96,7 +96,7 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
   auto many = r.get("patterns", "list of regexes", "", "patterns tried in order; the first match wins");
   auto target = r.get("target", "field path", "", "object the captures go into (default: the event root)");
   auto types = r.get("types", "map", "{}", "capture: int | float | bool | string");
-  s->on_mismatch = read_on_failure(r, "on_mismatch", "keep | tag (<id>_mismatch) | drop (reason regex_mismatch)");
+  s->on_mismatch = read_on_failure(r, "on_mismatch", "keep | tag (<id>_mismatch) | drop (reason regex_mismatch) | reject (to the failed queue)");
   if (r.describing()) return s;
 
   std::optional<core::FieldPath> target_path;

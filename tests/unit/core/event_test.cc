@@ -73,3 +73,16 @@ TEST_CASE("durations and sizes parse with units") {
   CHECK(closest("in", {"int", "input"}) == "int");  // distance 1 first
 
 }
+
+TEST_CASE("reject_reason marks a drop as a rejection, interned") {
+  const char* r = bifrost::core::reject_reason("regex_mismatch");
+  CHECK(std::string_view(r) == "!regex_mismatch");
+  CHECK(bifrost::core::reject_reason("regex_mismatch") == r);  // the same pointer: counted by pointer
+  bifrost::core::Event e;
+  CHECK_FALSE(bifrost::core::is_rejected(e));
+  e.drop_reason = "condition";
+  CHECK_FALSE(bifrost::core::is_rejected(e));
+  e.drop_reason = r;
+  CHECK(bifrost::core::is_rejected(e));
+  CHECK(e.dropped());  // not delivered either
+}
