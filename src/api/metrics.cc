@@ -213,8 +213,8 @@ std::string render_metrics(const pipeline::Runtime* rt) {
   });
   w.family("bifrost_buffer_bytes", "gauge", "Bytes in an output's disk buffer.");
   each(rt, "output", [&](const Stats& s) {
-    // TODO(#8): the disk buffer; until then no output has one.
-    w.sample("bifrost_buffer_bytes", {"pipeline", s.pipeline, "component", s.component}, 0);
+    w.sample("bifrost_buffer_bytes", {"pipeline", s.pipeline, "component", s.component},
+             static_cast<double>(s.buffer_bytes.load()));
   });
   series(w, rt, "bifrost_file_lag_bytes", "Per file: size minus the acknowledged offset.");
   series(w, rt, "bifrost_files_open", "Files an input holds open.");

@@ -264,6 +264,16 @@ class Loader {
       if (d.failed_queue.max_bytes < 4096) n->error("failed_queue.max_bytes must be at least 4096");
       m.finish();
     }
+    if (auto n = read_map("buffer", "{type: memory | disk, max_bytes: 1GiB, when_full: block | drop_newest}: "
+                                    "where events wait for the sink (disk: data_dir/buffers/, survives restarts)")) {
+      MapReader m(*n);
+      d.buffer.disk = m.choice("type", "memory", {"memory", "disk"}, "memory: the output's queue; disk: durable") == "disk";
+      d.buffer.max_bytes = m.bytes("max_bytes", d.buffer.max_bytes, "disk bytes at most");
+      d.buffer.drop_newest = m.choice("when_full", "block", {"block", "drop_newest"},
+                                      "hold the pipeline, or drop what arrives (counted)") == "drop_newest";
+      if (d.buffer.max_bytes < 65536) n->error("buffer.max_bytes must be at least 64KiB");
+      m.finish();
+    }
     return d;
   }
 

@@ -17,9 +17,16 @@ struct FailedQueueOptions {
   bool drop_oldest = false;  // when full: false blocks the output, true drops the oldest segment (counted)
 };
 
+struct BufferOptions {
+  bool disk = false;  // type: memory (the output's queue only) | disk
+  std::uint64_t max_bytes = 1ull << 30;
+  bool drop_newest = false;  // when full: false blocks the pipeline, true drops what arrives (counted)
+};
+
 struct DeliveryOptions {
   RetryOptions retry;
   FailedQueueOptions failed_queue;
+  BufferOptions buffer;
 };
 
 }  // namespace bifrost::delivery

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/time.h"
+#include "delivery/disk_buffer.h"
 #include "delivery/failed_queue.h"
 #include "delivery/record.h"
 
@@ -77,6 +78,9 @@ struct Pipeline::OutputRunner {
   std::condition_variable sleep_cv;
   delivery::RetryOptions retry;
   std::unique_ptr<delivery::FailedQueue> failed;
+  std::unique_ptr<delivery::DiskBuffer> buffer;  // null: memory only
+  std::thread sender;                            // with a buffer: reads it and writes to the sink
+  std::atomic<bool> done{false};                 // the output's thread has ended
   // Scratch reused across deliveries: no allocation per batch once warm.
   DeliveryReport report;
   OutputSlot retry_a, retry_b;
@@ -122,6 +126,12 @@ Pipeline::Pipeline(const config::PipelineConfig& cfg, const config::Config& glob
     init(o->stats, oc.id, "output", oc.type);
     o->failed = std::make_unique<delivery::FailedQueue>(global.data_dir + "/failed/" + cfg.id + "/" + oc.id,
                                                         oc.delivery.failed_queue, &o->stats);
+    if (oc.delivery.buffer.disk) {
+      o->buffer = std::make_unique<delivery::DiskBuffer>(
+          global.data_dir + "/buffers/" + cfg.id + "/" + oc.id, oc.delivery.buffer,
+          delivery::CheckpointStore(global.data_dir, cfg.id, oc.id + ".buffer", &o->stats), &o->stats);
+      o->buffer->open();
+    }
     outputs_.push_back(std::move(o));
   }
 }
@@ -138,8 +148,15 @@ void Pipeline::start() {
   for (auto& o : outputs_) {
     o->thread = std::thread([this, r = o.get()] {
       name_thread("out:" + r->stats.component);
-      output_loop(*r);
+      if (r->buffer) buffer_loop(*r);
+      else output_loop(*r);
     });
+    if (o->buffer) {
+      o->sender = std::thread([this, r = o.get()] {
+        name_thread("send:" + r->stats.component);
+        sender_loop(*r);
+      });
+    }
   }
   for (std::size_t i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
   for (auto& in : inputs_) {
@@ -190,8 +207,24 @@ bool Pipeline::drain(std::chrono::steady_clock::time_point deadline) {
   in_queue_.close();
   for (auto& w : workers_) w.join();
   for (auto& o : outputs_) o->queue.close();
+  // A disk buffer is sent until it is empty or the deadline passes; what is
+  // left is safe on disk and goes out first at the next start.
+  for (auto& o : outputs_) {
+    if (!o->buffer) continue;
+    while (!o->done.load() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!o->done.load()) {
+      o->abandon.store(true);
+      o->sleep_cv.notify_all();
+    }
+  }
   for (auto& o : outputs_) {
     if (o->thread.joinable()) o->thread.join();
+    if (o->buffer && o->buffer->bytes() > 0) {
+      core::log::info(o->stats.component, "disk buffer: ", o->buffer->bytes(),
+                      " bytes stay; they go out first at the next start");
+    }
   }
   for (auto& in : inputs_) in->input->drained();
   return complete;
@@ -333,7 +366,7 @@ void Pipeline::process(Batch& batch, std::vector<std::uint32_t>& sel) {
     slot.clear();
     select_events(batch, outputs_[k]->when, slot.selected);
     if (slot.selected.empty()) continue;
-    outputs_[k]->output->encode(batch, slot);
+    if (!outputs_[k]->buffer) outputs_[k]->output->encode(batch, slot);  // buffered: encoded when sent
     if (outputs_[k]->tap.active()) tap_events(outputs_[k]->tap, outputs_[k]->stats, batch, slot.selected);
   }
 }
@@ -473,6 +506,77 @@ void Pipeline::deliver(OutputRunner& o, Delivery d) {
   if (o.parked) park(o, batch);
   add_queue(o.stats, -queued);
   batch.release();
+}
+
+// With a disk buffer, the output's thread writes each batch's events to the
+// buffer; once they are durable the batch is finished (acknowledged).
+void Pipeline::buffer_loop(OutputRunner& o) {
+  std::string lines;
+  core::Rfc3339Cache cache;
+  while (auto item = o.queue.pop()) {
+    Batch& batch = *item->batch;
+    const OutputSlot& slot = batch.slots[item->slot];
+    lines.clear();
+    for (std::uint32_t i : slot.selected) delivery::append_buffer_record(lines, batch.events[i], cache);
+    auto backoff = std::chrono::milliseconds(100);
+    while (true) {
+      auto put = o.buffer->append(lines, [&] { return o.abandon.load(); });
+      if (put == delivery::DiskBuffer::Put::kStored) break;
+      if (put == delivery::DiskBuffer::Put::kDropped) {
+        o.stats.add_dropped("buffer_full", slot.selected.size());
+        break;
+      }
+      if (o.abandon.load()) {
+        batch.abandon();
+        break;
+      }
+      std::unique_lock lock(o.sleep_mu);
+      o.sleep_cv.wait_for(lock, backoff, [&] { return o.abandon.load(); });
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    }
+    add_queue(o.stats, -static_cast<std::int64_t>(slot.selected.size()));
+    batch.release();
+  }
+  o.buffer->close_writer();
+  if (o.sender.joinable()) o.sender.join();
+  o.done.store(true);
+}
+
+// Reads the disk buffer in order and delivers it like any batch (retries,
+// failed queue); the read position moves only past what is finished.
+void Pipeline::sender_loop(OutputRunner& o) {
+  constexpr std::size_t kEvents = 2048;
+  core::BatchPool pool(1);
+  const auto interval = o.output->flush_interval();
+  auto next_flush = std::chrono::steady_clock::now() + interval;
+  while (!o.abandon.load()) {
+    Batch* batch = pool.acquire();
+    if (batch->slots.size() != 1) batch->slots.resize(1);
+    OutputSlot& slot = batch->slots[0];
+    slot.clear();
+    std::size_t n = o.buffer->read(*batch, kEvents, std::chrono::milliseconds(200));
+    if (n > 0) {
+      for (std::uint32_t i = 0; i < n; ++i) slot.selected.push_back(i);
+      o.output->encode(*batch, slot);
+      add_queue(o.stats, static_cast<std::int64_t>(n));
+      deliver(o, Delivery{batch, 0});  // releases the batch
+      if (o.abandon.load()) break;     // not finished: it stays in the buffer
+      o.buffer->commit();
+    } else {
+      batch->release();
+      if (o.buffer->finished()) {
+        o.buffer->commit();  // nothing read since the last commit: removes what is sent
+        break;
+      }
+    }
+    if (auto now = std::chrono::steady_clock::now(); now >= next_flush) {
+      o.output->flush();
+      next_flush = now + interval;
+    }
+  }
+  o.buffer->save_cursor();
+  o.output->flush();
+  o.output->close();
 }
 
 void Pipeline::output_loop(OutputRunner& o) {

@@ -72,6 +72,8 @@ class Pipeline {
   void process(core::Batch& batch, std::vector<std::uint32_t>& scratch);
   void dispatch(core::Batch* batch);
   void output_loop(OutputRunner& out);
+  void buffer_loop(OutputRunner& out);
+  void sender_loop(OutputRunner& out);
   void deliver(OutputRunner& out, Delivery d);
   void collect_failed(OutputRunner& o, const core::Batch& batch, const core::OutputSlot& slot, Outcome which,
                       int attempt, std::string_view prefix);

@@ -144,14 +144,21 @@ def test_truncated_to_zero_and_rewritten(bifrost, tmp_path):
 
 
 def reuse_inode(directory, ino, content):
-    """Creates a file in `directory` that gets inode `ino` (ext4 hands a freed inode out again)."""
-    for i in range(200):
-        p = directory / f"new-{i}.log"
-        p.write_bytes(content)
-        if p.stat().st_ino == ino:
-            return p
-        p.unlink()
-    pytest.fail(f"could not get inode {ino} again in {directory}: this test needs a filesystem that reuses inodes")
+    """Creates a file in `directory` that gets inode `ino` again. ext4 (with its
+    journal) gives a new file the lowest free inode of its directory's group:
+    files are created, and kept, until one gets `ino`; the others are removed."""
+    extra = []
+    try:
+        for i in range(20_000):
+            p = directory / f"new-{i}.log"
+            p.write_bytes(content)
+            if p.stat().st_ino == ino:
+                return p
+            extra.append(p)
+        pytest.fail(f"could not get inode {ino} again in {directory}: this test needs a filesystem that reuses inodes")
+    finally:
+        for p in extra:
+            p.unlink()
 
 
 def test_inode_reuse_is_a_new_file(bifrost, tmp_path):

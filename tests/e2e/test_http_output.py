@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, Daemon, free_port, run, wait_for, write
+from conftest import BIFROST, ROOT, Daemon, free_port, run, wait_for, write
 
 SINK = ROOT / "tests" / "services" / "http_sink.py"
 
@@ -225,3 +225,131 @@ outputs:
     assert parked("json")[0]["event"]["message"] == "not json at all"
     assert parked("json")[0]["error"] == "json_failure"
     assert parked("valid")[0]["error"] == "missing_field" and parked("valid")[0]["event"]["n"] == 2
+
+
+def buffered_config(tmp, log, sink, extra=""):
+    return config(tmp, log, sink, f"""    buffer: {{type: disk, max_bytes: 256MiB}}
+    retry: {{initial_backoff: 50ms, max_backoff: 500ms}}
+    batch: {{max_events: 2000}}
+{extra}""")
+
+
+def buffer_bytes(tmp):
+    return sum(p.stat().st_size for p in (tmp / "data" / "buffers" / "main" / "hook").glob("*.buf"))
+
+
+def test_disk_buffer_sink_down_loses_nothing_keeps_order_and_memory_bounded(bifrost, tmp_path, sink):
+    log = tmp_path / "app.log"
+    log.write_text("")
+    d = Daemon(bifrost, buffered_config(tmp_path, log, sink))
+    sink.stop()
+    with open(log, "a") as f:  # 100k events while the sink is down
+        for k in range(10):
+            f.write(numbered(10_000, k * 10_000))
+    assert wait_for(lambda: buffer_bytes(tmp_path) > 10 << 20, 30), buffer_bytes(tmp_path)
+    # The input is not held: everything read is acknowledged (in the buffer).
+    ckpt = tmp_path / "data" / "checkpoints" / "main" / "tail.ckpt"
+    assert wait_for(lambda: f'"offset":{log.stat().st_size}'.encode() in ckpt.read_bytes(), 10)
+    rss = int(open(f"/proc/{d.p.pid}/status").read().split("VmRSS:")[1].split()[0])
+    # 24 MB of events wait on disk, not in memory (ASan's own bookkeeping and
+    # quarantine of freed memory make its builds bigger).
+    limit = 400_000 if "asan" in str(BIFROST) else 100_000
+    assert rss < limit, f"{rss} KiB resident while the sink is down"
+    time.sleep(3)
+    sink.start()
+    assert wait_for(lambda: len(sink.events()) >= 100_000, 60), len(sink.events())
+    err = d.stop()
+    assert sink.messages() == [f"event {i}" for i in range(100_000)]
+    assert wait_for(lambda: buffer_bytes(tmp_path) == 0, 5)
+    assert "request failed" in err
+
+
+def test_disk_buffer_survives_a_restart_and_goes_out_first(bifrost, tmp_path, sink):
+    log = tmp_path / "app.log"
+    log.write_text(numbered(1000))
+    cfg = buffered_config(tmp_path, log, sink)
+    sink.stop()
+    d = Daemon(bifrost, cfg)
+    assert wait_for(lambda: buffer_bytes(tmp_path) > 0, 10)
+    time.sleep(1)
+    err = d.stop()  # the sink is still down: the buffer stays on disk
+    assert "bytes stay; they go out first at the next start" in err
+    with open(log, "a") as f:
+        f.write(numbered(1000, 1000))
+    sink.start()
+    d = Daemon(bifrost, cfg)
+    assert wait_for(lambda: len(sink.events()) >= 2000, 20)
+    d.stop()
+    assert sink.messages() == [f"event {i}" for i in range(2000)]
+
+
+def test_a_corrupt_buffer_segment_is_quarantined_and_bifrost_starts(bifrost, tmp_path, sink):
+    log = tmp_path / "app.log"
+    log.write_text(numbered(100))
+    cfg = buffered_config(tmp_path, log, sink)
+    sink.stop()
+    d = Daemon(bifrost, cfg)
+    assert wait_for(lambda: buffer_bytes(tmp_path) > 0, 10)
+    time.sleep(0.5)
+    d.stop()
+    seg = sorted((tmp_path / "data" / "buffers" / "main" / "hook").glob("*.buf"))[0]
+    data = bytearray(seg.read_bytes())
+    at = data.index(b"event 50")
+    data[at + 6] = ord("X")  # "event X0": its checksum no longer matches
+    data += b"0badc0de torn half-record"  # and a torn last line
+    seg.write_bytes(bytes(data))
+    sink.start()
+    d = Daemon(bifrost, cfg)
+    assert wait_for(lambda: len(sink.events()) >= 99, 20)
+    time.sleep(0.5)
+    err = d.stop()
+    assert sink.messages() == [f"event {i}" for i in range(100) if i != 50]
+    quarantined = (seg.parent / "quarantine.ndjson").read_text().splitlines()
+    assert len(quarantined) == 2 and "event X0" in quarantined[0]
+    assert "checksum mismatch" in err and "torn" in err
+
+
+def test_kill_9_every_2s_through_a_disk_buffer_loses_nothing(bifrost, tmp_path, sink):
+    total = 500_000
+    log = tmp_path / "app.log"
+    log.write_text("")
+    cfg = buffered_config(tmp_path, log, sink)
+    d = Daemon(bifrost, cfg)
+    writer_done = []
+
+    def writer():
+        with open(log, "a") as f:
+            for k in range(0, total, 5_000):
+                f.write(numbered(5_000, k))
+                f.flush()
+                time.sleep(0.05)
+        writer_done.append(True)
+
+    import threading
+    t = threading.Thread(target=writer)
+    t.start()
+    kills = 0
+    while not writer_done or kills < 3:
+        time.sleep(2)
+        d.kill()
+        kills += 1
+        d = Daemon(bifrost, cfg)
+    t.join()
+
+    want = set(f"event {i}" for i in range(total))
+
+    def got():
+        try:
+            return [json.loads(x)["message"] for x in sink.received.read_text().splitlines()]
+        except FileNotFoundError:
+            return []
+
+    deadline = time.time() + 120
+    while time.time() < deadline and not want <= set(got()):
+        time.sleep(1)
+    d.stop()
+    got = got()
+    missing = want - set(got)
+    assert not missing, f"{len(missing)} lost, e.g. {sorted(missing)[:3]}"
+    dups = len(got) - len(set(got))
+    print(f"kill -9 through a disk buffer: {kills} kills, {total} events, {dups} duplicates ({dups / total:.2%})")

@@ -49,15 +49,14 @@ class Handler(BaseHTTPRequestHandler):
         if reject and reject.encode() in body:
             return self.answer(400, b"rejected: contains " + reject.encode())
         text = body.decode()
-        if text.lstrip().startswith("["):
+        if text.lstrip().startswith("["):  # a JSON array: noted with the request's headers
             events = json.loads(text)
-        else:
-            events = [json.loads(line) for line in text.splitlines() if line]
+            out = "".join(json.dumps(dict(e, _auth=self.headers.get("Authorization", ""),
+                                          _ctype=self.headers.get("Content-Type", ""))) + "\n" for e in events)
+        else:  # NDJSON: kept as it came (fast enough for hundreds of thousands of events)
+            out = text if text.endswith("\n") else text + "\n"
         with lock, open(sys.argv[2], "a") as f:
-            for e in events:
-                e["_auth"] = self.headers.get("Authorization", "")
-                e["_ctype"] = self.headers.get("Content-Type", "")
-                f.write(json.dumps(e) + "\n")
+            f.write(out)
         self.answer(200, b'{"ok":true}')
 
     do_POST = handle_body

@@ -63,6 +63,10 @@ void Tailer::run(pipeline::InputContext& ctx) {
     }
     next_ = n ? (next_ + 1) % n : 0;
     progress = housekeeping(Clock::now()) || progress;
+    if (progress) {  // busy: still notice new files at once
+      bool modified = false;
+      if (watcher_->wait(0, modified)) rescan_ = true;
+    }
     if (!progress && spec_.end_at_eof && all_at_end()) {
       if (ending_) {
         core::log::info(id_, "every file read to its end (end_at_eof)");
@@ -252,19 +256,22 @@ void Tailer::track_known(Tail& t, const Found& f, bool first) {
 }
 
 void Tailer::track_unknown(const Found& f, bool first) {
-  if (f.size == 0) return;  // followed once it has bytes: a copy being written is not a new file
   struct stat st {};
   int fd = open_checked(f.path, f.id, st);
   if (fd < 0) return;
   const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
-  if (!read_prefix(fd, std::min<std::uint64_t>(size, spec_.fingerprint_bytes), prefix_) || prefix_.empty()) {
+  if (!read_prefix(fd, std::min<std::uint64_t>(size, spec_.fingerprint_bytes), prefix_)) {
     ::close(fd);
     return;
   }
+  // An empty file is followed at once (a new log may be renamed away soon
+  // after its first lines); whether it is a copy of another file is looked
+  // at again when its first bytes arrive (pump()).
   const auto now = Clock::now();
   // A detached file this one continues (the newest, when several match).
   Tail* continued = nullptr;
   for (auto& t : tails_) {
+    if (prefix_.empty()) break;
     if (t->detached && t->fp.len > 0 && prefix_matches(prefix_, t->fp) &&
         (!continued || t->detached_at > continued->detached_at)) {
       continued = t.get();
@@ -276,7 +283,7 @@ void Tailer::track_unknown(const Found& f, bool first) {
   }
   // A copy of a live file: copytruncate between its copy and its truncate,
   // or a plain copy. Look at the original again.
-  for (std::size_t i = 0; i < tails_.size(); ++i) {
+  for (std::size_t i = 0; i < tails_.size() && !prefix_.empty(); ++i) {
     Tail& t = *tails_[i];
     if (t.detached || t.fp.len == 0 || !prefix_matches(prefix_, t.fp)) continue;
     if (!check_intact(t)) {  // truncated: its old content is the newest detached tail
@@ -431,6 +438,15 @@ void Tailer::detach(Tail& t, const char* why) {
 
 // ---- reading ---------------------------------------------------------------
 
+// Whether the first bytes of empty-until-now `t` carry another tail's fingerprint.
+bool Tailer::copies_another(Tail& t, std::uint64_t size) {
+  if (!read_prefix(t.fd, std::min<std::uint64_t>(size, spec_.fingerprint_bytes), prefix_)) return false;
+  for (const auto& o : tails_) {
+    if (o.get() != &t && o->fp.len > 0 && prefix_matches(prefix_, o->fp)) return true;
+  }
+  return false;
+}
+
 bool Tailer::open_tail(Tail& t) {
   struct stat st {};
   int fd = open_checked(t.path, t.id, st);
@@ -481,6 +497,14 @@ bool Tailer::pump(Tail& t, pipeline::InputContext& ctx) {
     return true;
   }
   const bool grew = size > t.read_pos;
+  if (grew && t.fp.len == 0 && t.read_pos == 0 && copies_another(t, size)) {
+    // Its first bytes are another file's: a rotated copy being written, not
+    // a new file. Let discovery decide what it continues.
+    detach(t, "its first bytes are another file's; looked at again");
+    t.forget = true;
+    rescan_ = true;
+    return true;
+  }
   if (grew && (t.at_eof || t.fp.len < spec_.fingerprint_bytes)) {
     // Growing again after a pause, or still short: is it the same content?
     // (copytruncate and `> file` rewrite a file in place.) A short
@@ -593,7 +617,7 @@ bool Tailer::housekeeping(Clock::time_point now) {
   const std::size_t before = tails_.size();
   std::erase_if(tails_, [&](const std::unique_ptr<Tail>& t) {
     return t->detached && t->tracker->pending() == 0 &&
-           now - t->detached_at >= std::chrono::nanoseconds(spec_.forget_after_ns);
+           (t->forget || now - t->detached_at >= std::chrono::nanoseconds(spec_.forget_after_ns));
   });
   if (tails_.size() != before) structure_changed_ = true;
 

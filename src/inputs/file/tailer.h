@@ -53,6 +53,7 @@ struct Tail {
   bool at_eof = false;
   bool wants_open = false;  // closed, but has unread bytes
   bool filling = false;     // a copy continuing a detached file, still being written up to read_pos
+  bool forget = false;      // detached with nothing to keep: removed at the next upkeep
   Clock::time_point last_active;
   Clock::time_point detached_at;
   std::int64_t seen_unix = 0;
@@ -81,6 +82,7 @@ class Tailer final : public pipeline::Input {
   void detach(Tail& t, const char* why);
   void restart_from_zero(Tail& t, const std::string& prefix, const char* why);
   bool check_intact(Tail& t);
+  bool copies_another(Tail& t, std::uint64_t size);
   void adopt(Tail& detached, const Found& f, int fd);
 
   // reading
