@@ -14,10 +14,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BIFROST = ROOT / "build" / "bifrost"
 GEN = ROOT / "build" / "bifrost-gen"
+SINK = ROOT / "build" / "bifrost-bench-sink"
 CACHE = ROOT / "bench" / ".cache"
 
 
@@ -47,7 +49,7 @@ def count_lines(path):
         return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b""))
 
 
-def run_once(scenario, data, workdir, out_path=None, tap=None, feed="file"):
+def run_once(scenario, data, workdir, out_path=None, tap=None, feed="file", extra_env=None):
     # Remove the last output, flush, and start at once. In a VM, memory that
     # stays free for ~2 s is handed back to the host (free page reporting),
     # and the first touch of each page then costs an exit to the hypervisor:
@@ -57,7 +59,7 @@ def run_once(scenario, data, workdir, out_path=None, tap=None, feed="file"):
     if str(out) != os.devnull and out.exists():
         out.unlink()
     subprocess.run(["sync"])
-    env = dict(os.environ, BENCH_OUT=str(out))
+    env = dict(os.environ, BENCH_OUT=str(out), **(extra_env or {}))
     if tap:
         env["BENCH_API"] = "127.0.0.1:0"
     tap_proc = None
@@ -125,6 +127,30 @@ def out_events(log):
     return int(m.group(1)) if m else -1
 
 
+def run_http(variants, data, lines, work, runs):
+    """Runs each variant `runs` times, alternated, against a fresh bench sink each run."""
+    results = [[] for _ in variants]
+    for r in range(runs + 1):  # the first round warms up, not counted
+        for k, (name, buffer) in enumerate(variants):
+            port = 20000 + os.getpid() % 20000
+            sink = subprocess.Popen([str(SINK), str(port)], stdout=subprocess.PIPE)
+            if sink.stdout.readline().strip() != b"ready":
+                sys.exit("bifrost-bench-sink did not start")
+            try:
+                env = {"BENCH_SINK": f"http://127.0.0.1:{port}", "BENCH_BUFFER": buffer}
+                wall, cpu, rss, out_lines = run_once(ROOT / "bench" / "scenarios" / "file_to_http.yaml", data, work,
+                                                     os.devnull, None, "tail", env)
+                got = int(urllib.request.urlopen(f"http://127.0.0.1:{port}/count").read().split()[0])
+            finally:
+                sink.kill()
+                sink.wait()
+            if got != lines or out_lines != lines:
+                sys.exit(f"{name}: the sink got {got} events, bifrost says {out_lines}, of {lines}")
+            if r > 0:
+                results[k].append((wall, cpu, rss))
+    return results
+
+
 def row(name, results, size, lines, mbps_target, rss_target):
     wall = statistics.median(r[0] for r in results)
     cpu = statistics.median(r[1] for r in results)
@@ -160,6 +186,12 @@ def main():
         ("stdin (base64 lines) -> decode_base64 -> file (json)", ROOT / "bench" / "scenarios" / "decode_base64_to_file.yaml",
          None, None, "file:base64", 300, 64),
     ]
+    # The disk buffer's cost: file -> http with the buffer in memory and on
+    # disk, alternated, against bifrost-bench-sink.
+    http = [
+        ("file (tailed) -> http, memory buffer", "memory"),
+        ("file (tailed) -> http, disk buffer", "disk"),
+    ]
     # The tap's cost: API off and API on with a tap, fed alike, run in
     # alternation (A B A B ...) so drifts of the machine hit both alike.
     pair = [
@@ -167,6 +199,7 @@ def main():
         ("stdin (pipe) -> file (json), API on, tap attached", scenario, None, TAP, "pipe", None, 64),
     ]
     scenarios = [sc for sc in scenarios if args.only in sc[0]]
+    http = [h for h in http if args.only in h[0]]
     if args.only and not any(args.only in sc[0] for sc in pair):
         pair = []
     rows = []
@@ -186,6 +219,10 @@ def main():
                     sys.exit(f"{name}: {out_lines} events out of {sc_lines}")
                 results.append((wall, cpu, rss))
             rows.append(row(name, results, args.size, sc_lines, mbps_target, rss_target))
+        if http:
+            http_results = run_http(http, data, lines, work, args.runs)
+            for (name, _), res in zip(http, http_results):
+                rows.append(row(name, res, args.size, lines, None, 64))
         pair_results = [[], []]
         for k, sc in enumerate(pair):
             run_once(sc[1], data, work, sc[2], sc[3], sc[4])  # warm-up, not counted
@@ -205,6 +242,10 @@ def main():
     for name, eps, mbps, cpu, rss, wall, ok, target in rows:
         print(f"| {name} | {eps:,.0f} | {mbps:.0f} | {cpu:.2f} | {cpu * (1 << 30) / args.size:.2f} | {rss:.1f} | "
               f"{wall:.2f} | {ok} | {target} |")
+    disk = next((r for r in rows if "disk buffer" in r[0]), None)
+    mem = next((r for r in rows if "memory buffer" in r[0]), None)
+    if disk and mem:
+        print(f"file -> http: the disk path runs at {disk[2] / mem[2] * 100:.0f}% of the memory path's rate (target >= 50%)")
     if not pair:
         return
     base = next(r for r in rows if r[0] == "stdin (pipe) -> file (json), API off")

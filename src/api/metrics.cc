@@ -211,6 +211,11 @@ std::string render_metrics(const pipeline::Runtime* rt) {
     w.sample("bifrost_queue_events", {"pipeline", s.pipeline, "component", s.component},
              static_cast<double>(s.queue_events.load()));
   });
+  w.family("bifrost_output_circuit_open", "gauge", "1 while an output's sink counts as down (circuit breaker open).");
+  each(rt, "output", [&](const Stats& s) {
+    w.sample("bifrost_output_circuit_open", {"pipeline", s.pipeline, "component", s.component},
+             static_cast<double>(s.circuit_open.load()));
+  });
   w.family("bifrost_buffer_bytes", "gauge", "Bytes in an output's disk buffer.");
   each(rt, "output", [&](const Stats& s) {
     w.sample("bifrost_buffer_bytes", {"pipeline", s.pipeline, "component", s.component},

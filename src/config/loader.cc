@@ -250,6 +250,9 @@ class Loader {
                                        "attempts before the events go to the failed queue; 0: no limit");
       d.retry.initial_backoff_ns = m.duration_ns("initial_backoff", d.retry.initial_backoff_ns, "first wait");
       d.retry.max_backoff_ns = m.duration_ns("max_backoff", d.retry.max_backoff_ns, "longest wait");
+      d.retry.breaker_after = m.integer("circuit_breaker_after", d.retry.breaker_after, 0, 1 << 30,
+                                        "failed attempts in a row after which the sink counts as down: attempts "
+                                        "become probes that do not use up max_attempts; 0: off");
       if (d.retry.initial_backoff_ns <= 0) n->error("initial_backoff must be above 0");
       if (d.retry.max_backoff_ns < d.retry.initial_backoff_ns) n->error("max_backoff must be at least initial_backoff");
       m.finish();

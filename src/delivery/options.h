@@ -10,6 +10,10 @@ struct RetryOptions {
   std::int64_t max_attempts = 0;  // 0: retry transient failures until they succeed (backpressure)
   std::int64_t initial_backoff_ns = 100'000'000;
   std::int64_t max_backoff_ns = 30'000'000'000;
+  // Circuit breaker: after this many attempts in a row that delivered
+  // nothing, the sink counts as down: attempts become probes, spaced by the
+  // backoff, that do not use up max_attempts. 0 turns it off.
+  std::int64_t breaker_after = 5;
 };
 
 struct FailedQueueOptions {

@@ -87,6 +87,7 @@ struct Pipeline::OutputRunner {
   std::string records;  // failed-queue records of the batch being delivered
   std::size_t parked = 0;
   core::Rfc3339Cache time_cache;
+  std::int64_t failures_in_a_row = 0;  // attempts that delivered nothing (circuit breaker)
 
   explicit OutputRunner(std::size_t cap) : queue(cap) {}
 };
@@ -412,6 +413,10 @@ std::uint64_t delivered_bytes(const OutputSlot& slot, const DeliveryReport& repo
 }
 }  // namespace
 
+bool Pipeline::breaker_open(const OutputRunner& o) {
+  return o.retry.breaker_after > 0 && o.failures_in_a_row >= o.retry.breaker_after;
+}
+
 // Adds the events of `slot` whose outcome is `which` to the output's
 // failed-queue records, with `prefix` before each reason.
 void Pipeline::collect_failed(OutputRunner& o, const Batch& batch, const OutputSlot& slot, Outcome which,
@@ -454,6 +459,7 @@ void Pipeline::deliver(OutputRunner& o, Delivery d) {
   OutputSlot* scratch[2] = {&o.retry_a, &o.retry_b};
   o.records.clear();
   o.parked = 0;
+  int counted = 0;  // attempts that count toward max_attempts (not probes of a sink that is down)
   for (int attempt = 1;; ++attempt) {
     o.report.reset(slot->selected.size());
     auto started = std::chrono::steady_clock::now();
@@ -463,6 +469,17 @@ void Pipeline::deliver(OutputRunner& o, Delivery d) {
     std::size_t ok = o.report.count(Outcome::kDelivered);
     std::size_t rejected = o.report.count(Outcome::kRejected);
     std::size_t retry = o.report.count(Outcome::kRetry);
+    const bool was_open = breaker_open(o);
+    if (!was_open) ++counted;
+    if (ok > 0 || (retry == 0 && rejected == 0)) {
+      if (was_open) core::log::info(o.stats.component, "the sink takes events again: circuit closed");
+      o.failures_in_a_row = 0;
+      o.stats.circuit_open.store(0);
+    } else if (retry > 0 && ++o.failures_in_a_row == o.retry.breaker_after) {
+      core::log::warn(o.stats.component, o.failures_in_a_row, " attempts in a row failed: circuit open; probing at most every ",
+                      o.retry.max_backoff_ns / 1'000'000, "ms until the sink takes events again");
+      o.stats.circuit_open.store(1);
+    }
     add(o.stats.events_out, ok);
     add(o.stats.bytes_out, delivered_bytes(*slot, o.report));
     if (rejected) {
@@ -478,16 +495,18 @@ void Pipeline::deliver(OutputRunner& o, Delivery d) {
     for (std::size_t i = 0; i < o.report.size() && reason.empty(); ++i) {
       if (o.report.outcome(i) == Outcome::kRetry) reason = o.report.reason(i);
     }
-    if (o.retry.max_attempts > 0 && attempt >= o.retry.max_attempts) {
+    if (o.retry.max_attempts > 0 && counted >= o.retry.max_attempts && !breaker_open(o)) {
       core::log::error(o.stats.component, "giving up on ", retry, " events after ", attempt,
                        " attempts (to the failed queue): ", reason);
       collect_failed(o, batch, *slot, Outcome::kRetry, attempt, "retries exhausted: ");
       break;
     }
     add(o.stats.retries, retry);
-    // Exponential backoff with full jitter: uniform in [0, min(max, initial * 2^(attempt-1))].
+    // Exponential backoff with full jitter: uniform in [0, min(max, initial * 2^(n-1))],
+    // n counting this batch's attempts, or the failures in a row while the circuit is open.
+    const std::int64_t n = breaker_open(o) ? std::max<std::int64_t>(attempt, o.failures_in_a_row) : attempt;
     const std::int64_t cap = std::min<std::int64_t>(
-        o.retry.max_backoff_ns, o.retry.initial_backoff_ns << std::min(attempt - 1, 30));
+        o.retry.max_backoff_ns, o.retry.initial_backoff_ns << std::min<std::int64_t>(n - 1, 30));
     auto wait = std::chrono::nanoseconds(std::uniform_int_distribution<std::int64_t>(0, cap)(rng));
     core::log::warn(o.stats.component, "write failed (", reason, "); retrying ", retry, " events in ",
                     std::chrono::duration_cast<std::chrono::milliseconds>(wait).count(), "ms (attempt ", attempt, ")");

@@ -78,6 +78,7 @@ class Pipeline {
   void collect_failed(OutputRunner& o, const core::Batch& batch, const core::OutputSlot& slot, Outcome which,
                       int attempt, std::string_view prefix);
   void park(OutputRunner& o, core::Batch& batch);
+  static bool breaker_open(const OutputRunner& o);
   std::uint64_t park_rejected(FilterStage& stage, core::Batch& batch, std::span<const std::uint32_t> sel);
 
   std::string id_;

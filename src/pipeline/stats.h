@@ -97,6 +97,7 @@ struct ComponentStats {
   Counter tap_dropped;
   std::atomic<std::int64_t> queue_events{0};  // a gauge: + by workers, - by the output
   std::atomic<std::int64_t> buffer_bytes{0};  // a gauge: bytes in the output's disk buffer
+  std::atomic<std::int64_t> circuit_open{0};  // a gauge: 1 while an output's sink counts as down
   Histogram request_duration;  // outputs: one write() call
   Histogram checkpoint_duration;  // inputs: one atomic checkpoint write
   Counter checkpoint_errors;      // checkpoints that could not be read or written

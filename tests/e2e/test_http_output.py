@@ -243,6 +243,7 @@ def test_disk_buffer_sink_down_loses_nothing_keeps_order_and_memory_bounded(bifr
     log.write_text("")
     d = Daemon(bifrost, buffered_config(tmp_path, log, sink))
     sink.stop()
+    down_since = time.time()
     with open(log, "a") as f:  # 100k events while the sink is down
         for k in range(10):
             f.write(numbered(10_000, k * 10_000))
@@ -255,7 +256,7 @@ def test_disk_buffer_sink_down_loses_nothing_keeps_order_and_memory_bounded(bifr
     # quarantine of freed memory make its builds bigger).
     limit = 400_000 if "asan" in str(BIFROST) else 100_000
     assert rss < limit, f"{rss} KiB resident while the sink is down"
-    time.sleep(3)
+    time.sleep(max(0.0, 30 - (time.time() - down_since)))  # down for 30 s
     sink.start()
     assert wait_for(lambda: len(sink.events()) >= 100_000, 60), len(sink.events())
     err = d.stop()
@@ -353,3 +354,34 @@ def test_kill_9_every_2s_through_a_disk_buffer_loses_nothing(bifrost, tmp_path, 
     assert not missing, f"{len(missing)} lost, e.g. {sorted(missing)[:3]}"
     dups = len(got) - len(set(got))
     print(f"kill -9 through a disk buffer: {kills} kills, {total} events, {dups} duplicates ({dups / total:.2%})")
+
+
+def test_circuit_breaker_keeps_events_from_the_failed_queue_while_the_sink_is_down(bifrost, tmp_path, sink):
+    log = tmp_path / "app.log"
+    sink.control(status=503)
+    log.write_text(numbered(300))
+    port = free_port()
+    opts = ("    retry: {max_attempts: 3, circuit_breaker_after: 2, initial_backoff: 20ms, max_backoff: 200ms}\n"
+            "    batch: {max_events: 100}")
+    cfg = config(tmp_path, log, sink, opts)
+    text = open(cfg).read().replace('listen: "off"', f'listen: "127.0.0.1:{port}"')
+    d = Daemon(bifrost, write(tmp_path / "c.yaml", text))
+
+    def metric(name):
+        try:
+            text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        except OSError:
+            return -1  # not listening yet
+        line = next(x for x in text.splitlines() if x.startswith(name + '{pipeline="main",component="hook"}'))
+        return float(line.split()[-1])
+
+    assert wait_for(lambda: metric("bifrost_output_circuit_open") == 1, 10)
+    time.sleep(2)  # far more than 3 attempts' worth of backoff: without the breaker all would be parked
+    assert failed_records(tmp_path) == []
+    sink.control(status=200)
+    assert wait_for(lambda: len(sink.events()) >= 300, 15)
+    assert wait_for(lambda: metric("bifrost_output_circuit_open") == 0, 5)
+    err = d.stop()
+    assert sink.messages() == [f"event {i}" for i in range(300)]
+    assert failed_records(tmp_path) == []
+    assert "circuit open" in err and "circuit closed" in err
