@@ -51,13 +51,19 @@ class HttpOutput final : public pipeline::Output {
         ++j;
       }
       if (!spec_.ndjson) body_.push_back(']');
-      send(i, j, report);
+      if (!send(i, j, report)) {
+        // A later request must not overtake this one (order per source):
+        // the rest of the batch waits for the retry too.
+        for (std::size_t k = j; k < n; ++k) report.set(k, pipeline::Outcome::kRetry, "waiting behind a failed request");
+        return;
+      }
       i = j;
     }
   }
 
  private:
-  void send(std::size_t from, std::size_t to, pipeline::DeliveryReport& report) {
+  // Sends one request; false when it is to be retried.
+  bool send(std::size_t from, std::size_t to, pipeline::DeliveryReport& report) {
     const char* type = spec_.ndjson ? "application/x-ndjson" : "application/json";
     httplib::Result r = spec_.put ? client_.Put(spec_.path, headers_, body_, type)
                                   : client_.Post(spec_.path, headers_, body_, type);
@@ -75,8 +81,9 @@ class HttpOutput final : public pipeline::Output {
       bool transient = r->status == 408 || r->status == 429 || r->status >= 500;
       outcome = transient ? pipeline::Outcome::kRetry : pipeline::Outcome::kRejected;
     }
-    if (outcome == pipeline::Outcome::kDelivered) return;
+    if (outcome == pipeline::Outcome::kDelivered) return true;
     for (std::size_t k = from; k < to; ++k) report.set(k, outcome, reason);
+    return outcome != pipeline::Outcome::kRetry;
   }
 
   Spec spec_;
