@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "core/log.h"
+#include "delivery/durable_file.h"
 
 namespace bifrost::delivery {
 
@@ -25,16 +26,6 @@ constexpr std::string_view kMagic = "bifrost-checkpoint";
 std::uint32_t crc(std::string_view body) {
   return static_cast<std::uint32_t>(
       ::crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size())));
-}
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
 }
 
 }  // namespace
@@ -127,10 +118,7 @@ bool CheckpointStore::save(std::string_view body) {
     errno = saved;
     return fail("rename");
   }
-  if (int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  fsync_dir(dir_);
   if (stats_) {
     stats_->checkpoint_duration.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

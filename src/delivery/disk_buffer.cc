@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "core/log.h"
+#include "delivery/durable_file.h"
 #include "delivery/record.h"
 
 namespace bifrost::delivery {
@@ -129,26 +130,12 @@ DiskBuffer::Put DiskBuffer::append(std::string_view lines, const std::function<b
       core::log::error(dir_, "cannot create a buffer segment: ", std::strerror(errno));
       return Put::kFailed;
     }
-    if (int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-      ::fsync(dfd);
-      ::close(dfd);
-    }
+    fsync_dir(dir_);
     segments_.push_back(Segment{seq, 0});
   }
   const int fd = write_fd_;
   lock.unlock();  // the reader reads only up to the durable size, kept under the lock
-  std::string_view rest = lines;
-  bool ok = true;
-  while (!rest.empty()) {
-    ssize_t n = ::write(fd, rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ok = false;
-      break;
-    }
-    rest.remove_prefix(static_cast<std::size_t>(n));
-  }
-  ok = ok && ::fdatasync(fd) == 0;
+  const bool ok = write_all(fd, lines) && ::fdatasync(fd) == 0;
   lock.lock();
   if (!ok) {
     core::log::error(dir_, "cannot write the disk buffer: ", std::strerror(errno), "; the batch stays unacknowledged");

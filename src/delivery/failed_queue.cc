@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "delivery/durable_file.h"
 
 namespace bifrost::delivery {
 
@@ -93,10 +94,7 @@ int FailedQueue::open_segment() {
     struct stat mine {}, there {};
     if (::fstat(fd, &mine) == 0 && ::stat(path.c_str(), &there) == 0 && mine.st_ino == there.st_ino) {
       current_bytes_ = static_cast<std::uint64_t>(mine.st_size);
-      if (int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-        ::fsync(dfd);  // the name is durable too
-        ::close(dfd);
-      }
+      fsync_dir(dir_);  // the name is durable too
       return fd;
     }
     ::close(fd);  // replaced or removed by replay meanwhile: open it again
@@ -140,18 +138,9 @@ bool FailedQueue::append(std::string_view records, const std::function<bool()>& 
   }
   int fd = open_segment();
   if (fd < 0) return false;
-  std::string_view rest = records;
-  bool ok = true;
-  while (!rest.empty()) {
-    ssize_t n = ::write(fd, rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      // A partial record at the end is not a whole line: replay keeps it aside.
-      core::log::error(dir_, "cannot write the failed queue: ", std::strerror(errno), "; the events stay unacknowledged");
-      ok = false;
-      break;
-    }
-    rest.remove_prefix(static_cast<std::size_t>(n));
+  bool ok = write_all(fd, records);
+  if (!ok) {  // a partial record at the end is not a whole line: replay keeps it aside
+    core::log::error(dir_, "cannot write the failed queue: ", std::strerror(errno), "; the events stay unacknowledged");
   }
   if (ok && ::fdatasync(fd) != 0) {
     core::log::error(dir_, "cannot sync the failed queue: ", std::strerror(errno), "; the events stay unacknowledged");

@@ -232,7 +232,7 @@ void Tailer::track_known(Tail& t, const Found& f, bool first) {
   int fd = open_checked(f.path, f.id, st);
   if (fd < 0) return;  // changed under us: the next scan sees it
   const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
-  if (!read_prefix(fd, std::min<std::uint64_t>(size, spec_.fingerprint_bytes), prefix_)) {
+  if (!read_head(fd, size, prefix_)) {
     ::close(fd);
     return;
   }
@@ -260,7 +260,7 @@ void Tailer::track_unknown(const Found& f, bool first) {
   int fd = open_checked(f.path, f.id, st);
   if (fd < 0) return;
   const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
-  if (!read_prefix(fd, std::min<std::uint64_t>(size, spec_.fingerprint_bytes), prefix_)) {
+  if (!read_head(fd, size, prefix_)) {
     ::close(fd);
     return;
   }
@@ -381,7 +381,7 @@ bool Tailer::check_intact(Tail& t) {
   }
   const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
   std::string now_prefix;
-  bool ok = read_prefix(fd, std::min<std::uint64_t>(size, spec_.fingerprint_bytes), now_prefix);
+  bool ok = read_head(fd, size, now_prefix);
   if (fd != t.fd) ::close(fd);
   if (!ok) return true;
   if (st.st_nlink == 0) return true;  // deleted: read to its end first, then a copy may continue it
@@ -438,9 +438,14 @@ void Tailer::detach(Tail& t, const char* why) {
 
 // ---- reading ---------------------------------------------------------------
 
+// Reads the first bytes of a file of `size` bytes that make its fingerprint.
+bool Tailer::read_head(int fd, std::uint64_t size, std::string& out) const {
+  return read_prefix(fd, std::min<std::uint64_t>(size, spec_.fingerprint_bytes), out);
+}
+
 // Whether the first bytes of empty-until-now `t` carry another tail's fingerprint.
 bool Tailer::copies_another(Tail& t, std::uint64_t size) {
-  if (!read_prefix(t.fd, std::min<std::uint64_t>(size, spec_.fingerprint_bytes), prefix_)) return false;
+  if (!read_head(t.fd, size, prefix_)) return false;
   for (const auto& o : tails_) {
     if (o.get() != &t && o->fp.len > 0 && prefix_matches(prefix_, o->fp)) return true;
   }
@@ -492,7 +497,7 @@ bool Tailer::pump(Tail& t, pipeline::InputContext& ctx) {
     t.filling = false;
   }
   if (size < t.read_pos || size < t.size) {
-    read_prefix(t.fd, std::min<std::uint64_t>(size, spec_.fingerprint_bytes), prefix_);
+    read_head(t.fd, size, prefix_);
     restart_from_zero(t, prefix_, "truncated");
     return true;
   }
@@ -509,7 +514,7 @@ bool Tailer::pump(Tail& t, pipeline::InputContext& ctx) {
     // Growing again after a pause, or still short: is it the same content?
     // (copytruncate and `> file` rewrite a file in place.) A short
     // fingerprint grows with the file.
-    if (!read_prefix(t.fd, std::min<std::uint64_t>(size, spec_.fingerprint_bytes), prefix_)) return false;
+    if (!read_head(t.fd, size, prefix_)) return false;
     if (!prefix_matches(prefix_, t.fp)) {
       restart_from_zero(t, prefix_, "rewritten in place");
       return true;
