@@ -5,7 +5,12 @@
 namespace bifrost::inputs {
 
 void LineSplitter::begin(core::Batch& batch, std::size_t read_bytes) {
-  limit_ = carry_.size() + read_bytes;
+  // When the carry already holds complete lines (a batch filled up before
+  // the chunk was split), read only up to read_bytes in all: otherwise the
+  // carry would grow by the unsplit rest every batch.
+  std::size_t room = read_bytes;
+  if (more_) room = read_bytes > carry_.size() ? read_bytes - carry_.size() : 0;
+  limit_ = carry_.size() + room;
   batch.chunk.reserve(limit_);
   batch.chunk.resize(carry_.size());
   if (!carry_.empty()) std::memcpy(batch.chunk.data(), carry_.data(), carry_.size());

@@ -74,3 +74,29 @@ TEST_CASE("a batch holds at most max_events lines; the rest waits for the next b
   Run r = feed("a\nb\nc\nd\ne\n", 100, 1 << 20, 2);
   CHECK(r.lines == std::vector<std::string>{"a", "b", "c", "d", "e"});
 }
+
+TEST_CASE("while the carry holds complete lines, a read only tops the chunk up to read_bytes") {
+  // 1000 lines of 10 bytes; reads of 1000 bytes; 10 lines per batch: each
+  // batch splits only a tenth of a read. The chunk must stay at one read's
+  // size instead of growing by the unsplit rest every batch.
+  inputs::LineSplitter s;
+  s.configure(1 << 20, 10);
+  core::BatchPool pool(1);
+  std::string data;
+  for (int i = 0; i < 1000; ++i) data += "line " + std::to_string(100 + i) + "\n";
+  std::size_t pos = 0, got = 0, biggest = 0;
+  while (got < 1000) {
+    core::Batch* b = pool.acquire();
+    s.begin(*b, 1000);
+    std::size_t n = std::min(s.space(*b), data.size() - pos);
+    std::memcpy(s.write_ptr(*b), data.data() + pos, n);
+    s.commit(*b, n);
+    pos += n;
+    biggest = std::max(biggest, b->chunk.size());
+    s.finish(*b, pos == data.size());
+    for (const auto& e : b->events) CHECK(e.message == "line " + std::to_string(100 + got++));
+    b->release();
+  }
+  CHECK(got == 1000);
+  CHECK(biggest <= 1000);
+}
