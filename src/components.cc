@@ -9,9 +9,11 @@
 #include "filters/parse_regex/parse_regex_filter.h"
 #include "filters/parse_timestamp/parse_timestamp_filter.h"
 #include "inputs/file/file_input.h"
+#include "inputs/kafka/kafka_input.h"
 #include "inputs/stdin/stdin_input.h"
 #include "outputs/file/file_output.h"
 #include "outputs/http/http_output.h"
+#include "outputs/kafka/kafka_output.h"
 #include "outputs/stdout/stdout_output.h"
 
 namespace bifrost::config {
@@ -20,6 +22,7 @@ namespace {
 Registry make() {
   Registry r;
   r.add_input({"file", "tail files: globs, rotation, multiline, checkpoints", inputs::file::parse});
+  r.add_input({"kafka", "consume Kafka topics as a consumer group; offsets committed after acknowledgement", inputs::kafka::parse});
   r.add_input({"stdin", "lines from standard input, until end of file", inputs::stdin_::parse});
 
   r.add_filter({"modify", "rename, copy, add (templates) and remove fields", filters::modify::parse});
@@ -32,6 +35,7 @@ Registry make() {
 
   r.add_output({"stdout", "one event per line on standard output", outputs::stdout_::parse});
   r.add_output({"file", "append one event per line to files (templated path)", outputs::file::parse});
+  r.add_output({"kafka", "produce one Kafka record per event (librdkafka, idempotent)", outputs::kafka::parse});
   r.add_output({"http", "send events to an HTTP endpoint (webhook), JSON or NDJSON", outputs::http::parse});
   return r;
 }

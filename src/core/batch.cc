@@ -75,6 +75,16 @@ Batch* BatchPool::acquire(bool even_closed) {
   return b;
 }
 
+Batch* BatchPool::acquire_for(std::chrono::milliseconds wait) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, wait, [&] { return closed_ || !free_.empty(); });
+  if (closed_ || free_.empty()) return nullptr;
+  Batch* b = free_.back();
+  free_.pop_back();
+  b->refs_.store(1, std::memory_order_relaxed);
+  return b;
+}
+
 void BatchPool::close(bool final) {
   std::lock_guard lock(mu_);
   closed_ = true;

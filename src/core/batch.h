@@ -107,6 +107,8 @@ class BatchPool {
   // `even_closed`, for an input's last batch while stopping; then nullptr
   // only after close(/*final=*/true)). The batch comes with one reference.
   Batch* acquire(bool even_closed = false);
+  // Like acquire(), but gives up (nullptr) after `wait`.
+  Batch* acquire_for(std::chrono::milliseconds wait);
   // Wakes every waiter. `final`: even_closed waiters give up too.
   void close(bool final = false);
 

@@ -35,6 +35,10 @@ class InputContext {
   // or nullptr once the pipeline is stopping. Blocks while all are in use:
   // that is the backpressure.
   virtual core::Batch* acquire() = 0;
+  // Like acquire(), but nullptr when no batch is freed within `wait`: for an
+  // input that must keep serving its source while held back (the Kafka
+  // consumer pauses its partitions and keeps polling).
+  virtual core::Batch* acquire_for(std::chrono::milliseconds wait) = 0;
   // While stopping: a batch for the last events an input must still publish
   // (a partial line completed, a pending multiline event). Waits for one to
   // be free; nullptr only when the pipeline has given up on delivery.
@@ -112,6 +116,14 @@ class Output {
   // Runs on this output's own worker thread, one batch at a time, in order.
   // Reports an outcome for every selected event.
   virtual void write(const core::Batch& batch, const core::OutputSlot& slot, DeliveryReport& report) = 0;
+  // Pipelined outputs keep up to in_flight() batches on their way at once
+  // (Kafka's producer): begin() starts delivering a batch and returns a
+  // ticket at once; end(ticket) waits for that batch's outcomes. The batch
+  // and slot stay valid until their end(). Retries of a batch go through
+  // write(). With the default, 1, only write() is used.
+  virtual std::size_t in_flight() const { return 1; }
+  virtual std::uint64_t begin(const core::Batch&, const core::OutputSlot&) { return 0; }
+  virtual void end(std::uint64_t /*ticket*/, DeliveryReport& /*report*/) {}
   // Worker thread, every flush_interval() and before close().
   virtual void flush() {}
   virtual std::chrono::milliseconds flush_interval() const { return std::chrono::seconds(1); }

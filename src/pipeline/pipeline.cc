@@ -1,6 +1,7 @@
 #include "pipeline/pipeline.h"
 
 #include <algorithm>
+#include <deque>
 #include <random>
 
 #include <pthread.h>
@@ -32,6 +33,9 @@ struct Pipeline::InputRunner final : InputContext {
   explicit InputRunner(std::size_t batches) : pool(batches) {}
 
   Batch* acquire() override { return pipeline->stopping_.load() ? nullptr : pool.acquire(); }
+  Batch* acquire_for(std::chrono::milliseconds wait) override {
+    return pipeline->stopping_.load() ? nullptr : pool.acquire_for(wait);
+  }
   Batch* acquire_final() override { return pipeline->abandoned_.load() ? nullptr : pool.acquire(/*even_closed=*/true); }
 
   void publish(Batch* b) override {
@@ -450,7 +454,7 @@ void Pipeline::park(OutputRunner& o, Batch& batch) {
   add(o.stats.events_failed, o.parked);
 }
 
-void Pipeline::deliver(OutputRunner& o, Delivery d) {
+void Pipeline::deliver(OutputRunner& o, Delivery d, bool reported) {
   Batch& batch = *d.batch;
   const OutputSlot* slot = &batch.slots[d.slot];
   const auto queued = static_cast<std::int64_t>(slot->selected.size());
@@ -461,11 +465,13 @@ void Pipeline::deliver(OutputRunner& o, Delivery d) {
   o.parked = 0;
   int counted = 0;  // attempts that count toward max_attempts (not probes of a sink that is down)
   for (int attempt = 1;; ++attempt) {
-    o.report.reset(slot->selected.size());
-    auto started = std::chrono::steady_clock::now();
-    o.output->write(batch, *slot, o.report);
-    o.stats.request_duration.observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    if (attempt > 1 || !reported) {
+      o.report.reset(slot->selected.size());
+      auto started = std::chrono::steady_clock::now();
+      o.output->write(batch, *slot, o.report);
+      o.stats.request_duration.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
     std::size_t ok = o.report.count(Outcome::kDelivered);
     std::size_t rejected = o.report.count(Outcome::kRejected);
     std::size_t retry = o.report.count(Outcome::kRetry);
@@ -599,6 +605,7 @@ void Pipeline::sender_loop(OutputRunner& o) {
 }
 
 void Pipeline::output_loop(OutputRunner& o) {
+  if (std::size_t window = o.output->in_flight(); window > 1) return pipelined_loop(o, window);
   const auto interval = o.output->flush_interval();
   auto next_flush = std::chrono::steady_clock::now() + interval;
   while (true) {
@@ -611,6 +618,54 @@ void Pipeline::output_loop(OutputRunner& o) {
       next_flush = now + interval;
     }
     if (!item && o.queue.closed_and_empty()) break;
+  }
+  o.output->flush();
+  o.output->close();
+}
+
+}  // namespace bifrost::pipeline
+
+namespace bifrost::pipeline {
+
+// For outputs with in_flight() > 1: up to `window` batches begun, finished
+// in the order they were begun. A batch whose first attempt needs a retry
+// is retried (write()) while the later ones may already be delivered: the
+// order per source holds as long as the output's own retries keep it (the
+// idempotent Kafka producer does; a record that times out does not).
+void Pipeline::pipelined_loop(OutputRunner& o, std::size_t window) {
+  struct Pending {
+    Delivery d;
+    std::uint64_t ticket;
+    std::chrono::steady_clock::time_point started;
+  };
+  std::deque<Pending> pending;
+  const auto interval = o.output->flush_interval();
+  auto next_flush = std::chrono::steady_clock::now() + interval;
+  while (true) {
+    // Fill the window: wait for the first batch, take more only when queued.
+    while (pending.size() < window) {
+      auto now = std::chrono::steady_clock::now();
+      auto wait = pending.empty() && next_flush > now ? next_flush - now : std::chrono::steady_clock::duration::zero();
+      auto item = o.queue.pop_for(wait);
+      if (!item) break;
+      const OutputSlot& slot = item->batch->slots[item->slot];
+      pending.push_back({*item, o.output->begin(*item->batch, slot), std::chrono::steady_clock::now()});
+    }
+    if (!pending.empty()) {
+      Pending p = pending.front();
+      pending.pop_front();
+      o.report.reset(p.d.batch->slots[p.d.slot].selected.size());
+      o.output->end(p.ticket, o.report);
+      o.stats.request_duration.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - p.started).count());
+      deliver(o, p.d, /*reported=*/true);
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now >= next_flush) {
+      o.output->flush();
+      next_flush = now + interval;
+    }
+    if (pending.empty() && o.queue.closed_and_empty()) break;
   }
   o.output->flush();
   o.output->close();

@@ -72,9 +72,12 @@ class Pipeline {
   void process(core::Batch& batch, std::vector<std::uint32_t>& scratch);
   void dispatch(core::Batch* batch);
   void output_loop(OutputRunner& out);
+  void pipelined_loop(OutputRunner& out, std::size_t window);
   void buffer_loop(OutputRunner& out);
   void sender_loop(OutputRunner& out);
-  void deliver(OutputRunner& out, Delivery d);
+  // `reported`: the first attempt was made already (begin/end of a
+  // pipelined output) and out's report holds its outcomes.
+  void deliver(OutputRunner& out, Delivery d, bool reported = false);
   void collect_failed(OutputRunner& o, const core::Batch& batch, const core::OutputSlot& slot, Outcome which,
                       int attempt, std::string_view prefix);
   void park(OutputRunner& o, core::Batch& batch);

@@ -18,10 +18,12 @@ def as_config(block):
     kind = {"stdin": "inputs"}.get(m.group(1))
     if m.group(1) == "file" and re.search(r"^\s+paths:", block, re.M):
         kind = "inputs"  # the file input, not the file output
+    if m.group(1) == "kafka" and re.search(r"^\s+topics:", block, re.M):
+        kind = "inputs"  # the kafka input, not the kafka output
     item = "  " + block.rstrip().replace("\n", "\n  ") + "\n"
     if kind == "inputs":
         return "inputs:\n" + item + "outputs: [{id: o, type: stdout}]\n"
-    if m.group(1) in ("stdout", "file", "http"):
+    if m.group(1) in ("stdout", "file", "http", "kafka"):
         return "inputs: [{id: i, type: stdin}]\noutputs:\n" + item
     return "inputs: [{id: i, type: stdin}]\nfilters:\n" + item + "outputs: [{id: o, type: stdout}]\n"
 

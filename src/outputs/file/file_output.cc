@@ -1,6 +1,7 @@
 #include "outputs/file/file_output.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -131,9 +132,23 @@ class FileOutput final : public pipeline::Output {
       std::error_code ec;
       std::filesystem::create_directories(p.parent_path(), ec);
     }
-    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);  // write-only (a FIFO)
     if (fd < 0) return nullptr;
+    end_partial_line(fd, path);
     return &files_.emplace(path, OpenFile{fd, Clock::now(), false}).first->second;
+  }
+
+  // A file that ends without a newline holds the partial last line of a
+  // process killed mid-write: it is closed with a newline, so the events
+  // appended now do not run into it.
+  void end_partial_line(int fd, const std::string& path) {
+    struct stat st{};
+    char last = '\n';
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return;
+    if (::pread(fd, &last, 1, st.st_size - 1) != 1 || last == '\n') return;
+    core::log::warn(id_, path, " ends in a partial line (a crash while writing?): ending it with a newline");
+    (void)!::write(fd, "\n", 1);
   }
 
   const Spec& spec_;

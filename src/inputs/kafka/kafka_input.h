@@ -1,0 +1,42 @@
+// Input `kafka`: a consumer group member (librdkafka's high-level consumer)
+// reading `topics` (names, or `^regex` patterns).
+//
+// Each batch holds records of one partition, in offset order. Offsets are
+// stored only for acknowledged batches (every output finished with them)
+// and committed every second, on rebalance before partitions go, and at
+// stop; so after a crash only records of unacknowledged batches come again.
+// When the pipeline holds the input back, the consumer pauses its
+// partitions and keeps polling (it stays in the group).
+//
+// Where a partition starts: the group's committed offset; without one (or
+// always, with `reset: true`), `start_at`: earliest, latest, an RFC 3339
+// time or a negative duration such as -2h (resolved per partition with
+// offsets-for-times, against the record timestamps).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/reader.h"
+#include "outputs/kafka/client.h"
+#include "pipeline/component.h"
+
+namespace bifrost::inputs::kafka {
+
+struct Spec final : pipeline::InputSpec {
+  outputs::kafka::ClientSettings client;
+  std::vector<std::string> topics;
+  std::string group_id = "bifrost";
+  std::string start_at = "earliest";  // earliest | latest | time
+  std::int64_t start_time_ms = -1;    // an absolute time, in ms since the epoch
+  std::int64_t start_ago_ns = 0;      // a negative duration: now minus this, resolved at start
+  bool reset = false;
+  bool json = false;  // decoding: json
+  std::int64_t batch_events = 2048;
+  std::unique_ptr<pipeline::Input> build(const pipeline::BuildContext& ctx) const override;
+};
+
+std::unique_ptr<pipeline::InputSpec> parse(config::MapReader& r);
+
+}  // namespace bifrost::inputs::kafka

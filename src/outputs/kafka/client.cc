@@ -1,0 +1,106 @@
+#include "outputs/kafka/client.h"
+
+#include <memory>
+
+#include "core/log.h"
+
+namespace bifrost::outputs::kafka {
+
+namespace {
+struct ConfDeleter {
+  void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
+};
+
+// The value as librdkafka wants it: YAML booleans and numbers as text.
+std::string property_text(const config::Node& v) {
+  auto text = v.scalar("a property value (string, number or boolean)");
+  return text ? *text : "";
+}
+}  // namespace
+
+ClientSettings read_client_settings(config::MapReader& r) {
+  ClientSettings s;
+  auto brokers = r.string_list("brokers", "bootstrap brokers, host:port (a list, or one comma-separated string)",
+                               /*required=*/true);
+  auto passthrough = r.get("librdkafka", "map", "{}",
+                           "librdkafka properties passed as they are (checked at load); they win over bifrost's");
+  if (r.describing()) return s;
+  for (const auto& b : brokers) {
+    if (!s.brokers.empty()) s.brokers += ',';
+    s.brokers += b;
+  }
+  if (!brokers.empty() && s.brokers.empty()) r.node().error("brokers: empty");
+  if (passthrough) {
+    std::unique_ptr<rd_kafka_conf_t, ConfDeleter> scratch(rd_kafka_conf_new());
+    config::each_entry(*passthrough, "librdkafka property: value", [&](const config::Node& k, const config::Node& v) {
+      std::string key = k.yaml().Scalar();
+      std::string value = property_text(v);
+      char err[512];
+      switch (rd_kafka_conf_set(scratch.get(), key.c_str(), value.c_str(), err, sizeof err)) {
+        case RD_KAFKA_CONF_OK:
+          s.librdkafka.emplace_back(key, value);
+          break;
+        case RD_KAFKA_CONF_UNKNOWN:
+          k.error("unknown librdkafka property \"" + key + "\" (see librdkafka's CONFIGURATION.md)");
+          break;
+        case RD_KAFKA_CONF_INVALID:
+          v.error(std::string("librdkafka refuses ") + key + ": " + err);
+          break;
+      }
+    });
+  }
+  return s;
+}
+
+rd_kafka_conf_t* make_conf(const ClientSettings& s, const std::vector<std::pair<std::string, std::string>>& ours,
+                           std::string& error) {
+  std::unique_ptr<rd_kafka_conf_t, ConfDeleter> conf(rd_kafka_conf_new());
+  char err[512];
+  auto set = [&](const std::string& k, const std::string& v) {
+    if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      error = k + ": " + err;
+      return false;
+    }
+    return true;
+  };
+  if (!set("bootstrap.servers", s.brokers)) return nullptr;
+  for (const auto& [k, v] : ours) {
+    if (!set(k, v)) return nullptr;
+  }
+  for (const auto& [k, v] : s.librdkafka) {
+    if (!set(k, v)) return nullptr;
+  }
+  return conf.release();
+}
+
+void log_librdkafka(std::string_view id, int level, const char* facility, const char* message) {
+  if (level <= 3) core::log::error(id, "librdkafka ", facility, ": ", message);
+  else if (level <= 5) core::log::warn(id, "librdkafka ", facility, ": ", message);
+  else core::log::debug(id, "librdkafka ", facility, ": ", message);
+}
+
+void log_librdkafka_error(std::string_view id, int err, const char* reason) {
+  core::log::warn(id, "librdkafka: ", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), ": ", reason);
+}
+
+bool retriable(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:  // an invalid topic name
+    case RD_KAFKA_RESP_ERR_INVALID_REQUIRED_ACKS:
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION:
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+    case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
+      return false;
+    default:
+      return true;  // timeouts, brokers down, leader changes, not enough replicas, ...
+  }
+}
+
+}  // namespace bifrost::outputs::kafka

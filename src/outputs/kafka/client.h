@@ -1,0 +1,40 @@
+// librdkafka client settings shared by the `kafka` output and input:
+// `brokers` and the `librdkafka:` passthrough map, checked at load (an
+// unknown property or a bad value is a located config error, found by
+// setting it on a scratch configuration: no socket, no file).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <librdkafka/rdkafka.h>
+
+#include "config/reader.h"
+
+namespace bifrost::outputs::kafka {
+
+struct ClientSettings {
+  std::string brokers;  // "host:port,host:port"
+  std::vector<std::pair<std::string, std::string>> librdkafka;  // passthrough, in file order
+};
+
+// Reads `brokers` (a list or a comma-separated string) and `librdkafka`.
+ClientSettings read_client_settings(config::MapReader& r);
+
+// A configuration with `ours` set first and the passthrough after it (a
+// user's property wins). Returns nullptr with `error` set when librdkafka
+// refuses one.
+rd_kafka_conf_t* make_conf(const ClientSettings& s, const std::vector<std::pair<std::string, std::string>>& ours,
+                           std::string& error);
+
+// librdkafka's log lines and error callbacks, into bifrost's log under the
+// component's id.
+void log_librdkafka(std::string_view id, int level, const char* facility, const char* message);
+void log_librdkafka_error(std::string_view id, int err, const char* reason);
+
+// Whether a failed delivery or request is worth trying again.
+bool retriable(rd_kafka_resp_err_t err);
+
+}  // namespace bifrost::outputs::kafka

@@ -1,0 +1,46 @@
+// Output `kafka`: produces each event as one record with librdkafka. Topic,
+// key and headers are templates; the record timestamp is the event time
+// (`timestamp: event`) or the produce time (`now`); the idempotent producer
+// (default) keeps order and avoids duplicates across librdkafka's own
+// retries.
+//
+// Pipelined: up to 4 batches are produced before the oldest one's delivery
+// reports are awaited, and a batch is finished only when librdkafka has
+// reported on every one of its records: delivered; retriable errors
+// (brokers down, a record that timed out in librdkafka's queue after
+// message_timeout) are retried by the pipeline with backoff, never counted
+// as delivered; permanent errors (record too large, not authorised, invalid
+// topic) are rejected to the failed queue with librdkafka's reason.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/reader.h"
+#include "core/codec.h"
+#include "expr/template.h"
+#include "outputs/kafka/client.h"
+#include "pipeline/component.h"
+
+namespace bifrost::outputs::kafka {
+
+struct Spec final : pipeline::OutputSpec {
+  ClientSettings client;
+  std::optional<expr::Template> topic;
+  std::optional<expr::Template> key;
+  std::vector<std::pair<std::string, expr::Template>> headers;
+  std::string compression = "none";
+  std::string acks = "all";
+  bool idempotent = true;
+  bool event_time = true;  // timestamp: event
+  core::Codec codec = core::Codec::kJson;
+  std::int64_t message_timeout_ns = 30'000'000'000;
+  std::unique_ptr<pipeline::Output> build(const pipeline::BuildContext& ctx) const override;
+};
+
+std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r);
+
+}  // namespace bifrost::outputs::kafka

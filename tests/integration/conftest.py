@@ -1,0 +1,31 @@
+"""Shared by the tests against real services (tests/services/*.sh): they
+reuse the end-to-end helpers (loaded under the name `e2e`) and start the
+service they need once per session."""
+import importlib.util
+import pathlib
+import sys
+import uuid
+
+import pytest
+
+_HERE = pathlib.Path(__file__).resolve().parent
+_spec = importlib.util.spec_from_file_location("e2e", _HERE.parent / "e2e" / "conftest.py")
+e2e = importlib.util.module_from_spec(_spec)
+sys.modules["e2e"] = e2e
+_spec.loader.exec_module(e2e)
+
+# The e2e helpers and fixtures, also under this module's name: run in one
+# pytest session with tests/e2e, `from conftest import ...` may find this file.
+from e2e import *  # noqa: E402,F401,F403
+from realservices import service  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def kafka():
+    """A real Kafka broker (KRaft, single node) on loopback: '127.0.0.1:PORT'."""
+    return service("kafka")
+
+
+@pytest.fixture
+def topic():
+    return f"t-{uuid.uuid4().hex[:12]}"
