@@ -589,6 +589,13 @@ bool Tailer::housekeeping(Clock::time_point now) {
     if (t.fd >= 0) {
       const bool idle_for_rotate = now - t.last_active >= std::chrono::nanoseconds(spec_.rotate_wait_ns);
       if (t.finishing && t.at_eof && t.splitter.pending_bytes() == 0 && (t.deleted || idle_for_rotate)) {
+        // at_eof is from the last read: bytes written since (just before
+        // a delete, say) must be read before the file is let go.
+        struct stat st {};
+        if (::fstat(t.fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) > t.read_pos) {
+          t.at_eof = false;
+          continue;
+        }
         detach(t, t.deleted ? "deleted, read to its end" : "renamed out of `paths`, read to its end");
       } else if (!t.finishing && t.at_eof && now - t.last_active >= std::chrono::nanoseconds(spec_.close_inactive_ns)) {
         core::log::debug(id_, t.path, ": inactive; closed");
