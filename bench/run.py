@@ -6,6 +6,7 @@ and measures wall time, CPU time and peak RSS of the bifrost process, and
 checks that every event came out.
 """
 import argparse
+import json
 import os
 import pathlib
 import re
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -225,6 +227,126 @@ def consume_with_bifrost(broker, topic, lines, work, out):
     return wall, cpu, rss
 
 
+def run_influx(work, runs, n):
+    """stdin (JSON points) -> influxdb beside curl posting the same line
+    protocol (requests of 5000 points, one connection), alternated, on an
+    InfluxDB of its own (tests/services/influxdb.sh, removed afterwards)."""
+    env = dict(os.environ, BIFROST_INFLUXDB_DIR=str(CACHE / "influxdb"))
+    service = ROOT / "tests" / "services" / "influxdb.sh"
+    p = subprocess.run([str(service), "start"], capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        sys.exit(f"the InfluxDB benchmark needs a server: tests/services/influxdb.sh start failed:\n{p.stderr}")
+    url = p.stdout.strip().splitlines()[-1]
+    base = 1_795_000_000_000
+    work = pathlib.Path(work)
+    events = work / "points.json"
+    with open(events, "w") as f:
+        for i in range(n):
+            f.write(f'{{"t":{base + i},"host":"h{i % 100}","region":"r{i % 7}","v":{i},"l":{i % 1000 / 8}}}\n')
+    chunks = []
+    for c in range(0, n, 5000):
+        path = work / f"points-{c}.lp"
+        with open(path, "w") as f:
+            for i in range(c, min(n, c + 5000)):
+                load = repr(i % 1000 / 8).removesuffix(".0")
+                f.write(f"cpu,host=h{i % 100},region=r{i % 7} value={i}i,load={load} {base + i}\n")
+        chunks.append(path)
+
+    def count(db):
+        q = urllib.parse.urlencode({"db": db, "q": "SELECT count(value) FROM cpu"})
+        body = json.loads(urllib.request.urlopen(f"{url}/query?{q}").read())
+        return body["results"][0]["series"][0]["values"][0][1]
+
+    def create(db):
+        q = urllib.parse.urlencode({"q": f'CREATE DATABASE "{db}"'})
+        urllib.request.urlopen(urllib.request.Request(f"{url}/query?{q}", method="POST")).read()
+
+    results = [[], []]
+    try:
+        for r in range(runs + 1):  # the first round warms up, not counted
+            db = f"curl{r}"
+            create(db)
+            args = ["curl", "-sS", "-o", "/dev/null", "--fail"]
+            for k, chunk in enumerate(chunks):
+                args += (["--next", "-sS", "-o", "/dev/null", "--fail"] if k else []) + [
+                    "--data-binary", f"@{chunk}", f"{url}/write?db={db}&precision=ms"]
+            t0 = time.monotonic()
+            c = subprocess.Popen(args)
+            _, status, ru = os.wait4(c.pid, 0)
+            curl = (time.monotonic() - t0, ru.ru_utime + ru.ru_stime, 0.0)
+            if status != 0 or count(db) != n:
+                sys.exit(f"curl: {count(db)} points of {n}")
+            db = f"bifrost{r}"
+            create(db)
+            wall, cpu, rss, _ = run_once(ROOT / "bench" / "scenarios" / "stdin_to_influxdb.yaml", events, work,
+                                         os.devnull, None, "file", {"BENCH_INFLUX": url, "BENCH_DB": db,
+                                                                    "BENCH_DATA": tempfile.mkdtemp(dir=work)})
+            if count(db) != n:
+                sys.exit(f"bifrost: {count(db)} points of {n}")
+            if r > 0:
+                results[0].append(curl)
+                results[1].append((wall, cpu, rss))
+    finally:
+        subprocess.run([str(service), "reset"], env=env, capture_output=True)
+    return ["curl: line protocol -> InfluxDB", "bifrost: JSON points -> InfluxDB"], results, events.stat().st_size
+
+
+def run_es(corpus_path, lines, work, runs):
+    """file -> Elasticsearch beside curl posting the same documents as
+    ready-made bulk files (2048 per request, one connection), alternated, on
+    a server of its own (tests/services/elasticsearch.sh, removed afterwards)."""
+    env = dict(os.environ, BIFROST_ES_DIR=str(CACHE / "elasticsearch"))
+    service = ROOT / "tests" / "services" / "elasticsearch.sh"
+    p = subprocess.run([str(service), "start"], capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        sys.exit(f"the Elasticsearch benchmark needs a server: tests/services/elasticsearch.sh start failed:\n{p.stderr}")
+    url = p.stdout.strip().splitlines()[-1]
+    work = pathlib.Path(work)
+    # The documents bifrost makes of the corpus, as bulk files for curl.
+    chunks, offset, k = [], 0, 0
+    with open(corpus_path, "rb") as f:
+        lines_of = f.read().decode().splitlines(keepends=True)
+    for c in range(0, len(lines_of), 2048):
+        path = work / f"bulk-{c}.ndjson"
+        with open(path, "w") as out:
+            for line in lines_of[c:c + 2048]:
+                doc = {"@timestamp": "2026-11-21T00:00:00.000000000Z", "message": line.rstrip("\n"),
+                       "host": {"name": "bench"}, "log": {"file": {"path": str(corpus_path)}, "offset": offset}}
+                out.write('{"index":{}}\n' + json.dumps(doc, separators=(",", ":")) + "\n")
+                offset += len(line.encode())
+        chunks.append(path)
+
+    def count(index):
+        urllib.request.urlopen(urllib.request.Request(f"{url}/{index}/_refresh", method="POST")).read()
+        return json.loads(urllib.request.urlopen(f"{url}/{index}/_count").read())["count"]
+
+    results = [[], []]
+    try:
+        for r in range(runs + 1):  # the first round warms up, not counted
+            index = f"curl-{r}"
+            args = ["curl", "-sS", "-o", "/dev/null", "--fail", "-H", "Content-Type: application/x-ndjson"]
+            for k, chunk in enumerate(chunks):
+                args += (["--next", "-sS", "-o", "/dev/null", "--fail", "-H", "Content-Type: application/x-ndjson"]
+                         if k else []) + ["--data-binary", f"@{chunk}", f"{url}/{index}/_bulk"]
+            t0 = time.monotonic()
+            c = subprocess.Popen(args)
+            _, status, ru = os.wait4(c.pid, 0)
+            curl = (time.monotonic() - t0, ru.ru_utime + ru.ru_stime, 0.0)
+            if status != 0 or count(index) != lines:
+                sys.exit(f"curl: {count(index)} documents of {lines}")
+            index = f"bifrost-{r}"
+            wall, cpu, rss, _ = run_once(ROOT / "bench" / "scenarios" / "file_to_elasticsearch.yaml", corpus_path, work,
+                                         os.devnull, None, "tail", {"BENCH_ES": url, "BENCH_INDEX": index})
+            if count(index) != lines:
+                sys.exit(f"bifrost: {count(index)} documents of {lines}")
+            if r > 0:
+                results[0].append(curl)
+                results[1].append((wall, cpu, rss))
+    finally:
+        subprocess.run([str(service), "reset"], env=env, capture_output=True)
+    return ["curl: bulk files -> Elasticsearch", "bifrost: file (tailed) -> Elasticsearch"], results
+
+
 def row(name, results, size, lines, mbps_target, rss_target):
     wall = statistics.median(r[0] for r in results)
     cpu = statistics.median(r[1] for r in results)
@@ -242,6 +364,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--pair-runs", type=int, default=5, help="runs of each side of the API-off/on pair")
     ap.add_argument("--only", default="", help="run only the scenarios whose name contains this")
+    ap.add_argument("--es-size", type=int, default=64 << 20, help="corpus bytes for the Elasticsearch rows")
+    ap.add_argument("--influx-points", type=int, default=500_000, help="points for the InfluxDB rows")
     ap.add_argument("--kafka-size", type=int, default=256 << 20, help="corpus bytes for the Kafka rows (default 256 MiB)")
     args = ap.parse_args()
 
@@ -308,6 +432,19 @@ def main():
                 rss_target = None if "kcat" in name else 128 if "Kafka -> file" in name else 64
                 rows.append(row(name, res, args.kafka_size, klines, None, rss_target))
                 kafka_rows.append(rows[-1])
+        es_rows = []
+        if not args.only or "elastic" in args.only.lower():
+            edata, elines = corpus(args.es_size)
+            enames, eres = run_es(edata, elines, work, args.runs)
+            for name, res in zip(enames, eres):
+                rows.append(row(name, res, args.es_size, elines, None, None if "curl" in name else 64))
+                es_rows.append(rows[-1])
+        influx_rows = []
+        if not args.only or "influx" in args.only.lower():
+            inames, ires, isize = run_influx(work, args.runs, args.influx_points)
+            for name, res in zip(inames, ires):
+                rows.append(row(name, res, isize, args.influx_points, None, None if "curl" in name else 64))
+                influx_rows.append(rows[-1])
         pair_results = [[], []]
         for k, sc in enumerate(pair):
             run_once(sc[1], data, work, sc[2], sc[3], sc[4])  # warm-up, not counted
@@ -335,6 +472,14 @@ def main():
         kp, bp, kc, bc = kafka_rows
         print(f"Kafka ({args.kafka_size >> 20} MiB): file -> Kafka at {bp[2] / kp[2] * 100:.0f}% of kcat -P, "
               f"Kafka -> file at {bc[2] / kc[2] * 100:.0f}% of kcat -C (target >= 80%)")
+    if es_rows:
+        c, b = es_rows
+        print(f"Elasticsearch ({args.es_size >> 20} MiB): bifrost at {b[1] / c[1] * 100:.0f}% of curl's docs/s "
+              f"(target >= 90%)")
+    if influx_rows:
+        c, b = influx_rows
+        print(f"InfluxDB ({args.influx_points} points): bifrost at {b[1] / c[1] * 100:.0f}% of curl's points/s "
+              f"(target >= 90%)")
     if not pair:
         return
     base = next(r for r in rows if r[0] == "stdin (pipe) -> file (json), API off")

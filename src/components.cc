@@ -11,8 +11,10 @@
 #include "inputs/file/file_input.h"
 #include "inputs/kafka/kafka_input.h"
 #include "inputs/stdin/stdin_input.h"
+#include "outputs/elasticsearch/elasticsearch_output.h"
 #include "outputs/file/file_output.h"
 #include "outputs/http/http_output.h"
+#include "outputs/influxdb/influxdb_output.h"
 #include "outputs/kafka/kafka_output.h"
 #include "outputs/stdout/stdout_output.h"
 
@@ -35,7 +37,9 @@ Registry make() {
 
   r.add_output({"stdout", "one event per line on standard output", outputs::stdout_::parse});
   r.add_output({"file", "append one event per line to files (templated path)", outputs::file::parse});
+  r.add_output({"influxdb", "write points in line protocol to InfluxDB (v1 or v2 API)", outputs::influxdb::parse});
   r.add_output({"kafka", "produce one Kafka record per event (librdkafka, idempotent)", outputs::kafka::parse});
+  r.add_output({"elasticsearch", "index events with the bulk API; an outcome per document", outputs::elasticsearch::parse});
   r.add_output({"http", "send events to an HTTP endpoint (webhook), JSON or NDJSON", outputs::http::parse});
   return r;
 }

@@ -23,7 +23,7 @@ def as_config(block):
     item = "  " + block.rstrip().replace("\n", "\n  ") + "\n"
     if kind == "inputs":
         return "inputs:\n" + item + "outputs: [{id: o, type: stdout}]\n"
-    if m.group(1) in ("stdout", "file", "http", "kafka"):
+    if m.group(1) in ("stdout", "file", "http", "kafka", "influxdb", "elasticsearch"):
         return "inputs: [{id: i, type: stdin}]\noutputs:\n" + item
     return "inputs: [{id: i, type: stdin}]\nfilters:\n" + item + "outputs: [{id: o, type: stdout}]\n"
 

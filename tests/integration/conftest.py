@@ -26,6 +26,18 @@ def kafka():
     return service("kafka")
 
 
+@pytest.fixture(scope="session")
+def es():
+    """A real Elasticsearch (single node) on loopback: 'http://127.0.0.1:PORT'."""
+    return service("elasticsearch")
+
+
+@pytest.fixture(scope="session")
+def influx():
+    """A real InfluxDB 1.6 on loopback: 'http://127.0.0.1:PORT'."""
+    return service("influxdb")
+
+
 @pytest.fixture
 def topic():
     return f"t-{uuid.uuid4().hex[:12]}"

@@ -6,9 +6,10 @@ import re
 import signal
 import subprocess
 import time
+import urllib.request
 
-from e2e import Daemon, lines, run, wait_for, write
-from realservices import service
+from e2e import Daemon, free_port, lines, run, wait_for, write
+from realservices import outage, service
 
 BASE_MS = 1_795_000_000_000  # 2026-11-18T...Z
 
@@ -275,13 +276,7 @@ def test_broker_stopped_for_30s_during_file_to_kafka_loses_nothing(bifrost, tmp_
     for _ in range(20):  # 2 s of lines before the outage
         write_lines(1000)
         time.sleep(0.1)
-    service("kafka", "stop")
-    try:
-        for _ in range(300):  # 30 s of lines while the broker is down
-            write_lines(1000)
-            time.sleep(0.1)
-    finally:
-        service("kafka", "start")
+    outage("kafka", 30, lambda: write_lines(1000))  # 30 s down while lines keep coming
     for _ in range(20):
         write_lines(1000)
         time.sleep(0.1)
@@ -355,3 +350,47 @@ inputs:
     assert re.search(r"bad\.yaml:9:7: .*unknown librdkafka property \"no\.such\.property\"", err), err
     assert re.search(r"bad\.yaml:10:26: .*compression\.codec", err), err
     assert re.search(r"bad\.yaml:12:72: .*expected earliest, latest, an RFC 3339 time", err), err
+
+
+def test_topics_by_regex_and_the_lag_of_each_partition(bifrost, tmp_path, kafka, topic):
+    for name, n in ((f"{topic}-a", 300), (f"{topic}-b", 200)):
+        produce(kafka, name, "".join(f"{name} {i}\n" for i in range(n)))
+    out = tmp_path / "out.ndjson"
+    port = free_port()
+    d = Daemon(bifrost, kafka_to_file(tmp_path, kafka, [f"^{topic}-.*"], out, "g-" + topic, api=f"127.0.0.1:{port}"))
+    assert wait_for(lambda: len(lines(out)) >= 500, 60), len(lines(out))
+
+    def lag():
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        return {(m.group(1), m.group(2)): float(m.group(3)) for m in re.finditer(
+            r'bifrost_kafka_consumer_lag\{pipeline="main",component="kafka",topic="([^"]+)",partition="(\d+)"\} (\S+)',
+            text)}
+    assert wait_for(lambda: len(lag()) == 6 and all(v == 0 for v in lag().values()), 10), lag()
+    produce(kafka, f"{topic}-a", "".join(f"late {i}\n" for i in range(50)))
+    assert wait_for(lambda: len(lines(out)) >= 550, 30)
+    d.stop()
+    got = [json.loads(x) for x in lines(out)]
+    assert {e["kafka"]["topic"] for e in got} == {f"{topic}-a", f"{topic}-b"}
+    assert len(got) == 550
+
+
+def test_two_instances_in_one_group_share_the_partitions_and_lose_nothing(bifrost, tmp_path, kafka, topic):
+    n = 100_000
+    produce(kafka, topic, "".join(f"value {i}\n" for i in range(n)))
+    out_a, out_b = tmp_path / "a.ndjson", tmp_path / "b.ndjson"
+    a = Daemon(bifrost, kafka_to_file(tmp_path, kafka, [topic], out_a, "g-" + topic, name="a.yaml", data="data-a"))
+    assert wait_for(lambda: len(lines(out_a)) > 1000, 60)
+    # A second member joins: the group rebalances; A commits what it
+    # finished before its partitions go, and B starts from there.
+    b = Daemon(bifrost, kafka_to_file(tmp_path, kafka, [topic], out_b, "g-" + topic, name="b.yaml", data="data-b"))
+    assert wait_for(lambda: "assigned" in open(b.log.name).read(), 60), "the second member never got partitions"
+    produce(kafka, topic, "".join(f"value {i}\n" for i in range(n, 2 * n)))  # spread over all 3 partitions
+    assert wait_for(lambda: len(set(messages(out_a)) | set(messages(out_b))) >= 2 * n, 180)
+    err_a, _ = a.stop(), b.stop()
+    got_a, got_b = messages(out_a), messages(out_b)
+    assert set(got_a) | set(got_b) == {f"value {i}" for i in range(2 * n)}
+    assert got_b, "the second member read nothing"
+    assert "revoked" in err_a
+    dups = len(got_a) + len(got_b) - 2 * n
+    print(f"two members, one rebalance: {len(got_a)} + {len(got_b)} records, {dups} duplicates of {2 * n}")
+    assert dups <= 0.1 * n

@@ -6,6 +6,8 @@
 
 #include "core/codec.h"
 #include "core/log.h"
+#include "outputs/common/http_answer.h"
+#include "outputs/common/http_url.h"
 
 namespace bifrost::outputs::http {
 
@@ -75,11 +77,8 @@ class HttpOutput final : public pipeline::Output {
     } else if (r->status >= 200 && r->status < 300) {
       outcome = pipeline::Outcome::kDelivered;
     } else {
-      std::string text = r->body.substr(0, 200);
-      std::replace(text.begin(), text.end(), '\n', ' ');
-      reason = "HTTP " + std::to_string(r->status) + (text.empty() ? "" : ": " + text);
-      bool transient = r->status == 408 || r->status == 429 || r->status >= 500;
-      outcome = transient ? pipeline::Outcome::kRetry : pipeline::Outcome::kRejected;
+      reason = http_failure(r->status, r->body);
+      outcome = transient_status(r->status) ? pipeline::Outcome::kRetry : pipeline::Outcome::kRejected;
     }
     if (outcome == pipeline::Outcome::kDelivered) return true;
     for (std::size_t k = from; k < to; ++k) report.set(k, outcome, reason);
@@ -113,19 +112,10 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
   if (r.describing()) return s;
 
   if (url) {
-    if (auto text = url->scalar("a URL")) {
-      s->url = *text;
-      std::string_view u = s->url;
-      std::size_t scheme_end = u.find("://");
-      std::string scheme = scheme_end == std::string::npos ? "" : std::string(u.substr(0, scheme_end));
-      if (scheme != "http" && scheme != "https") {
-        url->error("expected an http:// or https:// URL");
-      } else {
-        std::size_t path_start = u.find('/', scheme_end + 3);
-        s->scheme_host_port = std::string(u.substr(0, path_start));
-        s->path = path_start == std::string::npos ? "/" : std::string(u.substr(path_start));
-        if (s->scheme_host_port.size() == scheme_end + 3) url->error("the URL has no host");
-      }
+    if (auto u = parse_http_url(*url)) {
+      s->url = u->text;
+      s->scheme_host_port = u->scheme_host_port;
+      s->path = u->path.empty() ? "/" : u->path;
     }
   }
   if (headers) {
@@ -142,12 +132,7 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
     if (!s->bearer.empty() && !s->user.empty()) auth->error("give user/password or bearer, not both");
     if (s->bearer.empty() && s->user.empty()) auth->error("auth needs user (and password) or bearer");
   }
-  if (batch) {
-    config::MapReader b(*batch);
-    s->max_events = b.integer("max_events", s->max_events, 1, 1 << 20, "events per request at most");
-    s->max_bytes = b.bytes("max_bytes", s->max_bytes, "bytes per request at most (an event larger is sent alone)");
-    b.finish();
-  }
+  read_batch_limits(batch, "events", s->max_events, s->max_bytes);
   return s;
 }
 

@@ -1,0 +1,55 @@
+// Output `influxdb`: events become points in line protocol (see
+// line_protocol.h), written with the v1 API (/write?db=&rp=, basic auth)
+// or the v2 API (/api/v2/write?org=&bucket=, a token).
+//
+// Two batches are on their way at once, on two connections (points are
+// keyed by series and time, so the order of requests does not change what
+// is stored). Outcomes: 2xx delivered; 400 (bad points) and 413 (too large): the
+// request is split in halves until the bad points are alone, the rest is
+// delivered and each bad point is rejected with the server's message (a
+// point InfluxDB 1.x wrote in a "partial write" is written again: the same
+// series and time overwrite, no duplicate); 408, 429, 5xx, a refused
+// connection or a timeout: retried; other statuses rejected. An event that
+// cannot be a point (no field; a name or tag value ending in a backslash)
+// is rejected with that reason.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/reader.h"
+#include "core/event.h"
+#include "expr/template.h"
+#include "pipeline/component.h"
+
+namespace bifrost::outputs::influxdb {
+
+struct Spec final : pipeline::OutputSpec {
+  std::string url;
+  std::string scheme_host_port;
+  std::string base_path;  // the URL's path, without a trailing '/'
+  bool v2 = false;
+  std::string database, retention_policy, username, password, password_file;  // v1
+  std::string org, bucket, token, token_file;                                // v2
+  std::optional<expr::Template> measurement;
+  std::vector<std::pair<std::string, expr::Template>> tags;  // tag key -> template (a list: key = the field)
+  std::vector<std::pair<std::string, core::FieldPath>> fields;  // field key -> event field
+  std::string precision = "ns";
+  std::int64_t max_events = 5000;
+  std::uint64_t max_bytes = 5u << 20;
+  bool gzip = false;
+  std::int64_t timeout_ns = 10'000'000'000;
+  std::unique_ptr<pipeline::Output> build(const pipeline::BuildContext& ctx) const override;
+};
+
+std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r);
+
+// One event as one line of line protocol, with its '\n'. When the event
+// cannot be a point (no field to write, a tag ending in a backslash)
+// appends nothing and returns why.
+const char* encode_point(const Spec& spec, const core::Event& e, std::string& out, std::string& scratch);
+
+}  // namespace bifrost::outputs::influxdb

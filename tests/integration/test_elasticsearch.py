@@ -1,0 +1,179 @@
+"""The elasticsearch output against a real Elasticsearch (the integ-test-zip
+distribution from Maven Central, tests/services/elasticsearch.sh)."""
+import json
+import os
+import re
+import time
+import urllib.request
+import uuid
+
+import pytest
+
+from e2e import Daemon, run, wait_for, write
+from realservices import outage, service
+
+BASE_MS = 1_795_000_000_000
+
+
+@pytest.fixture
+def index():
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+def call(url, path, method="GET", body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url + path, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        return json.loads(urllib.request.urlopen(req, timeout=60).read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return json.loads(e.read() or b"{}")
+
+
+def count(url, index):
+    call(url, f"/{index}/_refresh", "POST")
+    return call(url, f"/{index}/_count").get("count", 0)
+
+
+def file_config(tmp, url, index, log, extra="", data="data", end_at_eof=True, filters=""):
+    return write(tmp / "c.yaml", f"""
+data_dir: {tmp / data}
+api: {{listen: "off"}}
+inputs:
+  - {{id: in, type: file, paths: ["{log}"], end_at_eof: {str(end_at_eof).lower()}}}
+filters:
+  - {{id: json, type: parse_json}}
+  - {{id: time, type: parse_timestamp, field: t, formats: [unix_ms]}}
+{filters}
+outputs:
+  - id: es
+    type: elasticsearch
+    hosts: ["{url}"]
+    index: "{index}"
+{extra}
+""")
+
+
+def docs(n, start=0, bad=()):
+    return "".join(json.dumps({"t": BASE_MS + i, "n": ("not a number" if i in bad else i), "host": f"h{i % 10}"}) + "\n"
+                   for i in range(start, start + n))
+
+
+def failed(tmp, output="es"):
+    return [json.loads(x) for seg in sorted((tmp / "data" / "failed" / "main" / output).glob("*.ndjson"))
+            for x in seg.read_text().splitlines()]
+
+
+def test_200k_documents_are_all_counted_and_a_replay_with_auto_ids_adds_none(bifrost, tmp_path, es, index):
+    n = 200_000
+    log = tmp_path / "app.log"
+    log.write_text(docs(n))
+    r = run(bifrost, "run", "-c", file_config(tmp_path, es, index, log), timeout=600)
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    assert count(es, index) == n
+    # The same input again from an empty data_dir: the same _ids, overwritten.
+    r = run(bifrost, "run", "-c", file_config(tmp_path, es, index, log, data="data2"), timeout=600)
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    assert count(es, index) == n
+
+
+def test_a_mapping_conflict_parks_exactly_those_documents_and_indexes_the_rest(bifrost, tmp_path, es, index):
+    log = tmp_path / "app.log"
+    bad = {17, 250, 999}
+    log.write_text(docs(10) + docs(990, start=10, bad=bad))  # n is a long from the first documents on
+    r = run(bifrost, "run", "-c", file_config(tmp_path, es, index, log, extra="    batch: {max_events: 100}"))
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    assert count(es, index) == 1000 - len(bad)
+    parked = failed(tmp_path)
+    assert sorted(p["event"]["t"] - BASE_MS for p in parked) == sorted(bad)
+    assert all("document_parsing_exception" in p["error"] and p["error"].startswith("Elasticsearch 400")
+               for p in parked), parked[0]["error"]
+
+
+def test_create_with_auto_ids_counts_a_409_as_delivered(bifrost, tmp_path, es, index):
+    log = tmp_path / "app.log"
+    log.write_text(docs(500))
+    cfg = file_config(tmp_path, es, index, log, extra="    action: create")
+    assert run(bifrost, "run", "-c", cfg).returncode == 0
+    r = run(bifrost, "run", "-c", file_config(tmp_path, es, index, log, extra="    action: create", data="data2"))
+    assert r.returncode == 0, r.stderr.decode()
+    assert count(es, index) == 500
+    assert failed(tmp_path) == []
+    assert "out=500" in r.stderr.decode()
+
+
+def test_an_index_template_that_crosses_midnight(bifrost, tmp_path, es, index):
+    midnight = 1_795_305_600_000  # 2026-11-22T00:00:00Z
+    log = tmp_path / "app.log"
+    log.write_text("".join(json.dumps({"t": midnight + (i - 50) * 1000, "n": i}) + "\n" for i in range(100)))
+    r = run(bifrost, "run", "-c", file_config(tmp_path, es, index + "-%Y.%m.%d", log))
+    assert r.returncode == 0, r.stderr.decode()
+    assert count(es, index + "-2026.11.21") == 50
+    assert count(es, index + "-2026.11.22") == 50
+
+
+def test_elasticsearch_stopped_for_30s_mid_stream_loses_nothing(bifrost, tmp_path, es, index):
+    log = tmp_path / "app.log"
+    log.write_text("")
+    cfg = file_config(tmp_path, es, index, log, end_at_eof=False,
+                      extra="    retry: {initial_backoff: 200ms, max_backoff: 2s}")
+    d = Daemon(bifrost, cfg)
+    written = 0
+
+    def add(k):
+        nonlocal written
+        with open(log, "a") as f:
+            f.write(docs(k, start=written))
+        written += k
+
+    for _ in range(10):
+        add(500)
+        time.sleep(0.1)
+    outage("elasticsearch", 30, lambda: add(100))  # 30 s down while lines keep coming
+    add(1000)
+    assert wait_for(lambda: count(es, index) >= written, 180), f"{count(es, index)} of {written}"
+    err = d.stop()
+    assert count(es, index) == written
+    assert failed(tmp_path) == []
+    rss = int(re.search(r"peak_rss_kib=(\d+)", err).group(1))
+    print(f"Elasticsearch down 30 s: {written} documents, all counted; peak RSS {rss // 1024} MiB")
+
+
+def test_real_429s_from_a_tiny_write_queue_lose_nothing(bifrost, tmp_path, index):
+    # A second server of its own, with one write thread, a queue of one,
+    # and requests limited to 300 KB (larger ones get a 413 and are split).
+    os.environ["BIFROST_ES_DIR"] = "/tmp/bifrost-elasticsearch-429"
+    os.environ["BIFROST_ES_SETTINGS"] = ("thread_pool.write.size: 1\nthread_pool.write.queue_size: 1\n"
+                                         "http.max_content_length: 300kb")
+    try:
+        url = service("elasticsearch")
+        n = 100_000
+        log = tmp_path / "app.log"
+        log.write_text(docs(n))
+        cfg = file_config(tmp_path, url, index, log,
+                          extra="    concurrency: 8\n    batch: {max_events: 2048}\n"
+                                "    retry: {initial_backoff: 20ms, max_backoff: 500ms}")
+        r = run(bifrost, "run", "-c", cfg, timeout=600)
+        assert r.returncode == 0, r.stderr.decode()[-3000:]
+        err = r.stderr.decode()
+        assert count(url, index) == n
+        assert failed(tmp_path) == []
+        rejected = len(re.findall(r"es_rejected_execution_exception|HTTP 429|Elasticsearch 429", err))
+        print(f"tiny write queue: {n} documents, all counted; {rejected} log lines about 429s")
+        assert rejected > 0, "no 429 was provoked: the test proves nothing"
+        assert "HTTP 413" in err, "no request was over the server's limit: the split was not tried"
+    finally:
+        service("elasticsearch", "reset")
+        os.environ.pop("BIFROST_ES_DIR")
+        os.environ.pop("BIFROST_ES_SETTINGS")
+
+
+def test_gzip_and_failover_from_a_host_that_does_not_answer(bifrost, tmp_path, es, index):
+    log = tmp_path / "app.log"
+    log.write_text(docs(5000))
+    cfg = file_config(tmp_path, es, index, log, extra="    compression: gzip")
+    text = open(cfg).read().replace(f'hosts: ["{es}"]', f'hosts: ["http://127.0.0.1:9", "{es}"]')
+    r = run(bifrost, "run", "-c", write(tmp_path / "c.yaml", text), timeout=120)
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    assert count(es, index) == 5000
+    assert "trying the next host" in r.stderr.decode()
+    assert failed(tmp_path) == []

@@ -1,0 +1,51 @@
+#include <doctest.h>
+
+#include <limits>
+#include <string>
+
+#include "outputs/influxdb/line_protocol.h"
+
+using namespace bifrost;
+using namespace bifrost::outputs::influxdb;
+
+namespace {
+std::string measurement(std::string_view s) {
+  std::string out;
+  append_measurement(out, s);
+  return out;
+}
+std::string key(std::string_view s) {
+  std::string out;
+  append_key(out, s);
+  return out;
+}
+std::string field(const core::Value& v) {
+  std::string out;
+  CHECK(append_field_value(out, v));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("line protocol: measurements escape commas and spaces, not equals signs") {
+  CHECK(measurement("cpu") == "cpu");
+  CHECK(measurement("my cpu,1=x") == "my\\ cpu\\,1=x");
+}
+
+TEST_CASE("line protocol: tag keys, tag values and field keys escape commas, equals signs and spaces") {
+  CHECK(key("a b,c=d") == "a\\ b\\,c\\=d");
+  CHECK(key("한글 태그") == "한글\\ 태그");
+  CHECK(key("quote\"back\\slash") == "quote\"back\\slash");  // no escape needed there
+  CHECK(key("two\nlines\ttab") == "two\\nlines\\ttab");        // cannot appear raw: written as Telegraf does
+}
+
+TEST_CASE("line protocol: field values by type") {
+  CHECK(field(core::Value::integer(-42)) == "-42i");
+  CHECK(field(core::Value::number(1.5)) == "1.5");
+  CHECK(field(core::Value::boolean(true)) == "true");
+  CHECK(field(core::Value::string("he said \"hi\", ok \\")) == "\"he said \\\"hi\\\", ok \\\\\"");
+  CHECK(field(core::Value::string("a\nb")) == "\"a\nb\"");  // kept: InfluxDB reads it back unchanged
+  std::string out;
+  CHECK_FALSE(append_field_value(out, core::Value()));
+  CHECK_FALSE(append_field_value(out, core::Value::number(std::numeric_limits<double>::infinity())));
+  CHECK(out.empty());
+}
