@@ -1,0 +1,104 @@
+"""Each example of config/examples/ that needs a service, run end to end
+against the real one (Kafka, Elasticsearch, InfluxDB), configured only
+through the environment variables the example documents."""
+import base64
+import json
+import os
+import shutil
+import time
+import uuid
+
+from e2e import ROOT, Daemon, lines, wait_for
+from test_elasticsearch import count as es_count
+from test_influxdb import count as influx_count, query
+from test_kafka import consume, produce, wait_records
+
+EXAMPLES = ROOT / "config" / "examples"
+
+
+def start(bifrost, tmp, example, **env):
+    """bifrost run on the example, with the environment it documents."""
+    for k, v in dict(BIFROST_DATA_DIR=str(tmp / "data"), BIFROST_API_LISTEN="off", **env).items():
+        os.environ[k] = v
+    try:
+        # Run from a copy: the daemon's log goes beside its config, not into the repository.
+        shutil.copy(EXAMPLES / example, tmp / example)
+        return Daemon(bifrost, str(tmp / example))
+    finally:
+        for k in ["BIFROST_DATA_DIR", "BIFROST_API_LISTEN", *env]:
+            os.environ.pop(k, None)
+
+
+def test_nginx_to_elasticsearch_for_5xx_and_everything_to_kafka(bifrost, tmp_path, kafka, es):
+    logs = tmp_path / "nginx"
+    logs.mkdir()
+    shutil.copy(EXAMPLES / "sample" / "nginx-access.log", logs / "access.log")
+    topic, index = f"nginx-{uuid.uuid4().hex[:8]}", f"errors-{uuid.uuid4().hex[:8]}"
+    d = start(bifrost, tmp_path, "nginx-to-elasticsearch-and-kafka.yaml", NGINX_LOG_DIR=str(logs),
+              BIFROST_KAFKA=kafka, BIFROST_ES=es, NGINX_TOPIC=topic, NGINX_ERRORS_INDEX=index)
+    records = wait_records(kafka, topic, 23)
+    assert wait_for(lambda: es_count(es, index + "-2024.01.01") >= 4, 60)
+    d.stop()
+    assert len(records) == 23
+    assert es_count(es, index + "-2024.01.01") == 4  # the two 500s and the two 503s
+
+
+def test_one_unified_topic_split_by_job(bifrost, tmp_path, kafka, topic):
+    events = [{"message": f"m{i}", "job": ["api", "db"][i % 2], "host": {"name": "h1"}} for i in range(100)]
+    events += [{"message": "no label"}]
+    produce(kafka, topic, "".join(json.dumps(e) + "\n" for e in events))
+    d = start(bifrost, tmp_path, "kafka-split-by-job.yaml", BIFROST_KAFKA=kafka, UNIFIED_TOPIC=topic)
+    api = [json.loads(x) for x in wait_records(kafka, f"{topic}-api", 50)]
+    db = [json.loads(x) for x in wait_records(kafka, f"{topic}-db", 50)]
+    other = [json.loads(x) for x in wait_records(kafka, f"{topic}-unlabelled", 1)]
+    d.stop()
+    # The unified topic's 3 partitions are read side by side: compare as sets.
+    assert sorted(e["message"] for e in api) == sorted(f"m{i}" for i in range(0, 100, 2))
+    assert sorted(e["message"] for e in db) == sorted(f"m{i}" for i in range(1, 100, 2))
+    assert [e["message"] for e in other] == ["no label"]
+
+
+def test_ab_clicks_decoded_and_sent_to_kafka(bifrost, tmp_path, kafka, topic):
+    logs = tmp_path / "clicks"
+    logs.mkdir()
+    imp = lambda v: base64.urlsafe_b64encode(json.dumps({"experiment": "checkout", "variant": v}).encode()).decode().rstrip("=")
+    clicks = [{"user_id": f"u{i}", "ts": 1_795_000_000_000 + i, "impression": imp("AB"[i % 2])} for i in range(200)]
+    clicks += [{"user_id": "lost", "ts": 1_795_000_000_000}, {"user_id": "bad", "impression": "%%%"}]
+    (logs / "clicks.log").write_text("".join(json.dumps(c) + "\n" for c in clicks))
+    d = start(bifrost, tmp_path, "ab-clicks-to-kafka.yaml", CLICK_LOG_DIR=str(logs), BIFROST_KAFKA=kafka,
+              CLICKS_TOPIC=topic)
+    got = [json.loads(x) for x in wait_records(kafka, topic, 200)]
+    time.sleep(1)
+    d.stop()
+    got = [json.loads(x) for x in consume(kafka, topic)]
+    assert sorted(e["user_id"] for e in got) == sorted(f"u{i}" for i in range(200))
+    assert all(e["impression"]["variant"] == "AB"[int(e["user_id"][1:]) % 2] for e in got)
+
+
+def test_telemetry_from_kafka_to_influxdb(bifrost, tmp_path, kafka, topic, influx):
+    database = f"telemetry_{uuid.uuid4().hex[:8]}"
+    query(influx, None, f'CREATE DATABASE "{database}"')
+    samples = [{"metric": "cpu_load", "host": f"web-{i % 3}", "region": "eu", "value": i / 4,
+                "ts": 1_795_000_000_000 + i} for i in range(1000)]
+    produce(kafka, topic, "".join(json.dumps(s) + "\n" for s in samples))
+    d = start(bifrost, tmp_path, "telemetry-kafka-to-influxdb.yaml", BIFROST_KAFKA=kafka, BIFROST_INFLUXDB=influx,
+              TELEMETRY_TOPIC=topic, INFLUXDB_DATABASE=database)
+    assert wait_for(lambda: influx_count(influx, database, "cpu_load") >= 1000, 60)
+    d.stop()
+    assert influx_count(influx, database, "cpu_load") == 1000
+
+
+def test_kafka_replay_to_elasticsearch_from_a_point_in_time(bifrost, tmp_path, kafka, topic, es):
+    job = f"job{uuid.uuid4().hex[:8]}"
+    produce(kafka, topic, "".join(json.dumps({"message": f"old {i}", "job": job}) + "\n" for i in range(50)))
+    time.sleep(2)
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 0.5))
+    time.sleep(1)
+    produce(kafka, topic, "".join(json.dumps({"message": f"new {i}", "job": job}) + "\n" for i in range(70)))
+    d = start(bifrost, tmp_path, "kafka-replay-to-elasticsearch.yaml", BIFROST_KAFKA=kafka, BIFROST_ES=es,
+              REPLAY_TOPIC=topic, REPLAY_FROM=since, REPLAY_GROUP=f"g-{topic}")
+    index = f"replay-{job}-*"
+    assert wait_for(lambda: es_count(es, index) >= 70, 60)
+    time.sleep(2)
+    d.stop()
+    assert es_count(es, index) == 70
