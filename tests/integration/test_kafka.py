@@ -5,10 +5,11 @@ import json
 import re
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
 
-from e2e import Daemon, free_port, lines, run, wait_for, write
+from e2e import ROOT, Daemon, free_port, lines, run, wait_for, write
 from realservices import outage, service
 
 BASE_MS = 1_795_000_000_000  # 2026-11-18T...Z
@@ -193,7 +194,7 @@ def test_kafka_input_restart_and_kill_9_lose_nothing(bifrost, tmp_path, kafka, t
     assert set(got) == {f"value {i}" for i in range(n)}
     partial = len(lines(out)) - len(got)
     assert partial <= kills  # at most one line cut short by each kill -9 of the file output
-    print(f"{stops} stops, {kills} of them kill -9: {len(got) - n} duplicates of {n}")
+    print(f"{stops} rounds: {kills} kill -9, {stops // 2} clean stops: {len(got) - n} duplicates of {n}")
     assert stops >= 3
 
 
@@ -394,3 +395,55 @@ def test_two_instances_in_one_group_share_the_partitions_and_lose_nothing(bifros
     dups = len(got_a) + len(got_b) - 2 * n
     print(f"two members, one rebalance: {len(got_a)} + {len(got_b)} records, {dups} duplicates of {2 * n}")
     assert dups <= 0.1 * n
+
+
+def test_held_back_by_a_sink_that_is_down_the_consumer_pauses_and_stays_in_the_group(bifrost, tmp_path, kafka, topic):
+    # The sink answers 503 for 20 s, far longer than max.poll.interval.ms
+    # (7 s here): a consumer that stopped polling while held back would be
+    # thrown out of the group. bifrost pauses its partitions and keeps polling.
+    n = 50_000
+    produce(kafka, topic, "".join(f"event {i}\n" for i in range(n)))
+    port = free_port()
+    received = tmp_path / "received.ndjson"
+    sink = subprocess.Popen([sys.executable, str(ROOT / "tests" / "services" / "http_sink.py"), str(port),
+                             str(received)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert sink.stdout.readline().strip() == b"ready"
+
+    def control(**kw):
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/_control", data=json.dumps(kw).encode(), method="POST")
+        assert urllib.request.urlopen(req, timeout=5).read() == b"ok"
+
+    try:
+        control(status=503)
+        cfg = write(tmp_path / "k2h.yaml", f"""
+data_dir: {tmp_path / "data"}
+api: {{listen: "off"}}
+inputs:
+  - id: kafka
+    type: kafka
+    brokers: {kafka}
+    topics: ["{topic}"]
+    group_id: g-{topic}
+    librdkafka: {{session.timeout.ms: 6000, max.poll.interval.ms: 7000}}
+outputs:
+  - id: hook
+    type: http
+    url: http://127.0.0.1:{port}/ingest
+    retry: {{initial_backoff: 100ms, max_backoff: 1s}}
+""")
+        d = Daemon(bifrost, cfg)
+        time.sleep(20)
+        control(status=200)
+        messages_in = lambda: {json.loads(x)["message"] for x in lines(received)}
+        ok = wait_for(lambda: len(messages_in()) >= n, 120)
+        err = d.stop()
+        assert ok, f"{len(messages_in())} of {n}:\n{err[-3000:]}"
+    finally:
+        sink.kill()
+        sink.wait()
+    got = [json.loads(x)["message"] for x in lines(received)]
+    assert sorted(set(got)) == sorted(f"event {i}" for i in range(n))
+    assert "poll interval" not in err.lower(), err[-2000:]
+    assert err.count("assigned") == 1, "the group rebalanced while the consumer was held back"
+    rss = int(re.search(r"peak_rss_kib=(\d+)", err).group(1))
+    print(f"held back 20 s: {len(got)} events for {n}, one assignment, peak RSS {rss // 1024} MiB")

@@ -187,12 +187,16 @@ class KafkaInput final : public pipeline::Input {
   // read_.size() at once when none is left; nullptr when none came within
   // `timeout_ms`.
   rd_kafka_message_t* peek(int timeout_ms) {
-    if (next_ == count_) {
-      next_ = count_ = 0;
-      ssize_t n = rd_kafka_consume_batch_queue(queue_, timeout_ms, read_.data(), read_.size());
-      if (n > 0) count_ = static_cast<std::size_t>(n);
+    if (next_ == read_.size()) {
+      // read_ stays empty during the call: a rebalance callback inside it
+      // drops what read_ holds.
+      read_.clear();
+      next_ = 0;
+      fetch_.resize(kReadAtOnce);
+      ssize_t n = rd_kafka_consume_batch_queue(queue_, timeout_ms, fetch_.data(), fetch_.size());
+      if (n > 0) read_.assign(fetch_.begin(), fetch_.begin() + n);
     }
-    return next_ < count_ ? read_[next_] : nullptr;
+    return next_ < read_.size() ? read_[next_] : nullptr;
   }
 
   // While held back: keeps calling into the consumer (rebalances, and the
@@ -200,19 +204,20 @@ class KafkaInput final : public pipeline::Input {
   // partitions deliver nothing new; whatever does come is kept after the rest.
   void serve() {
     if (next_ > 0) {
-      std::copy(read_.begin() + static_cast<std::ptrdiff_t>(next_), read_.begin() + static_cast<std::ptrdiff_t>(count_),
-                read_.begin());
-      count_ -= next_;
+      read_.erase(read_.begin(), read_.begin() + static_cast<std::ptrdiff_t>(next_));
       next_ = 0;
     }
-    if (count_ == read_.size()) return;
-    ssize_t n = rd_kafka_consume_batch_queue(queue_, 0, read_.data() + count_, read_.size() - count_);
-    if (n > 0) count_ += static_cast<std::size_t>(n);
+    // Always call in, even with records still waiting here: polling is
+    // what keeps the member in the group (max.poll.interval.ms).
+    std::array<rd_kafka_message_t*, 64> more;
+    ssize_t n = rd_kafka_consume_batch_queue(queue_, 0, more.data(), more.size());
+    for (ssize_t i = 0; i < n; ++i) read_.push_back(more[static_cast<std::size_t>(i)]);
   }
 
   void drop_read() {
-    for (std::size_t i = next_; i < count_; ++i) rd_kafka_message_destroy(read_[i]);
-    next_ = count_ = 0;
+    for (std::size_t i = next_; i < read_.size(); ++i) rd_kafka_message_destroy(read_[i]);
+    read_.clear();
+    next_ = 0;
   }
 
   void append(const rd_kafka_message_t* m) {
@@ -431,8 +436,10 @@ class KafkaInput final : public pipeline::Input {
   pipeline::ComponentStats* stats_ = nullptr;
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_queue_t* queue_ = nullptr;            // the consumer's queue
-  std::array<rd_kafka_message_t*, 1024> read_{};  // read from it, [next_, count_) not yet in a batch
-  std::size_t next_ = 0, count_ = 0;
+  static constexpr std::size_t kReadAtOnce = 1024;
+  std::vector<rd_kafka_message_t*> read_;  // read from it; [next_, end) not yet in a batch
+  std::vector<rd_kafka_message_t*> fetch_;  // where consume_batch_queue writes
+  std::size_t next_ = 0;
   core::Batch* batch_ = nullptr;        // being filled: records of one partition
   rd_kafka_topic_t* batch_rkt_ = nullptr;
   std::int32_t batch_partition_ = -1;
