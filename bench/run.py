@@ -153,16 +153,23 @@ def run_http(variants, data, lines, work, runs):
     return results
 
 
+def start_service(name, state_var, what):
+    """Starts tests/services/NAME.sh with its state under bench/.cache (so a
+    benchmark never touches the tests' servers); returns (address, reset)."""
+    env = dict(os.environ, **{state_var: str(CACHE / name)})
+    service = ROOT / "tests" / "services" / f"{name}.sh"
+    p = subprocess.run([str(service), "start"], capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        sys.exit(f"the {what} benchmark needs a server: tests/services/{name}.sh start failed:\n{p.stderr}")
+    return p.stdout.strip().splitlines()[-1], lambda: subprocess.run([str(service), "reset"], env=env,
+                                                                      capture_output=True)
+
+
 def run_kafka(data, lines, work, runs):
     """file -> Kafka and Kafka -> file beside a bare kcat producer and
     consumer, alternated, on a real broker of its own (tests/services/kafka.sh,
     state under bench/.cache, removed afterwards)."""
-    env = dict(os.environ, BIFROST_KAFKA_DIR=str(CACHE / "kafka"))
-    service = ROOT / "tests" / "services" / "kafka.sh"
-    p = subprocess.run([str(service), "start"], capture_output=True, text=True, env=env)
-    if p.returncode != 0:
-        sys.exit(f"the Kafka benchmark needs a broker: tests/services/kafka.sh start failed:\n{p.stderr}")
-    broker = p.stdout.strip().splitlines()[-1]
+    broker, reset = start_service("kafka", "BIFROST_KAFKA_DIR", "Kafka")
     names = ["kcat -P: file -> Kafka", "bifrost: file (tailed) -> Kafka",
              "kcat -C: Kafka -> file", "bifrost: Kafka -> file"]
     results = [[] for _ in names]
@@ -192,7 +199,7 @@ def run_kafka(data, lines, work, runs):
                 for i, x in enumerate((kcat_p, bif_p, kcat_c, bif_c)):
                     results[i].append(x)
     finally:
-        subprocess.run([str(service), "reset"], env=env, capture_output=True)
+        reset()
     return names, results
 
 
@@ -231,12 +238,7 @@ def run_influx(work, runs, n):
     """stdin (JSON points) -> influxdb beside curl posting the same line
     protocol (requests of 5000 points, one connection), alternated, on an
     InfluxDB of its own (tests/services/influxdb.sh, removed afterwards)."""
-    env = dict(os.environ, BIFROST_INFLUXDB_DIR=str(CACHE / "influxdb"))
-    service = ROOT / "tests" / "services" / "influxdb.sh"
-    p = subprocess.run([str(service), "start"], capture_output=True, text=True, env=env)
-    if p.returncode != 0:
-        sys.exit(f"the InfluxDB benchmark needs a server: tests/services/influxdb.sh start failed:\n{p.stderr}")
-    url = p.stdout.strip().splitlines()[-1]
+    url, reset = start_service("influxdb", "BIFROST_INFLUXDB_DIR", "InfluxDB")
     base = 1_795_000_000_000
     work = pathlib.Path(work)
     events = work / "points.json"
@@ -287,7 +289,7 @@ def run_influx(work, runs, n):
                 results[0].append(curl)
                 results[1].append((wall, cpu, rss))
     finally:
-        subprocess.run([str(service), "reset"], env=env, capture_output=True)
+        reset()
     return ["curl: line protocol -> InfluxDB", "bifrost: JSON points -> InfluxDB"], results, events.stat().st_size
 
 
@@ -295,12 +297,7 @@ def run_es(corpus_path, lines, work, runs):
     """file -> Elasticsearch beside curl posting the same documents as
     ready-made bulk files (2048 per request, one connection), alternated, on
     a server of its own (tests/services/elasticsearch.sh, removed afterwards)."""
-    env = dict(os.environ, BIFROST_ES_DIR=str(CACHE / "elasticsearch"))
-    service = ROOT / "tests" / "services" / "elasticsearch.sh"
-    p = subprocess.run([str(service), "start"], capture_output=True, text=True, env=env)
-    if p.returncode != 0:
-        sys.exit(f"the Elasticsearch benchmark needs a server: tests/services/elasticsearch.sh start failed:\n{p.stderr}")
-    url = p.stdout.strip().splitlines()[-1]
+    url, reset = start_service("elasticsearch", "BIFROST_ES_DIR", "Elasticsearch")
     work = pathlib.Path(work)
     # The documents bifrost makes of the corpus, as bulk files for curl.
     chunks, offset, k = [], 0, 0
@@ -343,7 +340,7 @@ def run_es(corpus_path, lines, work, runs):
                 results[0].append(curl)
                 results[1].append((wall, cpu, rss))
     finally:
-        subprocess.run([str(service), "reset"], env=env, capture_output=True)
+        reset()
     return ["curl: bulk files -> Elasticsearch", "bifrost: file (tailed) -> Elasticsearch"], results
 
 

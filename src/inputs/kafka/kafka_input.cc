@@ -361,8 +361,7 @@ class KafkaInput final : public pipeline::Input {
 
   void assign(rd_kafka_topic_partition_list_t* parts) {
     // Where each partition starts when start_at is a time, or with reset.
-    bool first_time_reset = spec_.reset;
-    if (spec_.start_at == "time" || first_time_reset) {
+    if (spec_.start_at == "time" || spec_.reset) {
       rd_kafka_topic_partition_list_t* committed = rd_kafka_topic_partition_list_copy(parts);
       rd_kafka_committed(rk_, committed, 10'000);
       rd_kafka_topic_partition_list_t* by_time = rd_kafka_topic_partition_list_new(parts->cnt);

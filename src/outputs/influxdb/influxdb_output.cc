@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <future>
 #include <span>
 
@@ -60,8 +61,10 @@ const char* encode_point(const Spec& spec, const core::Event& e, std::string& ou
   if (spec.precision == "us") ts /= 1'000;
   else if (spec.precision == "ms") ts /= 1'000'000;
   else if (spec.precision == "s") ts /= 1'000'000'000;
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, ts).ptr;  // no allocation per point
   out.push_back(' ');
-  out.append(std::to_string(ts));
+  out.append(digits, end);
   out.push_back('\n');
   return nullptr;
 }
