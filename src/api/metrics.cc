@@ -223,7 +223,6 @@ std::string render_metrics(const pipeline::Runtime* rt) {
   });
   series(w, rt, "bifrost_file_lag_bytes", "Per file: size minus the acknowledged offset.");
   series(w, rt, "bifrost_files_open", "Files an input holds open.");
-  // TODO(#5): series appear with the Kafka input.
   series(w, rt, "bifrost_kafka_consumer_lag", "Per partition: high watermark minus the committed offset.");
   w.family("bifrost_checkpoint_duration_seconds", "histogram", "Time to write a checkpoint atomically.");
   each(rt, "input", [&](const Stats& s) {
@@ -231,6 +230,9 @@ std::string render_metrics(const pipeline::Runtime* rt) {
   });
   counter(w, rt, "bifrost_checkpoint_errors_total", "Checkpoints that could not be read (corrupt) or written.",
           "input", [](const Stats& s) { return s.checkpoint_errors.load(); });
+  counter(w, rt, "bifrost_buffer_write_errors_total",
+          "Disk buffer writes that failed (disk full, I/O error); the batch stays unacknowledged and is written again.",
+          "output", [](const Stats& s) { return s.buffer_errors.load(); });
 
   w.family("bifrost_output_request_duration_seconds", "histogram", "Time of one write to an output's sink.");
   each(rt, "output", [&](const Stats& s) {

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,6 +13,8 @@
 #include <optional>
 
 #include "core/log.h"
+#include "core/json.h"
+#include "delivery/buffer_record.h"
 #include "delivery/durable_file.h"
 #include "delivery/record.h"
 
@@ -22,44 +23,36 @@ namespace bifrost::delivery {
 namespace {
 
 constexpr std::uint64_t kSegmentBytes = 16u << 20;
-constexpr std::size_t kReadChunk = 1u << 20;
+constexpr std::size_t kReadChunk = 4u << 20;
 constexpr auto kSaveEvery = std::chrono::milliseconds(200);
-
-std::uint32_t crc_of(std::string_view s) {
-  return static_cast<std::uint32_t>(::crc32(0, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
-}
+// Every segment starts with this; one without it (an older format, or not a
+// segment at all) is set aside whole.
+constexpr std::string_view kMagic = "bifrost-buffer2\n";
+// The smallest payload: timestamp, offset, source id, two empty strings, a null.
+constexpr std::uint32_t kMinPayload = 8 + 8 + 8 + 4 + 4 + 1;
 
 bool is_segment(const std::string& name) {
   return name.size() == 24 && name.ends_with(".buf") &&
          std::all_of(name.begin(), name.begin() + 20, [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// Checks "<crc hex8> <record>"; returns the record, or nothing.
-std::optional<std::string_view> verified(std::string_view line) {
-  if (line.size() < 10 || line[8] != ' ') return std::nullopt;
-  std::uint32_t want = 0;
-  for (int i = 0; i < 8; ++i) {
-    char c = line[static_cast<std::size_t>(i)];
-    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (d < 0) return std::nullopt;
-    want = want << 4 | static_cast<std::uint32_t>(d);
+// True when a whole record with a matching checksum starts at `at`.
+bool valid_record_at(std::string_view bytes, std::size_t at) {
+  std::uint32_t length, crc;
+  if (!read_record_header(bytes.substr(at), length, crc) || length < kMinPayload) return false;
+  if (bytes.size() - at - kRecordHeader < length) return false;
+  return checksum_matches(bytes.substr(at + kRecordHeader, length), crc);
+}
+
+// Where the next valid record starts from `from` on, or bytes.size().
+std::size_t next_valid_record(std::string_view bytes, std::size_t from) {
+  for (std::size_t q = from; q + kRecordHeader <= bytes.size(); ++q) {
+    if (valid_record_at(bytes, q)) return q;
   }
-  std::string_view record = line.substr(9);
-  if (crc_of(record) != want) return std::nullopt;
-  return record;
+  return bytes.size();
 }
 
 }  // namespace
-
-void append_buffer_record(std::string& out, const core::Event& e, core::Rfc3339Cache& cache) {
-  const std::size_t start = out.size();
-  out.append("00000000 ");
-  append_event_record(out, e, cache);
-  std::string_view record(out.data() + start + 9, out.size() - start - 10);  // without its \n
-  char hex[9];
-  std::snprintf(hex, sizeof hex, "%08" PRIx32, crc_of(record));
-  std::memcpy(out.data() + start, hex, 8);
-}
 
 DiskBuffer::DiskBuffer(std::string dir, BufferOptions options, CheckpointStore cursor, pipeline::ComponentStats* stats)
     : dir_(std::move(dir)), options_(options), cursor_store_(std::move(cursor)), stats_(stats) {}
@@ -110,10 +103,10 @@ void DiskBuffer::open() {
   if (total_ > 0) core::log::info(dir_, "disk buffer: ", total_, " bytes from before; they go out first");
 }
 
-DiskBuffer::Put DiskBuffer::append(std::string_view lines, const std::function<bool()>& give_up) {
+DiskBuffer::Put DiskBuffer::append(std::string_view records, const std::function<bool()>& give_up) {
   std::unique_lock lock(mu_);
   bool warned = false;
-  while (total_ + lines.size() > options_.max_bytes && total_ > 0) {
+  while (total_ + records.size() > options_.max_bytes && total_ > 0) {
     if (options_.drop_newest) return Put::kDropped;
     if (!warned) {
       core::log::warn(dir_, "disk buffer full (max_bytes ", options_.max_bytes, "): the pipeline waits");
@@ -124,30 +117,55 @@ DiskBuffer::Put DiskBuffer::append(std::string_view lines, const std::function<b
   }
   if (write_fd_ < 0 || segments_.empty() || segments_.back().size >= kSegmentBytes) {
     if (write_fd_ >= 0) ::close(write_fd_);
+    write_fd_ = -1;
     std::uint64_t seq = segments_.empty() ? read_seq_ + 1 : segments_.back().seq + 1;
-    write_fd_ = ::open(path_of(seq).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
-    if (write_fd_ < 0) {
-      core::log::error(dir_, "cannot create a buffer segment: ", std::strerror(errno));
+    const std::string path = path_of(seq);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
+    if (fd < 0 || !write_all(fd, kMagic)) {
+      write_failed("cannot create a buffer segment: ");
+      if (fd >= 0) {
+        ::close(fd);
+        ::unlink(path.c_str());
+      }
       return Put::kFailed;
     }
     fsync_dir(dir_);
-    segments_.push_back(Segment{seq, 0});
+    write_fd_ = fd;
+    segments_.push_back(Segment{seq, kMagic.size(), true});
+    total_ += kMagic.size();
   }
   const int fd = write_fd_;
+  const std::uint64_t durable = segments_.back().size;
   lock.unlock();  // the reader reads only up to the durable size, kept under the lock
-  const bool ok = write_all(fd, lines) && ::fdatasync(fd) == 0;
-  lock.lock();
+  bool ok = write_all(fd, records) && ::fdatasync(fd) == 0;
   if (!ok) {
-    core::log::error(dir_, "cannot write the disk buffer: ", std::strerror(errno), "; the batch stays unacknowledged");
-    ::close(write_fd_);  // what was partly written lies past the durable size: a new segment follows
+    write_failed("cannot write the disk buffer: ");
+    // Cut what was partly written, so the segment holds whole records only
+    // (on a full disk, shrinking a file works; if even that fails, the
+    // reader stops at the durable size, and after a restart the tail is set
+    // aside as torn). A segment holding records is closed: a new one
+    // follows, and this one is deleted once sent (on a full disk, that is
+    // how space comes back). An empty one is kept for the next attempt.
+    const bool cut = ::ftruncate(fd, static_cast<off_t>(durable)) == 0;
+    lock.lock();
+    if (cut && durable == kMagic.size()) return Put::kFailed;
+    ::close(write_fd_);
     write_fd_ = -1;
+    cv_.notify_all();
     return Put::kFailed;
   }
-  segments_.back().size += lines.size();
-  total_ += lines.size();
+  lock.lock();
+  segments_.back().size += records.size();
+  total_ += records.size();
   if (stats_) stats_->buffer_bytes.store(static_cast<std::int64_t>(total_));
   cv_.notify_all();
   return Put::kStored;
+}
+
+void DiskBuffer::write_failed(const char* what) {
+  const int err = errno;
+  if (stats_) stats_->buffer_errors.add(1);
+  core::log::error(dir_, what, std::strerror(err), "; the batch stays unacknowledged and is written again");
 }
 
 void DiskBuffer::close_writer() {
@@ -166,17 +184,46 @@ bool DiskBuffer::finished() const {
   return segments_.empty() || (segments_.back().seq == next_seq_ && next_off_ >= segments_.back().size);
 }
 
-void DiskBuffer::quarantine(std::string_view line, const char* why) {
-  std::string path = dir_ + "/quarantine.ndjson";
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (fd >= 0) {
-    std::string copy(line);
-    copy.push_back('\n');
-    [[maybe_unused]] ssize_t n = ::write(fd, copy.data(), copy.size());
-    ::close(fd);
+// Sets bytes that cannot be sent aside in quarantine.ndjson, one JSON line
+// each: as a failed-queue record when they still decode to an event (a
+// checksum mismatch in a message), else the bytes themselves as a string.
+void DiskBuffer::quarantine(std::string_view bytes, std::uint64_t offset, const char* why) {
+  std::string line;
+  core::Arena arena;
+  core::Event e;
+  RecordSource source;
+  std::uint32_t length, crc;
+  const std::string_view component = stats_ ? std::string_view(stats_->component) : std::string_view();
+  const std::string_view pipeline = stats_ ? std::string_view(stats_->pipeline) : std::string_view();
+  const std::int64_t now = core::now_ns();
+  if (read_record_header(bytes, length, crc) && length == bytes.size() - kRecordHeader &&
+      decode_buffer_record(bytes.substr(kRecordHeader), e, source, arena)) {
+    core::Rfc3339Cache cache;
+    append_record(line, e, RecordMeta{pipeline, component, why, 0, now}, cache);
+  } else {
+    char time[core::kRfc3339NsLen];
+    core::format_rfc3339_ns(now, time);
+    line.append("{\"time\":\"").append(time, sizeof time).append("\",\"pipeline\":");
+    core::append_json_string(line, pipeline);
+    line.append(",\"component\":");
+    core::append_json_string(line, component);
+    line.append(",\"error\":");
+    core::append_json_string(line, why);
+    line.append(",\"segment\":");
+    core::append_json_string(line, path_of(next_seq_));
+    line.append(",\"offset\":").append(std::to_string(offset)).append(",\"bytes\":");
+    core::append_json_string(line, bytes);
+    line.append("}\n");
   }
+  const std::string path = dir_ + "/quarantine.ndjson";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0 || !write_all(fd, line)) {
+    core::log::error(dir_, "cannot write ", path, ": ", std::strerror(errno));
+  }
+  if (fd >= 0) ::close(fd);
   if (stats_) stats_->add_dropped("buffer_corrupt", 1);
-  core::log::error(dir_, "disk buffer: a corrupt record (", why, ") moved to ", path);
+  core::log::error(dir_, "disk buffer: ", bytes.size(), " corrupt bytes (", why, ") at ", path_of(next_seq_), ":",
+                   offset, " set aside in ", path);
 }
 
 std::size_t DiskBuffer::read(core::Batch& batch, std::size_t max_events, std::chrono::milliseconds wait) {
@@ -200,7 +247,7 @@ std::size_t DiskBuffer::read(core::Batch& batch, std::size_t max_events, std::ch
     for (const Segment& s : segments_) {
       if (s.seq == next_seq_) end = s.size;
     }
-    last_segment = segments_.back().seq == next_seq_ && !writer_closed_;
+    last_segment = segments_.back().seq == next_seq_ && segments_.back().written_here && !writer_closed_;
   }
   if (read_fd_ < 0 || read_fd_seq_ != next_seq_) {
     if (read_fd_ >= 0) ::close(read_fd_);
@@ -212,61 +259,83 @@ std::size_t DiskBuffer::read(core::Batch& batch, std::size_t max_events, std::ch
       return 0;
     }
   }
-  std::size_t count = 0;
-  while (count < max_events && next_off_ < end) {
-    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(end - next_off_, kReadChunk));
-    chunk_.resize(want);
-    ssize_t n = ::pread(read_fd_, chunk_.data(), want, static_cast<off_t>(next_off_));
-    if (n <= 0) break;
-    chunk_.resize(static_cast<std::size_t>(n));
-    std::size_t pos = 0;
-    while (count < max_events && pos < chunk_.size()) {
-      std::size_t nl = chunk_.find('\n', pos);
-      if (nl == std::string::npos) break;
-      std::string_view line(chunk_.data() + pos, nl - pos);
-      auto record = verified(line);
-      DecodedRecord meta;
-      if (!record) {
-        quarantine(line, "checksum mismatch");
-      } else if (!decode_record(*record, batch, meta)) {
-        quarantine(line, "not a record");
-      } else {
-        ++count;
-      }
-      pos = nl + 1;
-    }
-    if (pos == 0) {
-      // No whole line in the chunk: a record longer than it, or a torn end.
-      if (want == kReadChunk && next_off_ + want < end) {
-        std::string big;
-        std::uint64_t at = next_off_;
-        std::size_t nl = std::string::npos;
-        while (nl == std::string::npos && at < end) {
-          std::size_t k = big.size();
-          big.resize(k + kReadChunk);
-          ssize_t r = ::pread(read_fd_, big.data() + k, kReadChunk, static_cast<off_t>(at));
-          if (r <= 0) break;
-          big.resize(k + static_cast<std::size_t>(r));
-          at += static_cast<std::uint64_t>(r);
-          nl = big.find('\n', k);
-        }
-        if (nl != std::string::npos) {
-          std::string_view line(big.data(), nl);
-          auto record = verified(line);
-          DecodedRecord meta;
-          if (record && decode_record(*record, batch, meta)) ++count;
-          else quarantine(line, "checksum mismatch");
-          next_off_ += nl + 1;
-          continue;
-        }
-      }
-      if (last_segment) break;  // the writer is mid-way: it never is, past the durable size
-      quarantine(std::string_view(chunk_), "torn at the end of a segment");
+  core::ByteBuffer& chunk = batch.chunk;  // the events' strings stay here
+  auto fill = [&](std::size_t at, std::size_t want) {
+    chunk.resize(at + want);
+    ssize_t n = ::pread(read_fd_, chunk.data() + at, want, static_cast<off_t>(next_off_ + at));
+    chunk.resize(at + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+  };
+  if (next_off_ < kMagic.size()) {
+    fill(0, static_cast<std::size_t>(std::min<std::uint64_t>(end, kMagic.size())));
+    if (std::string_view(chunk.data(), chunk.size()) != kMagic) {
+      // An older format, or not a segment at all: set aside whole.
+      const std::string path = path_of(next_seq_);
+      const std::string aside = dir_ + "/quarantine-" + path.substr(dir_.size() + 1);
+      std::error_code ec;
+      std::filesystem::rename(path, aside, ec);
+      if (stats_) stats_->add_dropped("buffer_corrupt", 1);
+      core::log::error(dir_, "disk buffer: ", path, " is not a bifrost-buffer2 segment (an older format, or damaged); "
+                       "moved to ", aside, ec ? " (failed: " + ec.message() + ")" : std::string());
       next_off_ = end;
+      return 0;
+    }
+    next_off_ = kMagic.size();
+  }
+  fill(0, static_cast<std::size_t>(std::min<std::uint64_t>(end - next_off_, kReadChunk)));
+  std::size_t pos = 0, count = 0;
+  while (count < max_events) {
+    std::string_view bytes(chunk.data(), chunk.size());
+    std::uint32_t length, crc;
+    if (!read_record_header(bytes.substr(pos), length, crc)) {
+      if (pos == chunk.size() || next_off_ + chunk.size() < end) break;  // the rest comes with the next read
+      length = 0;  // a torn header at the end
+    }
+    const std::uint64_t record_end = next_off_ + pos + kRecordHeader + length;
+    if (length < kMinPayload || record_end > end) {
+      // Not a record: a torn end (the segment ends mid-record) or damaged
+      // bytes. What lies up to the next valid record is set aside.
+      if (last_segment && length >= kMinPayload && record_end > end) break;  // never past the durable size
+      const std::size_t q = next_valid_record(bytes, pos + 1);
+      const bool torn = q == bytes.size() && next_off_ + q == end;
+      quarantine(bytes.substr(pos, q - pos), next_off_ + pos, torn ? "torn at the end of a segment" : "damaged");
+      pos = q;
+      continue;
+    }
+    if (pos + kRecordHeader + length > chunk.size()) {
+      if (count > 0 || pos > 0) break;  // the next read starts with it
+      fill(chunk.size(), static_cast<std::size_t>(record_end - next_off_) - chunk.size());  // a record bigger than a read
+      continue;
+    }
+    std::string_view record = bytes.substr(pos, kRecordHeader + length);
+    std::string_view payload = record.substr(kRecordHeader);
+    if (!checksum_matches(payload, crc)) {
+      // Damaged inside: skip it when the next record is where its length
+      // says, else look for the next valid record.
+      std::size_t q = pos + record.size();
+      if (q != bytes.size() && !valid_record_at(bytes, q)) q = next_valid_record(bytes, pos + 1);
+      quarantine(bytes.substr(pos, q - pos), next_off_ + pos, "checksum mismatch");
+      pos = q;
+      continue;
+    }
+    RecordSource source;
+    core::Event& e = batch.events.emplace_back();
+    if (!decode_buffer_record(payload, e, source, batch.arena)) {
+      batch.events.pop_back();
+      quarantine(record, next_off_ + pos, "not a record");
+      pos += record.size();
+      continue;
+    }
+    if (count == 0) {
+      batch.source_id = source.id;
+      batch.source.assign(source.name);
+    } else if (source.id != batch.source_id || source.name != batch.source) {
+      batch.events.pop_back();  // one source per batch: it starts the next one
       break;
     }
-    next_off_ += pos;
+    ++count;
+    pos += record.size();
   }
+  next_off_ += pos;
   return count;
 }
 
@@ -274,7 +343,7 @@ void DiskBuffer::drop_consumed_locked() {
   std::error_code ec;
   while (!segments_.empty()) {
     const Segment& s = segments_.front();
-    bool is_write_segment = segments_.size() == 1 && !writer_closed_;
+    bool is_write_segment = segments_.size() == 1 && write_fd_ >= 0;
     bool consumed = s.seq < read_seq_ || (s.seq == read_seq_ && read_off_ >= s.size && !is_write_segment);
     if (!consumed) break;
     std::filesystem::remove(path_of(s.seq), ec);
@@ -284,11 +353,16 @@ void DiskBuffer::drop_consumed_locked() {
   if (stats_) stats_->buffer_bytes.store(static_cast<std::int64_t>(total_));
 }
 
-void DiskBuffer::commit() {
+DiskBuffer::Position DiskBuffer::read_position() const {
+  std::lock_guard lock(mu_);  // has_data() moves next_seq_ under it
+  return Position{next_seq_, next_off_};
+}
+
+void DiskBuffer::commit(Position p) {
   {
     std::lock_guard lock(mu_);
-    read_seq_ = next_seq_;
-    read_off_ = next_off_;
+    read_seq_ = p.seq;
+    read_off_ = p.off;
     drop_consumed_locked();
   }
   cv_.notify_all();

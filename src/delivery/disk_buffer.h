@@ -4,19 +4,26 @@
 // buffered survives a restart and goes out before newer events.
 //
 // Two sides, two threads:
-//   - the writer (the output's thread) appends the events of each batch as
-//     records (a CRC-32 and a failed-queue style record per line), makes
-//     them durable (fdatasync) and only then lets the batch be acknowledged;
+//   - the pipeline's workers encode each batch's events as records
+//     (buffer_record.h: binary, with a CRC-32C each), in parallel;
+//   - the writer (the output's thread) appends them to the newest segment,
+//     makes them durable (fdatasync) and only then lets the batch be
+//     acknowledged; a failed write (disk full) is cut back off the segment,
+//     logged and counted, and the batch is written again after a backoff;
 //   - the reader (the sender thread) reads records back in order, in
-//     batches, hands them to the sink with the usual retries and failed
+//     batches of one source each (strings used where they lie in the read
+//     chunk), hands them to the sink with the usual retries and failed
 //     queue, then commits: the read position is saved (a checkpoint, at most
 //     every 200 ms and at close) and fully sent segments are deleted.
 // After a crash, what was sent after the last saved position is sent again
 // (duplicates, never loss).
 //
-// A record whose checksum does not match, or a torn last line, is moved to
-// quarantine.ndjson in the same directory, logged and counted (dropped
-// reason buffer_corrupt): it never stops bifrost from starting or sending.
+// A record whose checksum does not match, damaged bytes, or a torn end is
+// set aside in quarantine.ndjson in the same directory (as a failed-queue
+// record when it still decodes, else as the bytes), logged and counted
+// (dropped reason buffer_corrupt, once per span); reading resumes at the
+// next valid record. A segment without the format's magic is moved aside
+// whole. None of it stops bifrost from starting or sending.
 #pragma once
 
 #include <chrono>
@@ -47,19 +54,26 @@ class DiskBuffer {
   // buffer then starts from the oldest segment.
   void open();
 
-  // Writer: appends whole record lines (append_buffer_record). Waits while
+  // Writer: appends whole records (append_buffer_record). Waits while
   // full (unless drop_newest: then returns kDropped). kFailed: not durable.
   enum class Put : std::uint8_t { kStored, kDropped, kFailed };
-  Put append(std::string_view lines, const std::function<bool()>& give_up);
+  Put append(std::string_view records, const std::function<bool()>& give_up);
   // Writer: no more appends (the reader may finish once the buffer is empty).
   void close_writer();
 
-  // Reader: reads up to `max_events` records into `batch` (events decoded in
-  // its arena). Waits up to `wait` when the buffer is empty. Returns the
+  // Reader: reads up to `max_events` records of one source into `batch`
+  // (into its chunk; batch.source and source_id set). Waits up to `wait` when the buffer is empty. Returns the
   // number read; 0 with finished() true when the writer closed and all is sent.
   std::size_t read(core::Batch& batch, std::size_t max_events, std::chrono::milliseconds wait);
-  // Reader: what read() returned last is finished (sent or parked).
-  void commit();
+  // Reader: where it is, just past what read() returned last.
+  struct Position {
+    std::uint64_t seq = 0, off = 0;
+  };
+  Position read_position() const;
+  // Everything before `p` (a read_position()) is finished (sent or parked):
+  // it is not read again after a restart, and sent segments are deleted.
+  // May run on another thread than read().
+  void commit(Position p);
   bool finished() const;
   // Saves the read position now (at stop).
   void save_cursor();
@@ -70,9 +84,11 @@ class DiskBuffer {
   struct Segment {
     std::uint64_t seq;
     std::uint64_t size;  // durable bytes (the writer's) or the file's size
+    bool written_here = false;  // made by this process's writer (not found at open)
   };
   std::string path_of(std::uint64_t seq) const;
-  void quarantine(std::string_view line, const char* why);
+  void quarantine(std::string_view bytes, std::uint64_t offset, const char* why);
+  void write_failed(const char* what);
   void drop_consumed_locked();
 
   std::string dir_;
@@ -92,12 +108,7 @@ class DiskBuffer {
   std::uint64_t next_seq_ = 0, next_off_ = 0;      // position after the last read()
   int read_fd_ = -1;
   std::uint64_t read_fd_seq_ = 0;
-  std::string chunk_;
   std::chrono::steady_clock::time_point last_save_;
 };
-
-// Appends one buffer line: "<crc32 hex> {"ts":...,"event":{...}}\n" (the CRC
-// covers the record, not its \n).
-void append_buffer_record(std::string& out, const core::Event& e, core::Rfc3339Cache& cache);
 
 }  // namespace bifrost::delivery

@@ -21,12 +21,6 @@ void append_record(std::string& out, const core::Event& e, const RecordMeta& met
   out.append("}\n");
 }
 
-void append_event_record(std::string& out, const core::Event& e, core::Rfc3339Cache& cache) {
-  out.append("{\"ts\":").append(std::to_string(e.timestamp_ns)).append(",\"event\":");
-  core::append_event_json(out, e, cache);
-  out.append("}\n");
-}
-
 bool decode_record(std::string_view line, core::Batch& batch, DecodedRecord& meta) {
   auto v = filters::parse_json_value(line, batch.arena);
   if (!v || !v->is_object()) return false;

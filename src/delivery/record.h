@@ -29,10 +29,6 @@ struct RecordMeta {
 // Appends one record line (with its \n) for `e`.
 void append_record(std::string& out, const core::Event& e, const RecordMeta& meta, core::Rfc3339Cache& cache);
 
-// Appends the short form, without the metadata (the disk buffer's):
-//   {"ts":1763697600000000000,"event":{...}}\n
-void append_event_record(std::string& out, const core::Event& e, core::Rfc3339Cache& cache);
-
 struct DecodedRecord {
   std::int64_t attempts = 0;
   std::string error;

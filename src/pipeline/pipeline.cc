@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "core/time.h"
+#include "delivery/buffer_record.h"
 #include "delivery/disk_buffer.h"
 #include "delivery/failed_queue.h"
 #include "delivery/record.h"
@@ -371,7 +372,11 @@ void Pipeline::process(Batch& batch, std::vector<std::uint32_t>& sel) {
     slot.clear();
     select_events(batch, outputs_[k]->when, slot.selected);
     if (slot.selected.empty()) continue;
-    if (!outputs_[k]->buffer) outputs_[k]->output->encode(batch, slot);  // buffered: encoded when sent
+    if (outputs_[k]->buffer) {
+      delivery::encode_buffer_records(batch, slot);  // encoded for the sink when read back
+    } else {
+      outputs_[k]->output->encode(batch, slot);
+    }
     if (outputs_[k]->tap.active()) tap_events(outputs_[k]->tap, outputs_[k]->stats, batch, slot.selected);
   }
 }
@@ -458,7 +463,6 @@ void Pipeline::deliver(OutputRunner& o, Delivery d, bool reported) {
   Batch& batch = *d.batch;
   const OutputSlot* slot = &batch.slots[d.slot];
   const auto queued = static_cast<std::int64_t>(slot->selected.size());
-  // TODO(#8): the disk buffer and the circuit breaker.
   thread_local std::minstd_rand rng(std::random_device{}());
   OutputSlot* scratch[2] = {&o.retry_a, &o.retry_b};
   o.records.clear();
@@ -536,16 +540,12 @@ void Pipeline::deliver(OutputRunner& o, Delivery d, bool reported) {
 // With a disk buffer, the output's thread writes each batch's events to the
 // buffer; once they are durable the batch is finished (acknowledged).
 void Pipeline::buffer_loop(OutputRunner& o) {
-  std::string lines;
-  core::Rfc3339Cache cache;
   while (auto item = o.queue.pop()) {
     Batch& batch = *item->batch;
     const OutputSlot& slot = batch.slots[item->slot];
-    lines.clear();
-    for (std::uint32_t i : slot.selected) delivery::append_buffer_record(lines, batch.events[i], cache);
     auto backoff = std::chrono::milliseconds(100);
     while (true) {
-      auto put = o.buffer->append(lines, [&] { return o.abandon.load(); });
+      auto put = o.buffer->append(slot.encoded, [&] { return o.abandon.load(); });
       if (put == delivery::DiskBuffer::Put::kStored) break;
       if (put == delivery::DiskBuffer::Put::kDropped) {
         o.stats.add_dropped("buffer_full", slot.selected.size());
@@ -568,14 +568,45 @@ void Pipeline::buffer_loop(OutputRunner& o) {
 }
 
 // Reads the disk buffer in order and delivers it like any batch (retries,
-// failed queue); the read position moves only past what is finished.
+// failed queue). Two stages, so that reading overlaps sending: this thread
+// reads, decodes and encodes the next batch while a second one delivers the
+// one before it. The read position is committed only past what is finished.
 void Pipeline::sender_loop(OutputRunner& o) {
   constexpr std::size_t kEvents = 2048;
-  core::BatchPool pool(1);
-  const auto interval = o.output->flush_interval();
-  auto next_flush = std::chrono::steady_clock::now() + interval;
+  struct Ready {
+    Batch* batch;
+    delivery::DiskBuffer::Position end;
+  };
+  core::BatchPool pool(2);
+  BoundedQueue<Ready> ready(1);
+  std::thread deliverer([&] {
+    name_thread("dlv:" + o.stats.component);
+    const auto interval = o.output->flush_interval();
+    auto next_flush = std::chrono::steady_clock::now() + interval;
+    while (true) {
+      auto now = std::chrono::steady_clock::now();
+      auto item = ready.pop_for(next_flush > now ? next_flush - now : std::chrono::steady_clock::duration::zero());
+      if (item) {
+        add_queue(o.stats, static_cast<std::int64_t>(item->batch->events.size()));
+        deliver(o, Delivery{item->batch, 0});  // releases the batch
+        if (o.abandon.load()) break;           // not finished: it stays in the buffer
+        o.buffer->commit(item->end);
+      } else if (ready.closed_and_empty()) {
+        break;
+      }
+      if (now = std::chrono::steady_clock::now(); now >= next_flush) {
+        o.output->flush();
+        next_flush = now + interval;
+      }
+    }
+    ready.close();  // the reader stops too
+    o.output->flush();
+    o.output->close();
+  });
+  bool finished = false;
   while (!o.abandon.load()) {
-    Batch* batch = pool.acquire();
+    Batch* batch = pool.acquire_for(std::chrono::milliseconds(200));
+    if (!batch) continue;
     if (batch->slots.size() != 1) batch->slots.resize(1);
     OutputSlot& slot = batch->slots[0];
     slot.clear();
@@ -583,25 +614,23 @@ void Pipeline::sender_loop(OutputRunner& o) {
     if (n > 0) {
       for (std::uint32_t i = 0; i < n; ++i) slot.selected.push_back(i);
       o.output->encode(*batch, slot);
-      add_queue(o.stats, static_cast<std::int64_t>(n));
-      deliver(o, Delivery{batch, 0});  // releases the batch
-      if (o.abandon.load()) break;     // not finished: it stays in the buffer
-      o.buffer->commit();
+      if (!ready.push(Ready{batch, o.buffer->read_position()})) {
+        batch->release();  // the deliverer gave up
+        break;
+      }
     } else {
       batch->release();
       if (o.buffer->finished()) {
-        o.buffer->commit();  // nothing read since the last commit: removes what is sent
+        finished = true;
         break;
       }
     }
-    if (auto now = std::chrono::steady_clock::now(); now >= next_flush) {
-      o.output->flush();
-      next_flush = now + interval;
-    }
   }
+  ready.close();
+  deliverer.join();
+  while (auto item = ready.pop()) item->batch->release();  // left when delivery was given up
+  if (finished && !o.abandon.load()) o.buffer->commit(o.buffer->read_position());  // all sent: removes the segments
   o.buffer->save_cursor();
-  o.output->flush();
-  o.output->close();
 }
 
 void Pipeline::output_loop(OutputRunner& o) {

@@ -1,6 +1,7 @@
 """The http output, retries, the failed queue and `bifrost replay`, against a real HTTP server process
 on loopback that the test starts, stops and steers (tests/services/http_sink.py)."""
 import json
+import os
 import subprocess
 import sys
 import time
@@ -355,6 +356,22 @@ def test_kill_9_every_2s_through_a_disk_buffer_loses_nothing(bifrost, tmp_path, 
     print(f"kill -9 through a disk buffer: {kills} kills, {total} events, {dups} duplicates ({dups / total:.2%})")
 
 
+def with_api(cfg, port):
+    text = open(cfg).read().replace('listen: "off"', f'listen: "127.0.0.1:{port}"')
+    return write(cfg, text)
+
+
+def hook_metric(port, name):
+    """The value of the output hook's series `name`, or -1 when there is none yet."""
+    try:
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    except OSError:
+        return -1  # not listening yet
+    # The API answers before the pipelines exist: a series not there yet reads as -1 too.
+    line = next((x for x in text.splitlines() if x.startswith(name + '{pipeline="main",component="hook"}')), None)
+    return float(line.split()[-1]) if line else -1
+
+
 def test_circuit_breaker_keeps_events_from_the_failed_queue_while_the_sink_is_down(bifrost, tmp_path, sink):
     log = tmp_path / "app.log"
     sink.control(status=503)
@@ -362,18 +379,10 @@ def test_circuit_breaker_keeps_events_from_the_failed_queue_while_the_sink_is_do
     port = free_port()
     opts = ("    retry: {max_attempts: 3, circuit_breaker_after: 2, initial_backoff: 20ms, max_backoff: 200ms}\n"
             "    batch: {max_events: 100}")
-    cfg = config(tmp_path, log, sink, opts)
-    text = open(cfg).read().replace('listen: "off"', f'listen: "127.0.0.1:{port}"')
-    d = Daemon(bifrost, write(tmp_path / "c.yaml", text))
+    d = Daemon(bifrost, with_api(config(tmp_path, log, sink, opts), port))
 
     def metric(name):
-        try:
-            text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-        except OSError:
-            return -1  # not listening yet
-        # The API answers before the pipelines exist: a series not there yet reads as -1 too.
-        line = next((x for x in text.splitlines() if x.startswith(name + '{pipeline="main",component="hook"}')), None)
-        return float(line.split()[-1]) if line else -1
+        return hook_metric(port, name)
 
     assert wait_for(lambda: metric("bifrost_output_circuit_open") == 1, 10)
     time.sleep(2)  # far more than 3 attempts' worth of backoff: without the breaker all would be parked
@@ -385,3 +394,56 @@ def test_circuit_breaker_keeps_events_from_the_failed_queue_while_the_sink_is_do
     assert sink.messages() == [f"event {i}" for i in range(300)]
     assert failed_records(tmp_path) == []
     assert "circuit open" in err and "circuit closed" in err
+
+
+@pytest.fixture
+def tiny_fs(tmp_path):
+    """A 4 MiB tmpfs (mounting needs root, or sudo, as scripts/test does to install packages)."""
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    r = subprocess.run(sudo + ["mount", "-t", "tmpfs", "-o", f"size=4m,mode=0777", "tmpfs", str(mnt)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.fail(f"cannot mount a 4 MiB tmpfs for data_dir (needs root or sudo): {r.stderr.strip()}")
+    yield mnt
+    subprocess.run(sudo + ["umount", "-l", str(mnt)], check=False)
+
+
+def test_data_dir_on_a_tiny_filesystem_that_fills_up(bifrost, tmp_path, sink, tiny_fs):
+    """The disk buffer fills the filesystem: a clear error and a counter, the
+    input held (nothing acknowledged that is not stored), no corrupt state;
+    when space returns it goes on, and everything arrives once, in order."""
+    total = 40_000
+    log = tmp_path / "app.log"
+    log.write_text(numbered(total))
+    filler = tiny_fs / "filler"
+    filler.write_bytes(b"x" * (3 << 20))  # leaves about 1 MiB
+    port = free_port()
+    cfg = with_api(buffered_config(tmp_path, log, sink), port)
+    text = open(cfg).read().replace(f"data_dir: {tmp_path / 'data'}", f"data_dir: {tiny_fs / 'data'}")
+    cfg = write(tmp_path / "c.yaml", text)
+    buffered = lambda: sum(p.stat().st_size for p in (tiny_fs / "data" / "buffers" / "main" / "hook").glob("*.buf"))
+    sink.stop()
+    d = Daemon(bifrost, cfg)
+    assert wait_for(lambda: hook_metric(port, "bifrost_buffer_write_errors_total") > 0, 20)
+    log_text = lambda: open(d.log.name, errors="replace").read()
+    assert "No space left on device" in log_text() and "stays unacknowledged" in log_text()
+    full_at = buffered()
+    time.sleep(1)  # held: nothing more gets in while the disk is full (but what fits in the slack of a page)
+    assert buffered() - full_at < 16 << 10, (full_at, buffered())
+    assert len(list((tiny_fs / "data" / "buffers" / "main" / "hook").glob("*.buf"))) <= 3
+    filler.unlink()  # space returns, the sink still down: the buffer takes more
+    assert wait_for(lambda: buffered() > full_at + (1 << 20), 20), (full_at, buffered())
+    sink.start()
+    assert wait_for(lambda: len(sink.events()) >= total, 60), len(sink.events())
+    time.sleep(0.5)
+    err = d.stop()
+    assert sink.messages() == [f"event {i}" for i in range(total)]
+    assert "quarantine" not in err and "corrupt" not in err
+    # Restarted on the same state: it loads cleanly and sends nothing again.
+    d = Daemon(bifrost, cfg)
+    time.sleep(2)
+    err = d.stop()
+    assert len(sink.events()) == total
+    assert "corrupt" not in err and "quarantine" not in err and "ERROR" not in err, err
