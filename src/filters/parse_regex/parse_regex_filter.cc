@@ -54,7 +54,12 @@ class ParseRegexFilter final : public pipeline::Filter {
         std::string_view text = v->as_string();
         re2::StringPiece input(text.data(), text.size());
         for (const Pattern& p : spec_.patterns) {
-          if (!p.re->Match(input, 0, input.size(), re2::RE2::UNANCHORED, groups.data(), p.groups + 1)) continue;
+          auto fast = p.fast ? p.fast->match(text, groups.data(), p.groups + 1) : LinearPattern::Result::kUndecided;
+          if (fast == LinearPattern::Result::kNoMatch) continue;
+          if (fast == LinearPattern::Result::kUndecided &&
+              !p.re->Match(input, 0, input.size(), re2::RE2::UNANCHORED, groups.data(), p.groups + 1)) {
+            continue;
+          }
           matched = true;
           bool type_failure = false;
           for (const Capture& c : p.captures) {
@@ -124,7 +129,8 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
       n.error("the pattern has no named group (?P<name>...): it would set no field");
       continue;
     }
-    Pattern p{re, re->NumberOfCapturingGroups(), {}};
+    Pattern p{re, re->NumberOfCapturingGroups(), {}, LinearPattern::compile(*text)};
+    if (p.fast && p.fast->captures() != p.groups) p.fast.reset();  // counted differently: trust RE2
     for (const auto& [name, index] : re->NamedCapturingGroups()) {
       auto rel = core::FieldPath::parse(name);
       std::string full = (target_path ? target_path->text() + "." : "") + name;

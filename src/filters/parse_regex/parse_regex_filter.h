@@ -5,7 +5,8 @@
 // are stored without copying (they point into the field's bytes); `types`
 // converts them (int, float, bool, string): a capture that does not convert
 // is kept as a string and the event tagged `<id>_type_failure`. A group that
-// did not take part in the match sets nothing.
+// did not take part in the match sets nothing. Patterns that never
+// backtrack run on a one-pass matcher (linear_pattern.h) instead of RE2.
 #pragma once
 
 #include <memory>
@@ -16,6 +17,7 @@
 #include "config/reader.h"
 #include "core/event.h"
 #include "filters/common/on_failure.h"
+#include "filters/parse_regex/linear_pattern.h"
 #include "pipeline/component.h"
 
 namespace re2 {
@@ -36,6 +38,7 @@ struct Pattern {
   std::shared_ptr<re2::RE2> re;
   int groups = 0;
   std::vector<Capture> captures;
+  std::optional<LinearPattern> fast;  // the one-pass matcher, when the pattern allows it
 };
 
 struct Spec final : pipeline::FilterSpec {
