@@ -230,9 +230,10 @@ std::string render_metrics(const pipeline::Runtime* rt) {
   });
   counter(w, rt, "bifrost_checkpoint_errors_total", "Checkpoints that could not be read (corrupt) or written.",
           "input", [](const Stats& s) { return s.checkpoint_errors.load(); });
-  counter(w, rt, "bifrost_buffer_write_errors_total",
-          "Disk buffer writes that failed (disk full, I/O error); the batch stays unacknowledged and is written again.",
-          "output", [](const Stats& s) { return s.buffer_errors.load(); });
+  counter(w, rt, "bifrost_disk_write_errors_total",
+          "Writes to a disk buffer or a failed queue that failed (disk full, I/O error); the events stay "
+          "unacknowledged and are written again.",
+          nullptr, [](const Stats& s) { return s.disk_write_errors.load(); });
 
   w.family("bifrost_output_request_duration_seconds", "histogram", "Time of one write to an output's sink.");
   each(rt, "output", [&](const Stats& s) {

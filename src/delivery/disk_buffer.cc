@@ -164,7 +164,7 @@ DiskBuffer::Put DiskBuffer::append(std::string_view records, const std::function
 
 void DiskBuffer::write_failed(const char* what) {
   const int err = errno;
-  if (stats_) stats_->buffer_errors.add(1);
+  if (stats_) stats_->disk_write_errors.add(1);
   core::log::error(dir_, what, std::strerror(err), "; the batch stays unacknowledged and is written again");
 }
 

@@ -138,19 +138,23 @@ bool FailedQueue::append(std::string_view records, const std::function<bool()>& 
   }
   int fd = open_segment();
   if (fd < 0) return false;
+  const off_t before = ::lseek(fd, 0, SEEK_END);
   bool ok = write_all(fd, records);
-  if (!ok) {  // a partial record at the end is not a whole line: replay keeps it aside
+  if (!ok) {
     core::log::error(dir_, "cannot write the failed queue: ", std::strerror(errno), "; the events stay unacknowledged");
   }
   if (ok && ::fdatasync(fd) != 0) {
     core::log::error(dir_, "cannot sync the failed queue: ", std::strerror(errno), "; the events stay unacknowledged");
     ok = false;
   }
-  ::close(fd);  // also releases the lock
   if (!ok) {
-    current_seq_ = 0;  // start a fresh segment after a torn write
-    return false;
+    if (stats_) stats_->disk_write_errors.add(1);
+    // Cut the partial record off (shrinking works on a full disk); if that
+    // fails too, a fresh segment follows and replay sets the torn line aside.
+    if (before < 0 || ::ftruncate(fd, before) != 0) current_seq_ = 0;
   }
+  ::close(fd);  // also releases the lock
+  if (!ok) return false;
   current_bytes_ += records.size();
   total_ += records.size();
   return true;

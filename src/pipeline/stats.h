@@ -101,7 +101,7 @@ struct ComponentStats {
   Histogram request_duration;  // outputs: one write() call
   Histogram checkpoint_duration;  // inputs: one atomic checkpoint write
   Counter checkpoint_errors;      // checkpoints that could not be read or written
-  Counter buffer_errors;          // outputs: disk buffer writes that failed (disk full, I/O error)
+  Counter disk_write_errors;      // disk buffer and failed queue writes that failed (disk full, I/O error)
   SeriesSet series;
 
   // Drop reasons are static strings; a few slots claimed lock-free.

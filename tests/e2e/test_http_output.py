@@ -426,7 +426,7 @@ def test_data_dir_on_a_tiny_filesystem_that_fills_up(bifrost, tmp_path, sink, ti
     buffered = lambda: sum(p.stat().st_size for p in (tiny_fs / "data" / "buffers" / "main" / "hook").glob("*.buf"))
     sink.stop()
     d = Daemon(bifrost, cfg)
-    assert wait_for(lambda: hook_metric(port, "bifrost_buffer_write_errors_total") > 0, 20)
+    assert wait_for(lambda: hook_metric(port, "bifrost_disk_write_errors_total") > 0, 20)
     log_text = lambda: open(d.log.name, errors="replace").read()
     assert "No space left on device" in log_text() and "stays unacknowledged" in log_text()
     full_at = buffered()
@@ -447,3 +447,33 @@ def test_data_dir_on_a_tiny_filesystem_that_fills_up(bifrost, tmp_path, sink, ti
     err = d.stop()
     assert len(sink.events()) == total
     assert "corrupt" not in err and "quarantine" not in err and "ERROR" not in err, err
+
+
+def test_failed_queue_on_a_tiny_filesystem_that_fills_up(bifrost, tmp_path, sink, tiny_fs):
+    """Rejects parked on a full disk: a clear error and a counter, nothing
+    acknowledged that is not parked, no torn record; when space returns the
+    rest is parked, and replay delivers every event once, in order."""
+    total = 8_000
+    log = tmp_path / "app.log"
+    log.write_text(numbered(total))
+    filler = tiny_fs / "filler"
+    filler.write_bytes(b"x" * (3 << 20))  # leaves about 1 MiB; the 8,000 records take about 2.5 MB
+    sink.control(reject="event")
+    port = free_port()
+    cfg = with_api(config(tmp_path, log, sink, "    batch: {max_events: 500}"), port)
+    cfg = write(cfg, open(cfg).read().replace(f"data_dir: {tmp_path / 'data'}", f"data_dir: {tiny_fs / 'data'}"))
+    parked = lambda: [json.loads(x) for seg in sorted((tiny_fs / "data" / "failed" / "main" / "hook").glob("*.ndjson"))
+                      for x in seg.read_text().splitlines()]
+    d = Daemon(bifrost, cfg)
+    assert wait_for(lambda: hook_metric(port, "bifrost_disk_write_errors_total") > 0, 20)
+    assert "cannot write the failed queue: No space left on device" in open(d.log.name, errors="replace").read()
+    held = len(parked())  # every line whole (json.loads would fail on a torn one)
+    assert 0 < held < total
+    filler.unlink()
+    assert wait_for(lambda: len(parked()) == total, 30), len(parked())
+    d.stop()
+    sink.control(reject=None)
+    r = run(bifrost, "replay", "-c", cfg, "--output", "hook")
+    assert r.returncode == 0, r.stderr
+    assert f"{total} delivered, 0 kept".encode() in r.stderr
+    assert sink.messages() == [f"event {i}" for i in range(total)]
