@@ -132,10 +132,21 @@ char* escape_into(char* dst, const unsigned char* p, std::size_t n) {
 void append_json_string(std::string& out, std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   std::size_t n = s.size();
+  constexpr std::size_t kSegment = 64 * 1024;
+  if (n <= kSegment) {  // the usual case, keys and lines alike: one resize, quotes included
+    const std::size_t old = out.size();
+    out.resize_and_overwrite(old + n * 6 + 2, [&](char* buf, std::size_t) {
+      char* d = buf + old;
+      *d++ = '"';
+      d = escape_into(d, p, n);
+      *d++ = '"';
+      return static_cast<std::size_t>(d - buf);
+    });
+    return;
+  }
   // Escape segment by segment, so a huge line never reserves 6x its size.
   // A segment boundary must not split a UTF-8 sequence: move it back to a
   // lead byte (at most 3 steps).
-  constexpr std::size_t kSegment = 64 * 1024;
   out.push_back('"');
   std::size_t i = 0;
   while (i < n) {
