@@ -35,7 +35,9 @@ void Value::push_back(Value v, Arena& arena) {
 Value* Value::find(std::string_view key) const {
   if (kind_ != Kind::kObject) return nullptr;
   for (std::uint32_t i = 0; i < size_; ++i) {
-    if (u_.o[i].key == key) return &u_.o[i].value;
+    const std::string_view k = u_.o[i].key;
+    // Length and first byte before memcmp: most keys differ there.
+    if (k.size() == key.size() && (k.empty() || (k[0] == key[0] && k == key))) return &u_.o[i].value;
   }
   return nullptr;
 }

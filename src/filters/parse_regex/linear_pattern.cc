@@ -92,6 +92,7 @@ class Parser {
     }
     if (!atom(it.set)) return false;
     it.high = (it.set & high_bytes()).any();
+    for (unsigned b = 0; b < 256; ++b) it.table[b] = it.set[b] ? (b >= 0x80 ? 2 : 1) : 0;
     return quantifier(it);
   }
 
@@ -328,16 +329,14 @@ bool LinearPattern::match_seq(const Seq& s, std::string_view text, std::size_t& 
   const auto* t = reinterpret_cast<const unsigned char*>(text.data());
   for (const Item& it : s.items) {
     if (!it.group) {
-      std::uint32_t count = 0;
-      while (count < it.max && pos < n && it.set.test(t[pos])) {
-        if (t[pos] >= 0x80) {  // RE2 takes runes here, and refuses invalid UTF-8: its call
-          undecided = true;
-          return false;
-        }
-        ++pos;
-        ++count;
+      const std::size_t limit = it.max >= n - pos ? n : pos + it.max;
+      const std::size_t from = pos;
+      while (pos < limit && it.table[t[pos]] == 1) ++pos;
+      if (pos < limit && it.table[t[pos]] == 2) {  // RE2 takes runes here, and refuses invalid UTF-8: its call
+        undecided = true;
+        return false;
       }
-      if (count < it.min) return false;
+      if (pos - from < it.min) return false;
       continue;
     }
     const std::size_t start = pos;
@@ -346,7 +345,7 @@ bool LinearPattern::match_seq(const Seq& s, std::string_view text, std::size_t& 
       alt = nullptr;
       if (pos < n) {
         for (std::size_t a = 0; a < it.alts.size(); ++a) {
-          if (it.alt_first[a].test(t[pos])) {
+          if (it.alt_first[a][t[pos]]) {
             alt = &it.alts[a];
             break;
           }

@@ -17,6 +17,7 @@
 // answers kUndecided and the caller asks RE2.
 #pragma once
 
+#include <array>
 #include <bitset>
 #include <cstdint>
 #include <memory>
@@ -47,6 +48,9 @@ class LinearPattern {
     bool group = false;
     CharSet set;             // a run: the bytes it takes
     bool high = false;       // the run's set holds bytes >= 0x80 (non-ASCII runes for RE2)
+    // The run's set as a table for the hot loop: 0 not in the set, 1 in it,
+    // 2 in it but >= 0x80 (RE2 reads a rune there: undecided).
+    std::array<std::uint8_t, 256> table{};
     std::uint32_t min = 1, max = 1;
     int capture = -1;        // a group: its capture index, or -1
     std::vector<Seq> alts;   // a group: its alternatives
