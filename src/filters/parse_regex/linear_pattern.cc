@@ -2,6 +2,10 @@
 
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace bifrost::filters::parse_regex {
 
 namespace {
@@ -93,6 +97,12 @@ class Parser {
     if (!atom(it.set)) return false;
     it.high = (it.set & high_bytes()).any();
     for (unsigned b = 0; b < 256; ++b) it.table[b] = it.set[b] ? (b >= 0x80 ? 2 : 1) : 0;
+    std::size_t nstops = 0;
+    for (unsigned b = 0; b < 0x80 && nstops <= it.stops.size(); ++b) {
+      if (!it.set[b] && nstops++ < it.stops.size()) it.stops[nstops - 1] = static_cast<char>(b);
+    }
+    it.few_stops = nstops >= 1 && nstops <= it.stops.size();
+    for (std::size_t k = nstops; it.few_stops && k < it.stops.size(); ++k) it.stops[k] = it.stops[0];
     return quantifier(it);
   }
 
@@ -331,6 +341,26 @@ bool LinearPattern::match_seq(const Seq& s, std::string_view text, std::size_t& 
     if (!it.group) {
       const std::size_t limit = it.max >= n - pos ? n : pos + it.max;
       const std::size_t from = pos;
+#if defined(__SSE2__)
+      if (it.few_stops) {  // 16 bytes at a time up to a stop byte or one >= 0x80
+        const __m128i s0 = _mm_set1_epi8(it.stops[0]), s1 = _mm_set1_epi8(it.stops[1]),
+                      s2 = _mm_set1_epi8(it.stops[2]), s3 = _mm_set1_epi8(it.stops[3]),
+                      s4 = _mm_set1_epi8(it.stops[4]), s5 = _mm_set1_epi8(it.stops[5]);
+        while (pos + 16 <= limit) {
+          const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + pos));
+          const __m128i hit = _mm_or_si128(
+              _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, s0), _mm_cmpeq_epi8(v, s1)),
+                           _mm_or_si128(_mm_cmpeq_epi8(v, s2), _mm_cmpeq_epi8(v, s3))),
+              _mm_or_si128(_mm_cmpeq_epi8(v, s4), _mm_cmpeq_epi8(v, s5)));
+          const int mask = _mm_movemask_epi8(hit) | _mm_movemask_epi8(v);  // v's sign bits: bytes >= 0x80
+          if (mask != 0) {
+            pos += static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+            break;
+          }
+          pos += 16;
+        }
+      }
+#endif
       while (pos < limit && it.table[t[pos]] == 1) ++pos;
       if (pos < limit && it.table[t[pos]] == 2) {  // RE2 takes runes here, and refuses invalid UTF-8: its call
         undecided = true;

@@ -51,6 +51,10 @@ class LinearPattern {
     // The run's set as a table for the hot loop: 0 not in the set, 1 in it,
     // 2 in it but >= 0x80 (RE2 reads a rune there: undecided).
     std::array<std::uint8_t, 256> table{};
+    // When the run stops at no more than 6 ASCII bytes ([^"], \S), they are
+    // here (repeated to fill), and the run skips 16 bytes at a time.
+    std::array<char, 6> stops{};
+    bool few_stops = false;
     std::uint32_t min = 1, max = 1;
     int capture = -1;        // a group: its capture index, or -1
     std::vector<Seq> alts;   // a group: its alternatives
