@@ -3,13 +3,14 @@ distribution from Maven Central, tests/services/elasticsearch.sh)."""
 import json
 import os
 import re
+import shutil
 import time
 import urllib.request
 import uuid
 
 import pytest
 
-from e2e import Daemon, run, wait_for, write
+from e2e import Daemon, free_port, run, wait_for, write
 from realservices import outage, service
 
 BASE_MS = 1_795_000_000_000
@@ -73,6 +74,36 @@ def test_200k_documents_are_all_counted_and_a_replay_with_auto_ids_adds_none(bif
     # The same input again from an empty data_dir: the same _ids, overwritten.
     r = run(bifrost, "run", "-c", file_config(tmp_path, es, index, log, data="data2"), timeout=600)
     assert r.returncode == 0, r.stderr.decode()[-3000:]
+    assert count(es, index) == n
+
+
+def test_events_sent_again_from_a_disk_buffer_keep_their_ids(bifrost, tmp_path, es, index):
+    """A disk buffer's records keep their source and offset: what it sends
+    again (after a crash, before its read position was saved) overwrites the
+    same documents instead of adding copies."""
+    n = 20_000
+    log = tmp_path / "app.log"
+    log.write_text(docs(n))
+    buffered = "    buffer: {type: disk}\n    retry: {initial_backoff: 50ms, max_backoff: 200ms}"
+
+    def cfg(url, shutdown_timeout="5m"):  # at the input's end the buffer is sent for up to this long
+        text = open(file_config(tmp_path, url, index, log, buffered)).read()
+        return write(tmp_path / "c.yaml", f"shutdown_timeout: {shutdown_timeout}\n" + text)
+
+    # Elasticsearch unreachable: everything waits in the buffer, the input is done.
+    r = run(bifrost, "run", "-c", cfg(f"http://127.0.0.1:{free_port()}", "2s"), timeout=120)
+    buf = tmp_path / "data" / "buffers" / "main" / "es"
+    assert sum(f.stat().st_size for f in buf.glob("*.buf")) > 0, r.stderr.decode()[-2000:]
+    shutil.copytree(tmp_path / "data", tmp_path / "snapshot")
+    r = run(bifrost, "run", "-c", cfg(es), timeout=300)
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    assert count(es, index) == n
+    # As after a crash that lost the read position: the whole buffer goes out again.
+    shutil.rmtree(tmp_path / "data")
+    shutil.copytree(tmp_path / "snapshot", tmp_path / "data")
+    r = run(bifrost, "run", "-c", cfg(es), timeout=300)
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    assert re.search(rf"\(output elasticsearch\): in=0 out={n}\b", r.stderr.decode()), r.stderr.decode()[-2000:]
     assert count(es, index) == n
 
 
