@@ -94,6 +94,16 @@ def lines(path):
         return []
 
 
+def whole_lines(path):
+    """The lines of a file another process is still writing: a last line
+    without its newline is left for later."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    return data[:data.rfind(b"\n") + 1].splitlines()
+
+
 def wait_lines(out, n, timeout=60):
     ok = wait_for(lambda: len(lines(out)) >= n, timeout)
     assert ok, f"{len(lines(out))} lines out of {n} after {timeout}s"

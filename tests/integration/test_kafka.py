@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.request
 
-from e2e import ROOT, Daemon, free_port, lines, run, wait_for, write
+from e2e import ROOT, Daemon, free_port, lines, run, wait_for, whole_lines, write
 from realservices import outage, service
 
 BASE_MS = 1_795_000_000_000  # 2026-11-18T...Z
@@ -434,7 +434,7 @@ outputs:
         d = Daemon(bifrost, cfg)
         time.sleep(20)
         control(status=200)
-        messages_in = lambda: {json.loads(x)["message"] for x in lines(received)}
+        messages_in = lambda: {json.loads(x)["message"] for x in whole_lines(received)}  # the sink may be mid-line
         ok = wait_for(lambda: len(messages_in()) >= n, 120)
         err = d.stop()
         assert ok, f"{len(messages_in())} of {n}:\n{err[-3000:]}"
