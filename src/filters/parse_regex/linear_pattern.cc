@@ -22,7 +22,6 @@ CharSet range(unsigned lo, unsigned hi) {
   return s;
 }
 
-CharSet high_bytes() { return range(0x80, 0xff); }
 CharSet digits() { return range('0', '9'); }
 CharSet spaces() {  // RE2's \s: [\t\n\f\r ]
   CharSet s;
@@ -95,7 +94,6 @@ class Parser {
       return !quantifier_follows();  // a quantified group may backtrack: RE2's
     }
     if (!atom(it.set)) return false;
-    it.high = (it.set & high_bytes()).any();
     for (unsigned b = 0; b < 256; ++b) it.table[b] = it.set[b] ? (b >= 0x80 ? 2 : 1) : 0;
     std::size_t nstops = 0;
     for (unsigned b = 0; b < 0x80 && nstops <= it.stops.size(); ++b) {

@@ -47,7 +47,6 @@ class LinearPattern {
   struct Item {
     bool group = false;
     CharSet set;             // a run: the bytes it takes
-    bool high = false;       // the run's set holds bytes >= 0x80 (non-ASCII runes for RE2)
     // The run's set as a table for the hot loop: 0 not in the set, 1 in it,
     // 2 in it but >= 0x80 (RE2 reads a rune there: undecided).
     std::array<std::uint8_t, 256> table{};
