@@ -71,6 +71,10 @@ class Daemon:
         self.p = subprocess.Popen([bifrost, "run", "-c", cfg], stdin=subprocess.DEVNULL,
                                   stdout=subprocess.DEVNULL, stderr=self.log)
 
+    def logged(self):
+        """What it has logged so far."""
+        return open(self.log.name, errors="replace").read()
+
     def stop(self, sig=signal.SIGTERM):
         self.p.send_signal(sig)
         self.p.wait(timeout=60)

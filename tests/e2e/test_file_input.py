@@ -534,25 +534,51 @@ def test_reload_keeps_the_position(bifrost, tmp_path):
     assert lines(out) == expected  # once each, in order, across three reloads
 
 
-def test_a_deleted_file_is_read_to_its_end_and_closed(bifrost, tmp_path):
+def test_a_deleted_file_is_read_to_its_end_and_kept_open_for_late_writes(bifrost, tmp_path):
     logs = tmp_path / "logs"
     logs.mkdir()
     log = logs / "app.log"
     log.write_bytes(numbered(0, 100))
     out = tmp_path / "out.log"
-    d = Daemon(bifrost, config(tmp_path, [logs / "*.log"], out))
+    d = Daemon(bifrost, config(tmp_path, [logs / "*.log"], out, "    rotate_wait: 2s"))
     wait_lines(out, 100)
 
     def held():
         return [os.readlink(f"/proc/{d.p.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{d.p.pid}/fd")]
 
     assert str(log) in held()
-    with open(log, "ab") as f:  # written, then deleted at once: still read
+    with open(log, "ab", buffering=0) as f:  # a writer that keeps it open
         f.write(numbered(100, 200))
         log.unlink()
-        f.write(numbered(200, 300))
-    wait_lines(out, 300)
-    assert wait_for(lambda: not any(str(log) in p for p in held()), 5), held()
+        assert wait_for(lambda: ": deleted; reading it to its end" in d.logged(), 10), d.logged()
+        wait_lines(out, 200)
+        f.write(numbered(200, 250))  # written after bifrost saw the delete: still read
+        f.write(b"partial, ")
+        time.sleep(0.5)
+        f.write(b"then whole\n")
+        wait_lines(out, 251)
+    assert any(str(log) in p for p in held())  # within rotate_wait of the last write
+    assert wait_for(lambda: not any(str(log) in p for p in held()), 10), held()
     err = d.stop()
-    assert lines(out) == numbered(0, 300).splitlines()
+    assert lines(out) == numbered(0, 250).splitlines() + [b"partial, then whole"]
     assert "deleted, read to its end" in err
+
+
+def test_a_copy_of_a_deleted_file_continues_it(bifrost, tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = logs / "app.log"
+    log.write_bytes(numbered(0, 100))
+    out = tmp_path / "out.log"
+    d = Daemon(bifrost, config(tmp_path, [logs / "app.log*"], out, "    rotate_wait: 1s"))
+    wait_lines(out, 100)
+    copy = logs / "app.log.1"
+    shutil.copyfile(log, copy)  # cp, then rm: the copy is a new inode with the same first bytes
+    log.unlink()
+    with open(copy, "ab") as f:
+        f.write(numbered(100, 150))
+    wait_lines(out, 150)
+    time.sleep(1)
+    err = d.stop()
+    assert lines(out) == numbered(0, 150).splitlines()  # nothing read twice
+    assert "continues" in err

@@ -427,8 +427,7 @@ def test_data_dir_on_a_tiny_filesystem_that_fills_up(bifrost, tmp_path, sink, ti
     sink.stop()
     d = Daemon(bifrost, cfg)
     assert wait_for(lambda: hook_metric(port, "bifrost_disk_write_errors_total") > 0, 20)
-    log_text = lambda: open(d.log.name, errors="replace").read()
-    assert "No space left on device" in log_text() and "stays unacknowledged" in log_text()
+    assert "No space left on device" in d.logged() and "stays unacknowledged" in d.logged()
     full_at = buffered()
     time.sleep(1)  # held: nothing more gets in while the disk is full (but what fits in the slack of a page)
     assert buffered() - full_at < 16 << 10, (full_at, buffered())
@@ -466,7 +465,7 @@ def test_failed_queue_on_a_tiny_filesystem_that_fills_up(bifrost, tmp_path, sink
                       for x in seg.read_text().splitlines()]
     d = Daemon(bifrost, cfg)
     assert wait_for(lambda: hook_metric(port, "bifrost_disk_write_errors_total") > 0, 20)
-    assert "cannot write the failed queue: No space left on device" in open(d.log.name, errors="replace").read()
+    assert "cannot write the failed queue: No space left on device" in d.logged()
     held = len(parked())  # every line whole (json.loads would fail on a torn one)
     assert 0 < held < total
     filler.unlink()

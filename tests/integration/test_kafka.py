@@ -384,7 +384,7 @@ def test_two_instances_in_one_group_share_the_partitions_and_lose_nothing(bifros
     # A second member joins: the group rebalances; A commits what it
     # finished before its partitions go, and B starts from there.
     b = Daemon(bifrost, kafka_to_file(tmp_path, kafka, [topic], out_b, "g-" + topic, name="b.yaml", data="data-b"))
-    assert wait_for(lambda: "assigned" in open(b.log.name).read(), 60), "the second member never got partitions"
+    assert wait_for(lambda: "assigned" in b.logged(), 60), "the second member never got partitions"
     produce(kafka, topic, "".join(f"value {i}\n" for i in range(n, 2 * n)))  # spread over all 3 partitions
     assert wait_for(lambda: len(set(messages(out_a)) | set(messages(out_b))) >= 2 * n, 180)
     err_a, _ = a.stop(), b.stop()

@@ -290,6 +290,10 @@ void Tailer::track_unknown(const Found& f, bool first) {
       adopt(*tails_.back(), f, fd);
       return;
     }
+    if (t.deleted) {  // the original's continuation, adopted once it is read to its end and let go
+      ::close(fd);
+      return;
+    }
     auto [it, fresh] = deferred_.try_emplace(f.id, now);
     if (fresh) core::log::debug(id_, f.path, ": same first bytes as ", t.path, "; waiting to see whether it is a rotated copy");
     if (now - it->second < std::chrono::nanoseconds(spec_.rotate_wait_ns)) {
@@ -384,7 +388,10 @@ bool Tailer::check_intact(Tail& t) {
   bool ok = read_head(fd, size, now_prefix);
   if (fd != t.fd) ::close(fd);
   if (!ok) return true;
-  if (st.st_nlink == 0) return true;  // deleted: read to its end first, then a copy may continue it
+  if (st.st_nlink == 0) {  // deleted: read to its end first, then a copy may continue it
+    note_deleted(t);
+    return true;
+  }
   if (size < t.read_pos || size < t.size) {
     restart_from_zero(t, now_prefix, "truncated");
     return false;
@@ -394,6 +401,12 @@ bool Tailer::check_intact(Tail& t) {
     return false;
   }
   return true;
+}
+
+void Tailer::note_deleted(Tail& t) {
+  if (t.deleted) return;
+  t.deleted = t.finishing = true;
+  core::log::info(id_, t.path, ": deleted; reading it to its end, then keeping it open `rotate_wait` for late writes");
 }
 
 void Tailer::adopt(Tail& d, const Found& f, int fd) {
@@ -483,10 +496,7 @@ bool Tailer::pump(Tail& t, pipeline::InputContext& ctx) {
   }
   const auto now = Clock::now();
   const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
-  if (st.st_nlink == 0 && !t.deleted) {
-    t.deleted = t.finishing = true;
-    core::log::info(id_, t.path, ": deleted; reading it to its end");
-  }
+  if (st.st_nlink == 0) note_deleted(t);
   if (t.filling) {
     // A rotated copy still being written: shorter than what was read of
     // the original is not a truncation.
@@ -524,9 +534,10 @@ bool Tailer::pump(Tail& t, pipeline::InputContext& ctx) {
   t.size = size;
   const bool group_due = spec_.multiline && !grew && t.open_group_offset == t.splitter.offset() &&
                          now - t.open_group_since >= std::chrono::nanoseconds(spec_.multiline->timeout_ns);
+  // A file out of `paths` (renamed or deleted) may still be written by a
+  // process holding it open: its last partial line waits `rotate_wait`.
   const bool final = !grew && t.splitter.pending_bytes() > 0 &&
-                     (ending_ || (t.finishing && (t.deleted || now - t.last_active >=
-                                                                    std::chrono::nanoseconds(spec_.rotate_wait_ns))));
+                     (ending_ || (t.finishing && now - t.last_active >= std::chrono::nanoseconds(spec_.rotate_wait_ns)));
   const bool more = t.splitter.has_more();  // lines already read, past the last batch's limit
   if (!grew && !more && !group_due && !final) {
     t.at_eof = true;
@@ -588,7 +599,7 @@ bool Tailer::housekeeping(Clock::time_point now) {
     if (t.detached) continue;
     if (t.fd >= 0) {
       const bool idle_for_rotate = now - t.last_active >= std::chrono::nanoseconds(spec_.rotate_wait_ns);
-      if (t.finishing && t.at_eof && t.splitter.pending_bytes() == 0 && (t.deleted || idle_for_rotate)) {
+      if (t.finishing && t.at_eof && t.splitter.pending_bytes() == 0 && idle_for_rotate) {
         // at_eof is from the last read: bytes written since (just before
         // a delete, say) must be read before the file is let go.
         struct stat st {};

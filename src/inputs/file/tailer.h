@@ -82,6 +82,7 @@ class Tailer final : public pipeline::Input {
   void detach(Tail& t, const char* why);
   void restart_from_zero(Tail& t, const std::string& prefix, const char* why);
   bool check_intact(Tail& t);
+  void note_deleted(Tail& t);
   bool copies_another(Tail& t, std::uint64_t size);
   bool read_head(int fd, std::uint64_t size, std::string& out) const;
   void adopt(Tail& detached, const Found& f, int fd);
