@@ -1,6 +1,7 @@
 """Events through stdin -> filters -> file: content, encoding, order, routing, counters."""
 import json
 import pathlib
+import subprocess
 
 import pytest
 
@@ -154,3 +155,23 @@ def test_drop_counts_what_it_dropped_and_the_rest_is_delivered(bifrost, tmp_path
     assert out.read_text().splitlines() == [l for l in lines if "DEBUG" not in l]
     assert b"main/no_debug (filter drop): in=3000 out=2000 dropped{condition}=1000" in r.stderr
     assert b"main/out (output file): in=2000 out=2000" in r.stderr
+
+
+@pytest.mark.parametrize("drop_behind", [True, False], ids=["drop_behind", "cached"])
+def test_drop_behind_keeps_the_output_out_of_the_page_cache(bifrost, tmp_path, drop_behind):
+    fs = subprocess.run(["stat", "-f", "-c", "%T", str(tmp_path)], capture_output=True, text=True).stdout.strip()
+    assert fs != "tmpfs", f"{tmp_path} is on tmpfs, which has no writeback: the test needs a disk filesystem"
+    out = tmp_path / "out.log"
+    cfg = write(tmp_path / "c.yaml", stdin_to_file_config(out, encoding="text") +
+                f"    drop_behind: {str(drop_behind).lower()}\n")
+    data = b"".join(b"%09d %s\n" % (i, b"y" * 190) for i in range(600_000))  # 120 MB
+    r = run(bifrost, "run", "-c", cfg, input=data, timeout=120)
+    assert r.returncode == 0, r.stderr
+    res = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", str(out)],
+                         capture_output=True, text=True, check=True)
+    cached = int(res.stdout.strip())
+    if drop_behind:  # what is left: the last two 32 MiB windows at most
+        assert cached <= 72 << 20, f"{cached} bytes of the output still cached"
+    else:
+        assert cached >= 100 << 20, f"only {cached} bytes cached without drop_behind"
+    assert out.read_bytes() == data

@@ -1,8 +1,9 @@
 // Output `file`: appends each event, one per line, to a file whose path is a
 // template ("/var/log/out/{{service}}-%Y-%m-%d.log"). Parent directories are
 // created. Data reaches the kernel with one write per batch and file; files
-// are fsynced every flush_interval and at shutdown, and closed after
-// idle_timeout without writes.
+// are handed to the disk every flush_interval, fsynced at close and
+// shutdown, closed after idle_timeout without writes, and (drop_behind)
+// leave the page cache once written back.
 #pragma once
 
 #include <memory>
@@ -21,6 +22,7 @@ struct Spec final : pipeline::OutputSpec {
   std::int64_t flush_interval_ns = 1'000'000'000;
   std::int64_t idle_timeout_ns = 60'000'000'000;
   std::int64_t max_open_files = 256;
+  bool drop_behind = true;
   std::unique_ptr<pipeline::Output> build(const pipeline::BuildContext& ctx) const override;
 };
 
