@@ -35,32 +35,6 @@ std::size_t utf8_sequence(const unsigned char* p, std::size_t avail) {
   return 0;
 }
 
-// Index of the first byte at or after `i` that is not plain printable ASCII
-// other than '"' and '\\'; `n` when there is none.
-inline std::size_t skip_plain(const unsigned char* p, std::size_t i, std::size_t n) {
-#if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i space = _mm_set1_epi8(0x20);
-  while (i + 16 <= n) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    // Signed compare: bytes >= 0x80 are negative, so `v < 0x20` catches both
-    // control characters and non-ASCII bytes.
-    __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-                                   _mm_cmplt_epi8(v, space));
-    int mask = _mm_movemask_epi8(special);
-    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-    i += 16;
-  }
-#endif
-  while (i < n) {
-    unsigned char c = p[i];
-    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return i;
-    ++i;
-  }
-  return n;
-}
-
 }  // namespace
 
 bool is_valid_utf8(std::string_view s) {
@@ -81,48 +55,95 @@ bool is_valid_utf8(std::string_view s) {
 
 namespace {
 
+// Writes the escaped form of p[i] (a byte that is not plain printable ASCII,
+// or a quote or backslash) and of the rest of its UTF-8 sequence; advances i.
+inline char* escape_special(char* dst, const unsigned char* p, std::size_t& i, std::size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const unsigned char c = p[i];
+  if (c >= 0x80) {
+    std::size_t len = utf8_sequence(p + i, n - i);
+    if (len != 0) {
+      std::memcpy(dst, p + i, len);
+      i += len;
+      return dst + len;
+    }
+    std::memcpy(dst, "\xEF\xBF\xBD", 3);  // U+FFFD for one invalid byte
+    ++i;
+    return dst + 3;
+  }
+  ++i;
+  *dst++ = '\\';
+  switch (c) {
+    case '"': *dst++ = '"'; break;
+    case '\\': *dst++ = '\\'; break;
+    case '\n': *dst++ = 'n'; break;
+    case '\r': *dst++ = 'r'; break;
+    case '\t': *dst++ = 't'; break;
+    case '\b': *dst++ = 'b'; break;
+    case '\f': *dst++ = 'f'; break;
+    default:
+      *dst++ = 'u';
+      *dst++ = '0';
+      *dst++ = '0';
+      *dst++ = kHex[c >> 4];
+      *dst++ = kHex[c & 15];
+  }
+  return dst;
+}
+
+// Copies p[0..k) to dst with a backslash before each byte whose bit is set
+// in `mask` (the quotes and backslashes of a 16-byte block): no branch per
+// byte, however many there are.
+inline char* copy_backslashed(char* dst, const unsigned char* p, unsigned k, unsigned mask) {
+  for (unsigned j = 0; j < k; ++j) {
+    *dst = '\\';
+    dst += (mask >> j) & 1;
+    *dst++ = static_cast<char>(p[j]);
+  }
+  return dst;
+}
+
 // Escapes [p, p+n) into `dst`, which has room for 6*n bytes (the worst case,
 // every byte as \u00XX). Returns the end of what was written.
 char* escape_into(char* dst, const unsigned char* p, std::size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::size_t i = 0;
+#if defined(__SSE2__)
+  // 16 bytes at a time: plain ones are stored whole, quotes and backslashes
+  // get their backslash without leaving the block; a control character or
+  // a non-ASCII byte goes to escape_special.
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  while (i + 16 <= n) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const auto qb = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash))));
+    // Signed compare: bytes >= 0x80 are negative, so `v < 0x20` catches both
+    // control characters and non-ASCII bytes.
+    const auto other = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmplt_epi8(v, space)));
+    if ((qb | other) == 0) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), v);
+      dst += 16;
+      i += 16;
+    } else if (other == 0) {
+      dst = copy_backslashed(dst, p + i, 16, qb);
+      i += 16;
+    } else {
+      const auto k = static_cast<unsigned>(__builtin_ctz(other));
+      dst = copy_backslashed(dst, p + i, k, qb);
+      i += k;
+      dst = escape_special(dst, p, i, n);
+    }
+  }
+#endif
   while (i < n) {
-    std::size_t plain_end = skip_plain(p, i, n);
-    std::memcpy(dst, p + i, plain_end - i);
-    dst += plain_end - i;
-    i = plain_end;
-    if (i >= n) break;
-    unsigned char c = p[i];
-    if (c >= 0x80) {
-      std::size_t len = utf8_sequence(p + i, n - i);
-      if (len != 0) {
-        std::memcpy(dst, p + i, len);
-        dst += len;
-        i += len;
-      } else {
-        std::memcpy(dst, "\xEF\xBF\xBD", 3);  // U+FFFD for one invalid byte
-        dst += 3;
-        ++i;
-      }
-      continue;
+    const unsigned char c = p[i];
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
+      dst = escape_special(dst, p, i, n);
+    } else {
+      *dst++ = static_cast<char>(c);
+      ++i;
     }
-    *dst++ = '\\';
-    switch (c) {
-      case '"': *dst++ = '"'; break;
-      case '\\': *dst++ = '\\'; break;
-      case '\n': *dst++ = 'n'; break;
-      case '\r': *dst++ = 'r'; break;
-      case '\t': *dst++ = 't'; break;
-      case '\b': *dst++ = 'b'; break;
-      case '\f': *dst++ = 'f'; break;
-      default:
-        *dst++ = 'u';
-        *dst++ = '0';
-        *dst++ = '0';
-        *dst++ = kHex[c >> 4];
-        *dst++ = kHex[c & 15];
-    }
-    ++i;
   }
   return dst;
 }

@@ -72,3 +72,35 @@ TEST_CASE("an event encodes @timestamp in RFC 3339 with nanoseconds, then messag
   append_event_json(out, e, cache);
   CHECK(out == R"({"@timestamp":"2023-11-14T22:13:20.123456789Z","message":"hi","http":{"status":200}})");
 }
+
+TEST_CASE("json escaping is exact for any mix of plain, escaped and multibyte bytes at any position") {
+  // Strings built from pieces whose escaped form is known, so the whole
+  // must be the escaped pieces end to end: every piece lands at every
+  // offset of the 16-byte blocks and of the tail.
+  struct Piece {
+    std::string_view raw, escaped;
+  };
+  static constexpr Piece kPieces[] = {
+      {"a", "a"},           {"Z", "Z"},         {" ", " "},           {"/", "/"},
+      {"\"", "\\\""},       {"\\", "\\\\"},     {"\n", "\\n"},        {"\t", "\\t"},
+      {"\x01", "\\u0001"},  {"\x7f", "\x7f"},   {"é", "é"},           {"한", "한"},
+      {"😀", "😀"},         {"\xff", "\xEF\xBF\xBD"}, {"\xE2\x82", "\xEF\xBF\xBD\xEF\xBF\xBD"},
+  };
+  std::uint32_t seed = 12345;
+  auto next = [&] {
+    seed = seed * 1664525u + 1013904223u;
+    return seed >> 8;
+  };
+  for (int round = 0; round < 20000; ++round) {
+    std::string raw, expected = "\"";
+    const std::size_t pieces = next() % 80;
+    const std::size_t plain_bias = next() % 4;  // some strings mostly plain, some dense
+    for (std::size_t k = 0; k < pieces; ++k) {
+      const Piece& p = next() % 4 < plain_bias ? kPieces[next() % 2] : kPieces[next() % std::size(kPieces)];
+      raw += p.raw;
+      expected += p.escaped;
+    }
+    expected += "\"";
+    REQUIRE(esc(raw) == expected);
+  }
+}
