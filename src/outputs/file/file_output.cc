@@ -8,12 +8,15 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
 #include "config/expr_reader.h"
 #include "core/log.h"
 #include "outputs/common/fd_write.h"
+#include "outputs/file/drop_behind.h"
 
 namespace bifrost::outputs::file {
 
@@ -60,11 +63,10 @@ class FileOutput final : public pipeline::Output {
       if (f.dirty) {
         // Start writeback without waiting for it: the disk catches up in the
         // background instead of stalling this thread (fdatasync at close).
-        ::sync_file_range(f.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+        ::sync_file_range(f.fd(), 0, 0, SYNC_FILE_RANGE_WRITE);
         f.dirty = false;
       }
       if (now - f.last_write > std::chrono::nanoseconds(spec_.idle_timeout_ns)) {
-        ::close(f.fd);
         it = files_.erase(it);
       } else {
         ++it;
@@ -78,42 +80,27 @@ class FileOutput final : public pipeline::Output {
 
   void close() override {
     for (auto& [path, f] : files_) {
-      if (f.dirty) ::fdatasync(f.fd);
-      ::close(f.fd);
+      if (f.dirty) ::fdatasync(f.fd());
     }
     files_.clear();
   }
 
  private:
   struct OpenFile {
-    int fd;
+    std::shared_ptr<SharedFd> file;  // shared with the drop-behind thread
     Clock::time_point last_write;
     bool dirty = false;
-    bool regular = false;      // a regular file (not a FIFO or device): drop-behind applies
-    off_t written_back = 0;    // writeback started for what is before this
-    off_t dropped = 0;         // dropped from the page cache: what is before this
+    bool regular = false;  // a regular file (not a FIFO or device): drop-behind applies
+    DropBehind::Cursor cursor;
+    int fd() const { return file->get(); }
   };
-
-  // Drop-behind: once a window of bytes is written, writeback of it starts,
-  // and the window before it (written back by then, or waited for) leaves
-  // the page cache. The output's pages are used again instead of new ones
-  // taken from (and evicting) what the host caches; a new page costs more
-  // than the copy into it, most of all in a VM. The output then goes at the
-  // disk's speed, which bounds a sustained stream anyway.
-  static constexpr off_t kDropWindow = 32 << 20;
 
   void drop_behind(OpenFile& f) {
     if (!f.regular || !spec_.drop_behind) return;
-    const off_t end = ::lseek(f.fd, 0, SEEK_CUR);
-    if (end < 0 || end - f.written_back < kDropWindow) return;
-    ::sync_file_range(f.fd, f.written_back, end - f.written_back, SYNC_FILE_RANGE_WRITE);
-    if (f.written_back > f.dropped) {
-      ::sync_file_range(f.fd, f.dropped, f.written_back - f.dropped,
-                        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
-      ::posix_fadvise(f.fd, f.dropped, f.written_back - f.dropped, POSIX_FADV_DONTNEED);
-      f.dropped = f.written_back;
-    }
-    f.written_back = end;
+    const off_t end = ::lseek(f.fd(), 0, SEEK_CUR);
+    if (end < 0) return;
+    if (!drop_) drop_.emplace("wb:" + id_);
+    drop_->written(f.file, f.cursor, end);
   }
 
   void write_run(const std::string& path, const core::OutputSlot& slot, std::size_t first, std::size_t last,
@@ -131,11 +118,10 @@ class FileOutput final : public pipeline::Output {
       for (std::size_t i = first; i < last; ++i) report.set(i, pipeline::Outcome::kRetry, reason);
       return;
     }
-    int err = write_events(f->fd, slot, first, last, report, path);
+    int err = write_events(f->fd(), slot, first, last, report, path);
     f->last_write = Clock::now();
     f->dirty = true;
     if (err != 0) {  // reopen next time (the file may have been removed or the disk remounted)
-      ::close(f->fd);
       files_.erase(path);
       return;
     }
@@ -150,8 +136,7 @@ class FileOutput final : public pipeline::Output {
       for (auto it = files_.begin(); it != files_.end(); ++it) {
         if (it->second.last_write < oldest->second.last_write) oldest = it;
       }
-      if (oldest->second.dirty) ::fdatasync(oldest->second.fd);
-      ::close(oldest->second.fd);
+      if (oldest->second.dirty) ::fdatasync(oldest->second.fd());
       files_.erase(oldest);
     }
     std::filesystem::path p(path);
@@ -163,11 +148,13 @@ class FileOutput final : public pipeline::Output {
     if (fd < 0) fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);  // write-only (a FIFO)
     if (fd < 0) return nullptr;
     end_partial_line(fd, path);
-    OpenFile f{fd, Clock::now()};
+    OpenFile f;
+    f.file = std::make_shared<SharedFd>(fd);
+    f.last_write = Clock::now();
     struct stat st{};
     if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
       f.regular = true;
-      f.written_back = f.dropped = st.st_size;  // what was there before stays as cached as it was
+      f.cursor.written_back = f.cursor.dropped = st.st_size;  // what was there stays as cached as it was
     }
     return &files_.emplace(path, f).first->second;
   }
@@ -186,6 +173,7 @@ class FileOutput final : public pipeline::Output {
 
   const Spec& spec_;
   std::string id_;
+  std::optional<DropBehind> drop_;  // started with the first regular file; outlives files_
   std::unordered_map<std::string, OpenFile> files_;
   std::string path_, run_path_;  // scratch, reused
 };
