@@ -1,12 +1,14 @@
 #include "core/json.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#include <tmmintrin.h>  // SSSE3, used where the CPU has it
 #endif
 
 namespace bifrost::core {
@@ -103,9 +105,47 @@ inline char* copy_backslashed(char* dst, const unsigned char* p, unsigned k, uns
   return dst;
 }
 
+#if defined(__SSE2__)
+// For each mask of quotes and backslashes in 8 bytes: the pshufb control
+// that spreads the 8 bytes out, with a zero (0x80) before each marked one
+// where its backslash goes.
+struct SpreadTable {
+  alignas(16) unsigned char control[256][16];
+  constexpr SpreadTable() : control{} {
+    for (unsigned m = 0; m < 256; ++m) {
+      unsigned o = 0;
+      for (unsigned j = 0; j < 8; ++j) {
+        if ((m >> j) & 1) control[m][o++] = 0x80;
+        control[m][o++] = static_cast<unsigned char>(j);
+      }
+      for (; o < 16; ++o) control[m][o] = 0x80;
+    }
+  }
+};
+constexpr SpreadTable kSpread;
+
+// copy_backslashed for a whole 16-byte block, with SSSE3's byte shuffle:
+// each 8-byte half is spread out in one step. Writes 16 bytes past the
+// result at most (escape_into's room covers it).
+[[gnu::target("ssse3")]] char* spread16_ssse3(char* dst, __m128i v, unsigned mask) {
+  const __m128i gap = _mm_set1_epi8(static_cast<char>(0x80));
+  const __m128i backslash = _mm_set1_epi8('\\');
+  for (int half = 0; half < 2; ++half) {
+    const unsigned m = (mask >> (8 * half)) & 0xFF;
+    const __m128i ctl = _mm_load_si128(reinterpret_cast<const __m128i*>(kSpread.control[m]));
+    const __m128i out = _mm_or_si128(_mm_shuffle_epi8(v, ctl), _mm_and_si128(_mm_cmpeq_epi8(ctl, gap), backslash));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), out);
+    dst += 8 + __builtin_popcount(m);
+    v = _mm_srli_si128(v, 8);
+  }
+  return dst;
+}
+#endif
+
 // Escapes [p, p+n) into `dst`, which has room for 6*n bytes (the worst case,
 // every byte as \u00XX). Returns the end of what was written.
-char* escape_into(char* dst, const unsigned char* p, std::size_t n) {
+template <bool kShuffle>
+char* escape_blocks(char* dst, const unsigned char* p, std::size_t n) {
   std::size_t i = 0;
 #if defined(__SSE2__)
   // 16 bytes at a time: plain ones are stored whole, quotes and backslashes
@@ -126,7 +166,11 @@ char* escape_into(char* dst, const unsigned char* p, std::size_t n) {
       dst += 16;
       i += 16;
     } else if (other == 0) {
-      dst = copy_backslashed(dst, p + i, 16, qb);
+      if constexpr (kShuffle) {
+        dst = spread16_ssse3(dst, v, qb);
+      } else {
+        dst = copy_backslashed(dst, p + i, 16, qb);
+      }
       i += 16;
     } else {
       const auto k = static_cast<unsigned>(__builtin_ctz(other));
@@ -148,7 +192,19 @@ char* escape_into(char* dst, const unsigned char* p, std::size_t n) {
   return dst;
 }
 
+std::atomic<bool> portable_escape{false};
+
+char* escape_into(char* dst, const unsigned char* p, std::size_t n) {
+#if defined(__SSE2__)
+  static const bool has_ssse3 = __builtin_cpu_supports("ssse3");
+  if (has_ssse3 && !portable_escape.load(std::memory_order_relaxed)) return escape_blocks<true>(dst, p, n);
+#endif
+  return escape_blocks<false>(dst, p, n);
+}
+
 }  // namespace
+
+void use_portable_json_escape(bool on) { portable_escape.store(on); }
 
 void append_json_string(std::string& out, std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());

@@ -20,4 +20,8 @@ void append_event_json(std::string& out, const Event& e, Rfc3339Cache& time_cach
 // True when `s` is valid UTF-8.
 bool is_valid_utf8(std::string_view s);
 
+// Tests only: escape without the SSSE3 path even where the CPU has it, so
+// both paths are checked on any machine.
+void use_portable_json_escape(bool on);
+
 }  // namespace bifrost::core

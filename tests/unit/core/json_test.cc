@@ -86,21 +86,26 @@ TEST_CASE("json escaping is exact for any mix of plain, escaped and multibyte by
       {"\x01", "\\u0001"},  {"\x7f", "\x7f"},   {"é", "é"},           {"한", "한"},
       {"😀", "😀"},         {"\xff", "\xEF\xBF\xBD"}, {"\xE2\x82", "\xEF\xBF\xBD\xEF\xBF\xBD"},
   };
-  std::uint32_t seed = 12345;
-  auto next = [&] {
-    seed = seed * 1664525u + 1013904223u;
-    return seed >> 8;
-  };
-  for (int round = 0; round < 20000; ++round) {
-    std::string raw, expected = "\"";
-    const std::size_t pieces = next() % 80;
-    const std::size_t plain_bias = next() % 4;  // some strings mostly plain, some dense
-    for (std::size_t k = 0; k < pieces; ++k) {
-      const Piece& p = next() % 4 < plain_bias ? kPieces[next() % 2] : kPieces[next() % std::size(kPieces)];
-      raw += p.raw;
-      expected += p.escaped;
+  for (const bool portable : {false, true}) {  // the SSSE3 path where the CPU has it, and the other
+    CAPTURE(portable);
+    use_portable_json_escape(portable);
+    std::uint32_t seed = 12345;
+    auto next = [&] {
+      seed = seed * 1664525u + 1013904223u;
+      return seed >> 8;
+    };
+    for (int round = 0; round < 20000; ++round) {
+      std::string raw, expected = "\"";
+      const std::size_t pieces = next() % 80;
+      const std::size_t plain_bias = next() % 4;  // some strings mostly plain, some dense
+      for (std::size_t k = 0; k < pieces; ++k) {
+        const Piece& p = next() % 4 < plain_bias ? kPieces[next() % 2] : kPieces[next() % std::size(kPieces)];
+        raw += p.raw;
+        expected += p.escaped;
+      }
+      expected += "\"";
+      REQUIRE(esc(raw) == expected);
     }
-    expected += "\"";
-    REQUIRE(esc(raw) == expected);
   }
+  use_portable_json_escape(false);
 }
