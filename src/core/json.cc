@@ -111,13 +111,15 @@ inline char* copy_backslashed(char* dst, const unsigned char* p, unsigned k, uns
 // where its backslash goes.
 struct SpreadTable {
   alignas(16) unsigned char control[256][16];
-  constexpr SpreadTable() : control{} {
+  unsigned char length[256];  // 8 plus the backslashes (no popcnt on baseline x86-64)
+  constexpr SpreadTable() : control{}, length{} {
     for (unsigned m = 0; m < 256; ++m) {
       unsigned o = 0;
       for (unsigned j = 0; j < 8; ++j) {
         if ((m >> j) & 1) control[m][o++] = 0x80;
         control[m][o++] = static_cast<unsigned char>(j);
       }
+      length[m] = static_cast<unsigned char>(o);
       for (; o < 16; ++o) control[m][o] = 0x80;
     }
   }
@@ -135,7 +137,7 @@ constexpr SpreadTable kSpread;
     const __m128i ctl = _mm_load_si128(reinterpret_cast<const __m128i*>(kSpread.control[m]));
     const __m128i out = _mm_or_si128(_mm_shuffle_epi8(v, ctl), _mm_and_si128(_mm_cmpeq_epi8(ctl, gap), backslash));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), out);
-    dst += 8 + __builtin_popcount(m);
+    dst += kSpread.length[m];
     v = _mm_srli_si128(v, 8);
   }
   return dst;

@@ -18,17 +18,8 @@ Value Value::object(Arena& arena, std::uint32_t capacity) {
   return v;
 }
 
-void Value::grow(Arena& arena, std::size_t elem_size, std::size_t align) {
-  std::uint32_t cap = cap_ ? cap_ * 2 : 4;
-  void* p = arena.allocate(elem_size * cap, align);
-  if (size_) std::memcpy(p, kind_ == Kind::kArray ? static_cast<void*>(u_.a) : static_cast<void*>(u_.o), elem_size * size_);
-  if (kind_ == Kind::kArray) u_.a = static_cast<Value*>(p);
-  else u_.o = static_cast<Member*>(p);
-  cap_ = cap;
-}
-
 void Value::push_back(Value v, Arena& arena) {
-  if (size_ == cap_) grow(arena, sizeof(Value), alignof(Value));
+  if (size_ == cap_) reserve(cap_ ? cap_ * 2 : 4, arena);
   u_.a[size_++] = v;
 }
 
@@ -51,9 +42,32 @@ Value& Value::set(std::string_view key, Value v, Arena& arena) {
 }
 
 Value& Value::append(std::string_view key, Value v, Arena& arena) {
-  if (size_ == cap_) grow(arena, sizeof(Member), alignof(Member));
+  if (size_ == cap_) reserve(cap_ ? cap_ * 2 : 4, arena);
   u_.o[size_] = Member{key, v};
   return u_.o[size_++].value;
+}
+
+void Value::reserve(std::uint32_t capacity, Arena& arena) {
+  if (capacity <= cap_ || (kind_ != Kind::kArray && kind_ != Kind::kObject)) return;
+  const bool array = kind_ == Kind::kArray;
+  const std::size_t elem = array ? sizeof(Value) : sizeof(Member);
+  void* p = arena.allocate(elem * capacity, array ? alignof(Value) : alignof(Member));
+  if (size_) std::memcpy(p, array ? static_cast<void*>(u_.a) : static_cast<void*>(u_.o), elem * size_);
+  if (array) u_.a = static_cast<Value*>(p);
+  else u_.o = static_cast<Member*>(p);
+  cap_ = capacity;
+}
+
+ObjectBuilder::ObjectBuilder(Value& object, Arena& arena, std::uint32_t more) : object_(object), arena_(arena) {
+  object_.reserve(static_cast<std::uint32_t>(object_.members().size()) + more, arena_);
+  for (const Member& m : object_.members()) seen_ |= bit(m.key);
+}
+
+Value& ObjectBuilder::set(std::string_view key, Value v) {
+  const std::uint64_t b = bit(key);
+  if (seen_ & b) return object_.set(key, v, arena_);
+  seen_ |= b;
+  return object_.append(key, v, arena_);
 }
 
 bool Value::erase(std::string_view key) {

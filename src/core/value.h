@@ -55,10 +55,11 @@ class Value {
   // (building a fresh object).
   Value& append(std::string_view key, Value v, Arena& arena);
   bool erase(std::string_view key);
+  // Room for `capacity` members (or items) without growing again.
+  void reserve(std::uint32_t capacity, Arena& arena);
 
  private:
   explicit Value(Kind k) : kind_(k), u_{} {}
-  void grow(Arena& arena, std::size_t elem_size, std::size_t align);
 
   Kind kind_ = Kind::kNull;
   std::uint32_t size_ = 0;
@@ -76,6 +77,27 @@ class Value {
 struct Member {
   std::string_view key;
   Value value;
+};
+
+// Sets many keys into one object without looking each up: a key is looked
+// for only when one with the same length, first and last byte was set
+// before (a 64-bit summary). For objects being built or merged into
+// (a parsed JSON document), where most keys are new.
+class ObjectBuilder {
+ public:
+  // `object` must be an object; `more` is how many keys are coming.
+  ObjectBuilder(Value& object, Arena& arena, std::uint32_t more);
+  Value& set(std::string_view key, Value v);
+
+ private:
+  static std::uint64_t bit(std::string_view key) {
+    if (key.empty()) return 1;
+    const auto h = key.size() * 7 + static_cast<unsigned char>(key.front()) * 3 + static_cast<unsigned char>(key.back());
+    return std::uint64_t{1} << (h & 63);
+  }
+  Value& object_;
+  Arena& arena_;
+  std::uint64_t seen_ = 0;
 };
 
 inline std::span<Member> Value::members() const { return {u_.o, size_}; }

@@ -19,9 +19,10 @@ core::Value to_value(element el, core::Arena& arena) {
       simdjson::dom::object obj;
       if (el.get_object().get(obj) != simdjson::SUCCESS) return core::Value();
       core::Value out = core::Value::object(arena, static_cast<std::uint32_t>(obj.size()));
+      core::ObjectBuilder build(out, arena, 0);
       for (auto field : obj) {
         // JSON objects may repeat a key: the last one wins, as in most parsers.
-        out.set(arena.copy(field.key), to_value(field.value, arena), arena);
+        build.set(arena.copy(field.key), to_value(field.value, arena));
       }
       return out;
     }

@@ -31,13 +31,14 @@ class ParseJsonFilter final : public pipeline::Filter {
     }
     if (!doc->is_object()) return false;
     if (!e.fields.is_object()) e.fields = core::Value::object(batch.arena, 8);
+    core::ObjectBuilder fields(e.fields, batch.arena, static_cast<std::uint32_t>(doc->members().size()));
     for (const core::Member& m : doc->members()) {
       if (m.key == "message" && m.value.is_string()) {
         e.message = m.value.as_string();
       } else if (m.key == "@timestamp" || m.key == "message") {
-        e.fields.set(m.key == "message" ? "message_original" : "@timestamp_original", m.value, batch.arena);
+        fields.set(m.key == "message" ? "message_original" : "@timestamp_original", m.value);
       } else {
-        e.fields.set(m.key, m.value, batch.arena);  // the key already lives in the arena
+        fields.set(m.key, m.value);  // the key already lives in the arena
       }
     }
     return true;

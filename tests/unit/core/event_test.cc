@@ -53,6 +53,23 @@ TEST_CASE("objects grow past their capacity and keep insertion order") {
   CHECK(o.members()[0].key == "k1");
 }
 
+TEST_CASE("an object builder appends new keys and replaces the ones already there, colliding or not") {
+  Arena arena;
+  Value o = Value::object(arena, 1);
+  o.append("host", Value::integer(1), arena);
+  ObjectBuilder b(o, arena, 300);
+  b.set("host", Value::integer(2));  // was there before the builder
+  // 300 keys: far more than the 64-bit summary has bits, so most collide.
+  std::vector<std::string> keys;
+  for (int i = 0; i < 300; ++i) keys.push_back("k" + std::to_string(i));
+  for (int i = 0; i < 300; ++i) b.set(keys[i], Value::integer(i));
+  for (int i = 0; i < 300; i += 7) b.set(keys[i], Value::integer(-i));  // set again: replaced
+  REQUIRE(o.members().size() == 301);
+  CHECK(o.find("host")->as_int() == 2);
+  for (int i = 0; i < 300; ++i) CHECK(o.find(keys[i])->as_int() == (i % 7 == 0 ? -i : i));
+  CHECK(o.members()[1].key == "k0");  // insertion order kept
+}
+
 TEST_CASE("durations and sizes parse with units") {
   std::int64_t ns;
   CHECK(parse_duration_ns("250ms", ns));
