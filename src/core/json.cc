@@ -105,6 +105,44 @@ inline char* copy_backslashed(char* dst, const unsigned char* p, unsigned k, uns
   return dst;
 }
 
+// Whether a word of bytes holds one that needs escaping (a control
+// character, a non-ASCII byte, a quote or a backslash), by the usual
+// "has a zero byte" bit tricks, exact for the question "any?".
+template <class Word>
+constexpr Word special_bytes(Word v) {
+  constexpr Word ones = static_cast<Word>(~Word{0}) / 0xFF;  // 0x0101...
+  constexpr Word high = ones * 0x80;
+  const Word quote = v ^ (ones * '"');
+  const Word backslash = v ^ (ones * '\\');
+  return (v | ((v - ones * 0x20) & ~v) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash)) & high;
+}
+
+template <class Word>
+Word load(const unsigned char* p) {
+  Word w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
+// For 4 <= r < 16: whether p[0..r) needs no escaping (two overlapping loads).
+inline bool plain_small(const unsigned char* p, std::size_t r) {
+  if (r >= 8) return (special_bytes(load<std::uint64_t>(p)) | special_bytes(load<std::uint64_t>(p + r - 8))) == 0;
+  return (special_bytes(load<std::uint32_t>(p)) | special_bytes(load<std::uint32_t>(p + r - 4))) == 0;
+}
+
+// memcpy of 4 <= r < 16 bytes with two overlapping word copies.
+inline void copy_small(char* dst, const unsigned char* p, std::size_t r) {
+  if (r >= 8) {
+    const auto a = load<std::uint64_t>(p), b = load<std::uint64_t>(p + r - 8);
+    std::memcpy(dst, &a, 8);
+    std::memcpy(dst + r - 8, &b, 8);
+  } else {
+    const auto a = load<std::uint32_t>(p), b = load<std::uint32_t>(p + r - 4);
+    std::memcpy(dst, &a, 4);
+    std::memcpy(dst + r - 4, &b, 4);
+  }
+}
+
 #if defined(__SSE2__)
 // For each mask of quotes and backslashes in 8 bytes: the pshufb control
 // that spreads the 8 bytes out, with a zero (0x80) before each marked one
@@ -182,6 +220,13 @@ char* escape_blocks(char* dst, const unsigned char* p, std::size_t n) {
     }
   }
 #endif
+  // The rest, under 16 bytes (or the whole of a short string, like a key):
+  // when nothing in it needs escaping, which is usual, it is checked and
+  // copied with a few overlapping word loads.
+  if (const std::size_t r = n - i; r >= 4 && r < 16 && plain_small(p + i, r)) {
+    copy_small(dst, p + i, r);
+    return dst + r;
+  }
   while (i < n) {
     const unsigned char c = p[i];
     if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
