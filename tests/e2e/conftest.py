@@ -75,6 +75,16 @@ class Daemon:
         """What it has logged so far."""
         return open(self.log.name, errors="replace").read()
 
+    def open_files(self):
+        """The paths it holds open now (an fd closed while looking is skipped)."""
+        held = []
+        for fd in os.listdir(f"/proc/{self.p.pid}/fd"):
+            try:
+                held.append(os.readlink(f"/proc/{self.p.pid}/fd/{fd}"))
+            except FileNotFoundError:
+                pass
+        return held
+
     def stop(self, sig=signal.SIGTERM):
         self.p.send_signal(sig)
         self.p.wait(timeout=60)

@@ -543,10 +543,7 @@ def test_a_deleted_file_is_read_to_its_end_and_kept_open_for_late_writes(bifrost
     d = Daemon(bifrost, config(tmp_path, [logs / "*.log"], out, "    rotate_wait: 2s"))
     wait_lines(out, 100)
 
-    def held():
-        return [os.readlink(f"/proc/{d.p.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{d.p.pid}/fd")]
-
-    assert str(log) in held()
+    assert str(log) in d.open_files()
     with open(log, "ab", buffering=0) as f:  # a writer that keeps it open
         f.write(numbered(100, 200))
         log.unlink()
@@ -557,8 +554,8 @@ def test_a_deleted_file_is_read_to_its_end_and_kept_open_for_late_writes(bifrost
         time.sleep(0.5)
         f.write(b"then whole\n")
         wait_lines(out, 251)
-    assert any(str(log) in p for p in held())  # within rotate_wait of the last write
-    assert wait_for(lambda: not any(str(log) in p for p in held()), 10), held()
+    assert any(str(log) in p for p in d.open_files())  # within rotate_wait of the last write
+    assert wait_for(lambda: not any(str(log) in p for p in d.open_files()), 10), d.open_files()
     err = d.stop()
     assert lines(out) == numbered(0, 250).splitlines() + [b"partial, then whole"]
     assert "deleted, read to its end" in err

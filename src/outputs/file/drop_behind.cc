@@ -27,6 +27,7 @@ DropBehind::~DropBehind() {
 }
 
 void DropBehind::written(const std::shared_ptr<SharedFd>& fd, Cursor& cursor, off_t end) {
+  if (end < cursor.written_back) cursor.written_back = cursor.dropped = end;  // truncated by someone else
   if (end - cursor.written_back < kWindow) return;
   Job job{fd, cursor.written_back, end, cursor.dropped, cursor.written_back};
   cursor.dropped = cursor.written_back;
