@@ -63,6 +63,35 @@ def wait_for(pred, timeout=10.0):
     return False
 
 
+def _bifrost_children():
+    """The bifrost processes this pytest process started that still run."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{entry}/stat").read()
+        except OSError:
+            continue
+        comm, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        if comm.startswith("bifrost") and int(rest[1]) == os.getpid() and rest[0] != "Z":
+            found.append(int(entry))
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_daemon_left_running():
+    """A test that fails before it stops its daemon does not leave it running
+    into the next tests (one was found still running after its CI run)."""
+    yield
+    for pid in _bifrost_children():
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
+
 class Daemon:
     """bifrost run in the background; its log goes to a file (a pipe nobody reads would block it)."""
 
