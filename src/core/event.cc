@@ -71,6 +71,7 @@ bool set_field(Event& e, const FieldPath& path, Value v, Arena& arena) {
   Value* cur = &e.fields;
   const auto& segs = path.segments();
   for (std::size_t i = 0; i + 1 < segs.size(); ++i) {
+    cur->own(arena);  // the handle `next` points to is changed below
     Value* next = cur->find(segs[i]);
     if (next == nullptr || !next->is_object()) {
       next = &cur->set(arena.copy(segs[i]), Value::object(arena, 4), arena);
@@ -81,7 +82,7 @@ bool set_field(Event& e, const FieldPath& path, Value v, Arena& arena) {
   return true;
 }
 
-bool remove_field(Event& e, const FieldPath& path) {
+bool remove_field(Event& e, const FieldPath& path, Arena& arena) {
   switch (path.root()) {
     case FieldPath::Root::kMessage:
       e.message = {};
@@ -94,14 +95,16 @@ bool remove_field(Event& e, const FieldPath& path) {
   Value* cur = &e.fields;
   const auto& segs = path.segments();
   for (std::size_t i = 0; i + 1 < segs.size(); ++i) {
+    if (!cur->find(segs[i])) return false;  // nothing to remove: nothing copied
+    cur->own(arena);
     cur = cur->find(segs[i]);
-    if (cur == nullptr) return false;
   }
-  return cur->erase(segs.back());
+  return cur->erase(segs.back(), arena);
 }
 
 void add_tag(Event& e, std::string_view tag, Arena& arena) {
   if (!e.fields.is_object()) e.fields = Value::object(arena, 8);
+  e.fields.own(arena);
   Value* tags = e.fields.find("tags");
   if (tags == nullptr || !tags->is_array()) tags = &e.fields.set("tags", Value::array(arena, 2), arena);
   for (const Value& t : tags->items()) {

@@ -59,7 +59,8 @@ std::optional<Value> get_field(const Event& e, const FieldPath& path);
 bool set_field(Event& e, const FieldPath& path, Value v, Arena& arena);
 
 // Removes a field; returns whether it was there. `message` becomes empty.
-bool remove_field(Event& e, const FieldPath& path);
+// (A shared object on the path is copied into `arena` first.)
+bool remove_field(Event& e, const FieldPath& path, Arena& arena);
 
 // Appends `tag` to the event's `tags` array (creating it) unless present.
 void add_tag(Event& e, std::string_view tag, Arena& arena);

@@ -322,6 +322,10 @@ void append_json_value(std::string& out, const Value& v) {
       append_json_string(out, v.as_string());
       break;
     case Value::Kind::kArray: {
+      if (v.shared()) {
+        out.append(v.frozen_json());
+        break;
+      }
       out.push_back('[');
       bool first = true;
       for (const Value& item : v.items()) {
@@ -333,6 +337,10 @@ void append_json_value(std::string& out, const Value& v) {
       break;
     }
     case Value::Kind::kObject: {
+      if (v.shared()) {
+        out.append(v.frozen_json());
+        break;
+      }
       out.push_back('{');
       bool first = true;
       for (const Member& m : v.members()) {

@@ -1,6 +1,9 @@
 #include "core/value.h"
 
 #include <algorithm>
+#include <string>
+
+#include "core/json.h"
 
 namespace bifrost::core {
 
@@ -18,8 +21,15 @@ Value Value::object(Arena& arena, std::uint32_t capacity) {
   return v;
 }
 
+// What a frozen value's storage starts with; its items or members follow.
+struct Frozen {
+  const char* json;
+  std::size_t json_size;
+};
+static_assert(sizeof(Frozen) % alignof(Member) == 0 && sizeof(Frozen) % alignof(Value) == 0);
+
 void Value::push_back(Value v, Arena& arena) {
-  if (size_ == cap_) reserve(cap_ ? cap_ * 2 : 4, arena);
+  if (size_ >= cap_) reserve(size_ ? size_ * 2 : 4, arena);  // >=: a shared array (cap_ 0) is copied
   u_.a[size_++] = v;
 }
 
@@ -34,6 +44,7 @@ Value* Value::find(std::string_view key) const {
 }
 
 Value& Value::set(std::string_view key, Value v, Arena& arena) {
+  own(arena);
   if (Value* existing = find(key)) {
     *existing = v;
     return *existing;
@@ -42,13 +53,14 @@ Value& Value::set(std::string_view key, Value v, Arena& arena) {
 }
 
 Value& Value::append(std::string_view key, Value v, Arena& arena) {
-  if (size_ == cap_) reserve(cap_ ? cap_ * 2 : 4, arena);
+  if (size_ >= cap_) reserve(size_ ? size_ * 2 : 4, arena);  // >=: a shared object (cap_ 0) is copied
   u_.o[size_] = Member{key, v};
   return u_.o[size_++].value;
 }
 
 void Value::reserve(std::uint32_t capacity, Arena& arena) {
   if (capacity <= cap_ || (kind_ != Kind::kArray && kind_ != Kind::kObject)) return;
+  capacity = std::max(capacity, size_);  // a shared value is copied whole
   const bool array = kind_ == Kind::kArray;
   const std::size_t elem = array ? sizeof(Value) : sizeof(Member);
   void* p = arena.allocate(elem * capacity, array ? alignof(Value) : alignof(Member));
@@ -70,16 +82,48 @@ Value& ObjectBuilder::set(std::string_view key, Value v) {
   return object_.append(key, v, arena_);
 }
 
-bool Value::erase(std::string_view key) {
+bool Value::erase(std::string_view key, Arena& arena) {
   if (kind_ != Kind::kObject) return false;
   for (std::uint32_t i = 0; i < size_; ++i) {
     if (u_.o[i].key == key) {
+      own(arena);
       std::memmove(&u_.o[i], &u_.o[i + 1], sizeof(Member) * (size_ - i - 1));
       --size_;
       return true;
     }
   }
   return false;
+}
+
+Value Value::freeze(Arena& arena) const {
+  if (kind_ != Kind::kArray && kind_ != Kind::kObject) return *this;
+  Value v(kind_);  // cap_ 0: shared
+  if (size_ == 0) return v;  // nothing to share: a change appends to fresh storage
+  thread_local std::string json;
+  json.clear();
+  append_json_value(json, *this);
+  const bool array = kind_ == Kind::kArray;
+  const std::size_t elem = array ? sizeof(Value) : sizeof(Member);
+  auto* header = static_cast<Frozen*>(arena.allocate(sizeof(Frozen) + elem * size_, alignof(Frozen)));
+  header->json = arena.copy(json).data();
+  header->json_size = json.size();
+  void* items = header + 1;
+  std::memcpy(items, array ? static_cast<const void*>(u_.a) : static_cast<const void*>(u_.o), elem * size_);
+  if (array) v.u_.a = static_cast<Value*>(items);
+  else v.u_.o = static_cast<Member*>(items);
+  v.size_ = size_;
+  // Deep: an object inside stays shared too, so no holder changes it in place.
+  for (std::uint32_t i = 0; i < size_; ++i) {
+    Value& child = array ? v.u_.a[i] : v.u_.o[i].value;
+    if ((child.is_object() || child.is_array()) && !child.shared()) child = child.freeze(arena);
+  }
+  return v;
+}
+
+std::string_view Value::frozen_json() const {
+  const void* items = kind_ == Kind::kArray ? static_cast<const void*>(u_.a) : static_cast<const void*>(u_.o);
+  const Frozen* header = static_cast<const Frozen*>(items) - 1;
+  return {header->json, header->json_size};
 }
 
 Value clone(const Value& v, Arena& arena) {

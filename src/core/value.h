@@ -1,6 +1,13 @@
 // A JSON-like value whose strings, arrays and objects live in a batch's
 // Arena. Values are trivially copyable handles: copying one never allocates.
 // Objects keep insertion order (it is the order users see in the output).
+//
+// Sharing: a frozen object or array (freeze()) may be held by many events at
+// once, say the same `host` object on every event of a batch. It carries its
+// JSON, encoded once, and its storage is never changed: every mutating
+// method copies it first (copy on write). Code that changes a value it
+// reached through another one's storage (a path) calls own() on each
+// object it passes, so that the handle it writes to is its own.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +44,8 @@ class Value {
   bool is_object() const { return kind_ == Kind::kObject; }
   bool is_array() const { return kind_ == Kind::kArray; }
   bool is_number() const { return kind_ == Kind::kInt || kind_ == Kind::kDouble; }
+  // A frozen, non-empty object or array: storage shared, read-only.
+  bool shared() const { return cap_ == 0 && size_ > 0; }
 
   bool as_bool() const { return u_.b; }
   std::int64_t as_int() const { return u_.i; }
@@ -54,9 +63,19 @@ class Value {
   // Appends without looking for `key` first: only for keys known to be absent
   // (building a fresh object).
   Value& append(std::string_view key, Value v, Arena& arena);
-  bool erase(std::string_view key);
+  bool erase(std::string_view key, Arena& arena);
   // Room for `capacity` members (or items) without growing again.
   void reserve(std::uint32_t capacity, Arena& arena);
+
+  // Sharing (see above). freeze() returns a shared handle to a copy of this
+  // object or array, its JSON encoded now; other kinds come back as they are.
+  Value freeze(Arena& arena) const;
+  // Makes a shared object or array this handle's own copy; no-op otherwise.
+  void own(Arena& arena) {
+    if (shared()) reserve(size_, arena);
+  }
+  // The JSON of a shared value, encoded by freeze().
+  std::string_view frozen_json() const;
 
  private:
   explicit Value(Kind k) : kind_(k), u_{} {}

@@ -10,9 +10,13 @@ std::string host_name() {
   return host;
 }
 
-void set_host_and_log(core::Batch& batch, core::Event& e, std::string_view host_name, core::Value log) {
-  core::Value host = core::Value::object(batch.arena, 1);
-  host.append("name", core::Value::string(host_name), batch.arena);
+core::Value host_object(core::Batch& batch, std::string_view host) {
+  core::Value v = core::Value::object(batch.arena, 1);
+  v.append("name", core::Value::string(host), batch.arena);
+  return v.freeze(batch.arena);
+}
+
+void set_host_and_log(core::Batch& batch, core::Event& e, core::Value host, core::Value log) {
   if (!e.fields.is_object()) {  // the common case: a fresh event
     e.fields = core::Value::object(batch.arena, 4);
     e.fields.append("host", host, batch.arena);

@@ -12,7 +12,11 @@ namespace bifrost::inputs {
 // This machine's name (gethostname), or "localhost".
 std::string host_name();
 
-// Sets `host.name` and `log` on `e` (a fresh event or one with fields).
-void set_host_and_log(core::Batch& batch, core::Event& e, std::string_view host, core::Value log);
+// The `host` object ({"name": host}) the events of a batch share: made
+// once per batch, frozen (see core::Value).
+core::Value host_object(core::Batch& batch, std::string_view host);
+
+// Sets `host` and `log` on `e` (a fresh event or one with fields).
+void set_host_and_log(core::Batch& batch, core::Event& e, core::Value host, core::Value log);
 
 }  // namespace bifrost::inputs

@@ -18,7 +18,7 @@ class ModifyFilter final : public pipeline::Filter {
       core::Event& e = batch.events[i];
       for (const auto& [from, to] : spec_.rename) {
         if (auto v = core::get_field(e, from)) {
-          core::remove_field(e, from);
+          core::remove_field(e, from, batch.arena);
           core::set_field(e, to, *v, batch.arena);
         }
       }
@@ -36,7 +36,7 @@ class ModifyFilter final : public pipeline::Filter {
           core::set_field(e, op.path, core::Value::string(batch.arena.copy(scratch)), batch.arena);
         }
       }
-      for (const core::FieldPath& p : spec_.remove) core::remove_field(e, p);
+      for (const core::FieldPath& p : spec_.remove) core::remove_field(e, p, batch.arena);
     }
   }
 

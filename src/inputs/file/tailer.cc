@@ -101,13 +101,16 @@ void Tailer::drained() {
 }
 
 void Tailer::decorate(core::Batch& batch) const {
+  // host and log.file are the same on every event of the batch: shared.
+  const core::Value host = host_object(batch, hostname_);
+  core::Value file = core::Value::object(batch.arena, 1);
+  file.append("path", core::Value::string(batch.source), batch.arena);
+  file = file.freeze(batch.arena);
   for (core::Event& e : batch.events) {
-    core::Value file = core::Value::object(batch.arena, 1);
-    file.append("path", core::Value::string(batch.source), batch.arena);
     core::Value log = core::Value::object(batch.arena, 2);
     log.append("file", file, batch.arena);
     log.append("offset", core::Value::integer(static_cast<std::int64_t>(e.offset)), batch.arena);
-    set_host_and_log(batch, e, hostname_, log);
+    set_host_and_log(batch, e, host, log);
   }
 }
 

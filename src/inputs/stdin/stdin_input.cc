@@ -52,10 +52,11 @@ class StdinInput final : public pipeline::Input {
   }
 
   void decorate(core::Batch& batch) const override {
+    const core::Value host = host_object(batch, hostname_);
     for (core::Event& e : batch.events) {
       core::Value log = core::Value::object(batch.arena, 1);
       log.append("offset", core::Value::integer(static_cast<std::int64_t>(e.offset)), batch.arena);
-      set_host_and_log(batch, e, hostname_, log);
+      set_host_and_log(batch, e, host, log);
     }
   }
 

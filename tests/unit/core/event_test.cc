@@ -1,6 +1,7 @@
 #include <doctest.h>
 
 #include "core/event.h"
+#include "core/json.h"
 #include "core/strings.h"
 
 using namespace bifrost::core;
@@ -16,7 +17,7 @@ TEST_CASE("field paths reach nested fields and the event's own members") {
   CHECK(get_field(e, *FieldPath::parse("message"))->as_string() == "m");
   CHECK(get_field(e, *FieldPath::parse("@timestamp"))->as_int() == 7);
   CHECK_FALSE(get_field(e, *FieldPath::parse("http.nope")));
-  CHECK(remove_field(e, p));
+  CHECK(remove_field(e, p, arena));
   CHECK_FALSE(get_field(e, p));
   CHECK(get_field(e, *FieldPath::parse("http.request"))->is_object());
   CHECK_FALSE(FieldPath::parse("a..b"));
@@ -49,7 +50,7 @@ TEST_CASE("objects grow past their capacity and keep insertion order") {
   REQUIRE(o.members().size() == 100);
   CHECK(o.members()[57].key == "k57");
   CHECK(o.find("k99")->as_int() == 99);
-  CHECK(o.erase("k0"));
+  CHECK(o.erase("k0", arena));
   CHECK(o.members()[0].key == "k1");
 }
 
@@ -68,6 +69,77 @@ TEST_CASE("an object builder appends new keys and replaces the ones already ther
   CHECK(o.find("host")->as_int() == 2);
   for (int i = 0; i < 300; ++i) CHECK(o.find(keys[i])->as_int() == (i % 7 == 0 ? -i : i));
   CHECK(o.members()[1].key == "k0");  // insertion order kept
+}
+
+namespace {
+std::string json_of(const Value& v) {
+  std::string out;
+  append_json_value(out, v);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("a frozen object is shared by many events and copied by whichever of them changes it") {
+  Arena arena;
+  // {"name":"h","ip":{"v4":"10.0.0.1"}} shared by three events, frozen deep.
+  Value host = Value::object(arena, 2);
+  host.append("name", Value::string("h"), arena);
+  Value ip = Value::object(arena, 1);
+  ip.append("v4", Value::string("10.0.0.1"), arena);
+  host.append("ip", ip, arena);
+  const Value shared = host.freeze(arena);
+  REQUIRE(shared.shared());
+  REQUIRE(shared.find("ip")->shared());
+  CHECK(shared.frozen_json() == R"({"name":"h","ip":{"v4":"10.0.0.1"}})");
+  CHECK(json_of(shared) == json_of(host));  // the encoder writes the frozen JSON
+
+  Event e[5];
+  for (Event& ev : e) {
+    ev.fields = Value::object(arena, 2);
+    ev.fields.append("host", shared, arena);
+  }
+  // Every way of changing a field: each changes its own event only.
+  CHECK(set_field(e[0], *FieldPath::parse("host.name"), Value::string("x"), arena));
+  CHECK(set_field(e[1], *FieldPath::parse("host.ip.v6"), Value::string("::1"), arena));
+  CHECK(remove_field(e[2], *FieldPath::parse("host.ip.v4"), arena));
+  {
+    Value* h = e[3].fields.find("host");
+    ObjectBuilder b(*h, arena, 0);
+    b.set("name", Value::string("y"));
+  }
+  e[4].fields.find("host")->own(arena);
+  e[4].fields.find("host")->erase("name", arena);
+
+  CHECK(json_of(e[0].fields) == R"({"host":{"name":"x","ip":{"v4":"10.0.0.1"}}})");
+  CHECK(json_of(e[1].fields) == R"({"host":{"name":"h","ip":{"v4":"10.0.0.1","v6":"::1"}}})");
+  CHECK(json_of(e[2].fields) == R"({"host":{"name":"h","ip":{}}})");
+  CHECK(json_of(e[3].fields) == R"({"host":{"name":"y","ip":{"v4":"10.0.0.1"}}})");
+  CHECK(json_of(e[4].fields) == R"({"host":{"ip":{"v4":"10.0.0.1"}}})");
+  // The shared object itself never changed: not its members, not its JSON.
+  CHECK(shared.find("name")->as_string() == "h");
+  CHECK(shared.find("ip")->members().size() == 1);
+  CHECK(shared.frozen_json() == R"({"name":"h","ip":{"v4":"10.0.0.1"}})");
+  // A copied object is the event's own again, and encoded member by member.
+  CHECK_FALSE(e[0].fields.find("host")->shared());
+}
+
+TEST_CASE("a frozen array and frozen fields grow by copying") {
+  Arena arena;
+  Value tags = Value::array(arena, 2);
+  tags.push_back(Value::string("a"), arena);
+  const Value shared = tags.freeze(arena);
+  Event a, b;
+  a.fields = Value::object(arena, 1);
+  a.fields.append("tags", shared, arena);
+  b.fields = a.fields.freeze(arena);  // the whole fields object shared
+  add_tag(a, "x", arena);
+  add_tag(b, "y", arena);
+  CHECK(json_of(a.fields) == R"({"tags":["a","x"]})");
+  CHECK(json_of(b.fields) == R"({"tags":["a","y"]})");
+  CHECK(json_of(shared) == R"(["a"])");
+  Value empty = Value::object(arena, 1).freeze(arena);  // nothing shared: grows like any object
+  empty.append("k", Value::integer(1), arena);
+  CHECK(json_of(empty) == R"({"k":1})");
 }
 
 TEST_CASE("durations and sizes parse with units") {
