@@ -125,7 +125,8 @@ Pipeline::Pipeline(const config::PipelineConfig& cfg, const config::Config& glob
     filters_.push_back(std::move(f));
   }
   for (const auto& oc : cfg.outputs) {
-    auto o = std::make_unique<OutputRunner>(options_.output_queue_batches);
+    auto o = std::make_unique<OutputRunner>(options_.output_queue_batches ? options_.output_queue_batches
+                                                                          : in_queue_.capacity());
     o->output = oc.spec->build(BuildContext{cfg.id, oc.id, global.data_dir});
     o->when = oc.when ? &*oc.when : nullptr;
     o->retry = oc.delivery.retry;

@@ -6,8 +6,8 @@
 // inputs published them (a turnstile on the pop sequence), so events of one
 // source reach every output in read order.
 //
-// Memory is bounded by each input's BatchPool: a full output queue blocks
-// the workers, which leaves the batches in use, which blocks the inputs.
+// Memory is bounded by each input's BatchPool: a slow output keeps the
+// batches it has not finished, which blocks the inputs.
 #pragma once
 
 #include <atomic>
@@ -29,7 +29,10 @@ namespace bifrost::pipeline {
 struct PipelineOptions {
   std::size_t workers = 0;            // 0: one per core, at least 2
   std::size_t batches_per_input = 16;  // the memory bound, in batches
-  std::size_t output_queue_batches = 4;
+  // 0: room for every batch of every input, so a worker never waits to hand
+  // a batch over (the pools bound memory; a slow output still holds the
+  // inputs back by keeping their batches).
+  std::size_t output_queue_batches = 0;
 };
 
 class Pipeline {

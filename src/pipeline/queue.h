@@ -15,6 +15,7 @@ template <class T>
 class BoundedQueue {
  public:
   explicit BoundedQueue(std::size_t capacity) : capacity_(capacity) {}
+  std::size_t capacity() const { return capacity_; }
 
   bool push(T item) {
     std::unique_lock lock(mu_);
