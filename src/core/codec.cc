@@ -19,15 +19,16 @@ void encode_slot(const Batch& batch, OutputSlot& slot, Codec codec) {
   for (std::uint32_t i : slot.selected) estimate += batch.events[i].message.size();
   slot.encoded.reserve(codec == Codec::kJson ? estimate + estimate / 4 + slot.selected.size() * 96
                                              : estimate + slot.selected.size());
+  JsonWriter out(slot.encoded);
   for (std::uint32_t i : slot.selected) {
     const Event& e = batch.events[i];
     if (codec == Codec::kJson) {
-      append_event_json(slot.encoded, e, time_cache);
+      out.event(e, time_cache);
     } else {
-      slot.encoded.append(e.message);
+      out.raw(e.message);
     }
-    slot.encoded.push_back('\n');
-    slot.ends.push_back(static_cast<std::uint32_t>(slot.encoded.size()));
+    out.put('\n');
+    slot.ends.push_back(static_cast<std::uint32_t>(out.size()));
   }
 }
 

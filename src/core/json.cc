@@ -253,25 +253,33 @@ char* escape_into(char* dst, const unsigned char* p, std::size_t n) {
 
 void use_portable_json_escape(bool on) { portable_escape.store(on); }
 
-void append_json_string(std::string& out, std::string_view s) {
+void JsonWriter::grow(std::size_t k) {
+  std::size_t want = std::max(n_ + k, out_.capacity());
+  if (want > out_.capacity()) want = std::max(want, 2 * out_.capacity());
+  // Longer, not zeroed: the bytes past n_ are written before they count.
+  out_.resize_and_overwrite(want, [](char*, std::size_t n) { return n; });
+}
+
+JsonWriter::~JsonWriter() {
+  out_.resize_and_overwrite(n_, [](char*, std::size_t n) { return n; });
+}
+
+void JsonWriter::string(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  std::size_t n = s.size();
+  const std::size_t n = s.size();
   constexpr std::size_t kSegment = 64 * 1024;
-  if (n <= kSegment) {  // the usual case, keys and lines alike: one resize, quotes included
-    const std::size_t old = out.size();
-    out.resize_and_overwrite(old + n * 6 + 2, [&](char* buf, std::size_t) {
-      char* d = buf + old;
-      *d++ = '"';
-      d = escape_into(d, p, n);
-      *d++ = '"';
-      return static_cast<std::size_t>(d - buf);
-    });
+  if (n <= kSegment) {  // the usual case, keys and lines alike: one check for room, quotes included
+    char* d = room(n * 6 + 2);
+    *d++ = '"';
+    d = escape_into(d, p, n);
+    *d++ = '"';
+    done(d);
     return;
   }
-  // Escape segment by segment, so a huge line never reserves 6x its size.
-  // A segment boundary must not split a UTF-8 sequence: move it back to a
-  // lead byte (at most 3 steps).
-  out.push_back('"');
+  // Escape segment by segment, so a huge line never needs room for 6x its
+  // size. A segment boundary must not split a UTF-8 sequence: move it back
+  // to a lead byte (at most 3 steps).
+  put('"');
   std::size_t i = 0;
   while (i < n) {
     std::size_t end = std::min(n, i + kSegment);
@@ -280,96 +288,100 @@ void append_json_string(std::string& out, std::string_view s) {
       while (back < 3 && end - back > i && (p[end - back] & 0xC0) == 0x80) ++back;
       end -= back;
     }
-    std::size_t old = out.size();
-    out.resize_and_overwrite(old + (end - i) * 6, [&](char* buf, std::size_t) {
-      return static_cast<std::size_t>(escape_into(buf + old, p + i, end - i) - buf);
-    });
+    done(escape_into(room((end - i) * 6), p + i, end - i));
     i = end;
   }
-  out.push_back('"');
+  put('"');
 }
 
-void append_json_value(std::string& out, const Value& v) {
-  char buf[32];
+void JsonWriter::value(const Value& v) {
   switch (v.kind()) {
     case Value::Kind::kNull:
-      out.append("null");
+      raw("null");
       break;
     case Value::Kind::kBool:
-      out.append(v.as_bool() ? "true" : "false");
+      raw(v.as_bool() ? std::string_view("true") : std::string_view("false"));
       break;
     case Value::Kind::kInt: {
-      auto r = std::to_chars(buf, buf + sizeof buf, v.as_int());
-      out.append(buf, r.ptr);
+      char* d = room(24);
+      done(std::to_chars(d, d + 24, v.as_int()).ptr);
       break;
     }
     case Value::Kind::kDouble: {
-      double d = v.as_double();
-      if (!std::isfinite(d)) {
-        out.append("null");  // JSON has no NaN or infinity
+      const double x = v.as_double();
+      if (!std::isfinite(x)) {
+        raw("null");  // JSON has no NaN or infinity
         break;
       }
-      auto r = std::to_chars(buf, buf + sizeof buf, d);
-      out.append(buf, r.ptr);
+      char* d = room(32);
+      char* end = std::to_chars(d, d + 30, x).ptr;
       // Keep a double a double when read back: 3 -> 3.0
-      if (std::memchr(buf, '.', static_cast<std::size_t>(r.ptr - buf)) == nullptr &&
-          std::memchr(buf, 'e', static_cast<std::size_t>(r.ptr - buf)) == nullptr) {
-        out.append(".0");
+      const auto len = static_cast<std::size_t>(end - d);
+      if (std::memchr(d, '.', len) == nullptr && std::memchr(d, 'e', len) == nullptr) {
+        *end++ = '.';
+        *end++ = '0';
       }
+      done(end);
       break;
     }
     case Value::Kind::kString:
-      append_json_string(out, v.as_string());
+      string(v.as_string());
       break;
     case Value::Kind::kArray: {
       if (v.shared()) {
-        out.append(v.frozen_json());
+        raw(v.frozen_json());
         break;
       }
-      out.push_back('[');
+      put('[');
       bool first = true;
       for (const Value& item : v.items()) {
-        if (!first) out.push_back(',');
+        if (!first) put(',');
         first = false;
-        append_json_value(out, item);
+        value(item);
       }
-      out.push_back(']');
+      put(']');
       break;
     }
     case Value::Kind::kObject: {
       if (v.shared()) {
-        out.append(v.frozen_json());
+        raw(v.frozen_json());
         break;
       }
-      out.push_back('{');
+      put('{');
       bool first = true;
       for (const Member& m : v.members()) {
-        if (!first) out.push_back(',');
+        if (!first) put(',');
         first = false;
-        append_json_string(out, m.key);
-        out.push_back(':');
-        append_json_value(out, m.value);
+        string(m.key);
+        put(':');
+        value(m.value);
       }
-      out.push_back('}');
+      put('}');
       break;
     }
   }
 }
 
-void append_event_json(std::string& out, const Event& e, Rfc3339Cache& time_cache) {
-  out.append("{\"@timestamp\":\"");
-  out.append(time_cache.format(e.timestamp_ns), kRfc3339NsLen);
-  out.append("\",\"message\":");
-  append_json_string(out, e.message);
+void JsonWriter::event(const Event& e, Rfc3339Cache& time_cache) {
+  raw("{\"@timestamp\":\"");
+  raw({time_cache.format(e.timestamp_ns), kRfc3339NsLen});
+  raw("\",\"message\":");
+  string(e.message);
   if (e.fields.is_object()) {
     for (const Member& m : e.fields.members()) {
-      out.push_back(',');
-      append_json_string(out, m.key);
-      out.push_back(':');
-      append_json_value(out, m.value);
+      put(',');
+      string(m.key);
+      put(':');
+      value(m.value);
     }
   }
-  out.push_back('}');
+  put('}');
+}
+
+void append_json_string(std::string& out, std::string_view s) { JsonWriter(out).string(s); }
+void append_json_value(std::string& out, const Value& v) { JsonWriter(out).value(v); }
+void append_event_json(std::string& out, const Event& e, Rfc3339Cache& time_cache) {
+  JsonWriter(out).event(e, time_cache);
 }
 
 }  // namespace bifrost::core
