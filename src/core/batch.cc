@@ -8,7 +8,7 @@ void ByteBuffer::reserve(std::size_t n) {
   if (n <= cap_) return;
   std::size_t cap = cap_ ? cap_ : 4096;
   while (cap < n) cap *= 2;
-  std::unique_ptr<char[]> fresh(new char[cap]);  // not zeroed: written before read
+  std::unique_ptr<char[]> fresh(new char[cap + kSlack]);  // not zeroed: written before read
   if (size_) std::memcpy(fresh.get(), data_.get(), size_);
   data_ = std::move(fresh);
   cap_ = cap;

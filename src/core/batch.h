@@ -36,9 +36,19 @@ class BatchOrigin {
   virtual void decorate(Batch& batch) const = 0;
 };
 
-// A growable byte buffer that does not zero what it reserves.
+// A growable byte buffer that does not zero what it reserves. kSlack more
+// bytes than its capacity are allocated, so a parser that reads ahead in
+// blocks (simdjson reads up to 64 bytes past a document's end) may read a
+// message in place.
 class ByteBuffer {
  public:
+  static constexpr std::size_t kSlack = 64;
+  // Whether `s` lies in this buffer's memory (and so has kSlack readable
+  // bytes past its end).
+  bool holds(std::string_view s) const {
+    return data_ && s.data() >= data_.get() && s.data() + s.size() <= data_.get() + cap_;
+  }
+
   char* data() { return data_.get(); }
   const char* data() const { return data_.get(); }
   std::size_t size() const { return size_; }

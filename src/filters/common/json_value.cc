@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include "core/batch.h"
+
 #include <string>
 
 namespace bifrost::filters {
@@ -74,7 +76,23 @@ simdjson::error_code parse_padded(std::string_view text, simdjson::dom::element&
   return parser.parse(padded.data(), text.size(), false).get(doc);
 }
 
+simdjson::error_code parse_in_place(std::string_view text, simdjson::dom::element& doc) {
+  static_assert(core::ByteBuffer::kSlack >= simdjson::SIMDJSON_PADDING);
+  thread_local simdjson::dom::parser parser;
+  return parser.parse(text.data(), text.size(), false).get(doc);
+}
+
 }  // namespace
+
+bool parse_json_members(std::string_view text, core::Arena& arena, bool padded, std::vector<core::Member>& out) {
+  out.clear();
+  element doc;
+  if ((padded ? parse_in_place(text, doc) : parse_padded(text, doc)) != simdjson::SUCCESS) return false;
+  simdjson::dom::object obj;
+  if (doc.get_object().get(obj) != simdjson::SUCCESS) return false;
+  for (auto field : obj) out.push_back({arena.copy(field.key), to_value(field.value, arena)});
+  return true;
+}
 
 std::optional<core::Value> parse_json_value(std::string_view text, core::Arena& arena) {
   element doc;

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "core/arena.h"
 #include "core/value.h"
@@ -14,6 +15,13 @@ namespace bifrost::filters {
 // The document as a Value (strings copied into `arena`), or nothing when
 // `text` is not valid JSON.
 std::optional<core::Value> parse_json_value(std::string_view text, core::Arena& arena);
+
+// When `text` is a JSON object: its members, in order (a repeated key
+// comes as often as it is there), values in `arena`, appended to `out`
+// (cleared first). False, and nothing in `out`, when it is not valid JSON or
+// not an object. `padded`: 64 readable bytes follow `text` (it lies in a
+// core::ByteBuffer), so it is parsed in place rather than copied.
+bool parse_json_members(std::string_view text, core::Arena& arena, bool padded, std::vector<core::Member>& out);
 
 // Whether `text` is valid JSON (no Value is built).
 bool is_json(std::string_view text);

@@ -23,16 +23,18 @@ class ParseJsonFilter final : public pipeline::Filter {
 
  private:
   bool apply(core::Batch& batch, core::Event& e, std::string_view text) const {
-    auto doc = parse_json_value(text, batch.arena);
-    if (!doc) return false;
     if (spec_.target) {
+      auto doc = parse_json_value(text, batch.arena);
+      if (!doc) return false;
       core::set_field(e, *spec_.target, *doc, batch.arena);
       return true;
     }
-    if (!doc->is_object()) return false;
+    // Merged into the event: the members go straight into its fields.
+    thread_local std::vector<core::Member> members;
+    if (!parse_json_members(text, batch.arena, batch.chunk.holds(text), members)) return false;
     if (!e.fields.is_object()) e.fields = core::Value::object(batch.arena, 8);
-    core::ObjectBuilder fields(e.fields, batch.arena, static_cast<std::uint32_t>(doc->members().size()));
-    for (const core::Member& m : doc->members()) {
+    core::ObjectBuilder fields(e.fields, batch.arena, static_cast<std::uint32_t>(members.size()));
+    for (const core::Member& m : members) {
       if (m.key == "message" && m.value.is_string()) {
         e.message = m.value.as_string();
       } else if (m.key == "@timestamp" || m.key == "message") {

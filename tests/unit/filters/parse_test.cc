@@ -1,5 +1,6 @@
 #include <doctest.h>
 
+#include <cstring>
 #include <deque>
 
 #include "config/model.h"
@@ -144,6 +145,40 @@ TEST_CASE("parse_json merges objects, keeps int64 and double apart, nests, and r
   CHECK(get(e, "@timestamp_original")->as_string() == "2024-01-01T00:00:00Z");
   CHECK(tagged(bad, "f_failure"));
   CHECK(tagged(array, "f_failure"));  // the root needs an object
+}
+
+TEST_CASE("parse_json reads a message in the batch's read chunk in place, up to the chunk's very end") {
+  // The input's chunk: messages point into it. The last document ends at
+  // the chunk's capacity, where only the buffer's slack follows, which
+  // simdjson may read (the sanitizer build checks the slack is there: the
+  // memset below; it does not see into Debian's simdjson).
+  auto b = build("  - {id: j, type: parse_json, on_failure: tag}\n");
+  REQUIRE(b->filter);
+  Run run;
+  const std::string docs[] = {R"({"a":1,"s":"x\"y"})", R"({"a":)", R"({"n":{"m":[1,2.5,"z"]},"message":"in"})"};
+  std::size_t total = 0;
+  for (const auto& d : docs) total += d.size();
+  core::ByteBuffer& chunk = run.batch->chunk;
+  chunk.reserve(total);
+  std::size_t at = chunk.capacity() - total;  // the last byte of the last document is the chunk's last
+  chunk.resize(chunk.capacity());
+  std::memset(chunk.data() + chunk.capacity(), ' ', core::ByteBuffer::kSlack);  // allocated, and may hold anything
+  std::vector<core::Event*> events;
+  for (const auto& d : docs) {
+    std::memcpy(chunk.data() + at, d.data(), d.size());
+    core::Event& e = run.batch->events.emplace_back();
+    e.message = {chunk.data() + at, d.size()};
+    REQUIRE(chunk.holds(e.message));
+    events.push_back(&e);
+    at += d.size();
+  }
+  run.process(*b->filter);
+  CHECK(get(*events[0], "a")->as_int() == 1);
+  CHECK(get(*events[0], "s")->as_string() == "x\"y");
+  CHECK(tagged(*events[1], "f_failure"));
+  CHECK(events[2]->message == "in");
+  CHECK(get(*events[2], "n.m")->items()[1].as_double() == 2.5);
+  CHECK_FALSE(chunk.holds(std::string_view(docs[0])));  // elsewhere: copied, as before
 }
 
 TEST_CASE("parse_json with a target stores any document there, and reads another field") {
