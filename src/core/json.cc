@@ -271,7 +271,12 @@ void JsonWriter::string(std::string_view s) {
   if (n <= kSegment) {  // the usual case, keys and lines alike: one check for room, quotes included
     char* d = room(n * 6 + 2);
     *d++ = '"';
-    d = escape_into(d, p, n);
+    if (n >= 4 && n < 16 && plain_small(p, n)) {  // most keys and short values: no call
+      copy_small(d, p, n);
+      d += n;
+    } else {
+      d = escape_into(d, p, n);
+    }
     *d++ = '"';
     done(d);
     return;
