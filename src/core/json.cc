@@ -130,6 +130,14 @@ inline bool plain_small(const unsigned char* p, std::size_t r) {
   return (special_bytes(load<std::uint32_t>(p)) | special_bytes(load<std::uint32_t>(p + r - 4))) == 0;
 }
 
+// For r < 4: whether p[0..r) needs no escaping.
+inline bool plain_tiny(const unsigned char* p, std::size_t r) {
+  for (std::size_t i = 0; i < r; ++i) {
+    if (p[i] < 0x20 || p[i] >= 0x80 || p[i] == '"' || p[i] == '\\') return false;
+  }
+  return true;
+}
+
 // memcpy of 4 <= r < 16 bytes with two overlapping word copies.
 inline void copy_small(char* dst, const unsigned char* p, std::size_t r) {
   if (r >= 8) {
@@ -274,6 +282,8 @@ void JsonWriter::string(std::string_view s) {
     if (n >= 4 && n < 16 && plain_small(p, n)) {  // most keys and short values: no call
       copy_small(d, p, n);
       d += n;
+    } else if (n < 4 && plain_tiny(p, n)) {
+      for (std::size_t i = 0; i < n; ++i) *d++ = static_cast<char>(p[i]);
     } else {
       d = escape_into(d, p, n);
     }

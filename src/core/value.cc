@@ -7,20 +7,6 @@
 
 namespace bifrost::core {
 
-Value Value::array(Arena& arena, std::uint32_t capacity) {
-  Value v(Kind::kArray);
-  v.cap_ = std::max<std::uint32_t>(capacity, 1);
-  v.u_.a = arena.allocate_array<Value>(v.cap_);
-  return v;
-}
-
-Value Value::object(Arena& arena, std::uint32_t capacity) {
-  Value v(Kind::kObject);
-  v.cap_ = std::max<std::uint32_t>(capacity, 1);
-  v.u_.o = arena.allocate_array<Member>(v.cap_);
-  return v;
-}
-
 // What a frozen value's storage starts with; its items or members follow.
 struct Frozen {
   const char* json;
@@ -28,10 +14,6 @@ struct Frozen {
 };
 static_assert(sizeof(Frozen) % alignof(Member) == 0 && sizeof(Frozen) % alignof(Value) == 0);
 
-void Value::push_back(Value v, Arena& arena) {
-  if (size_ >= cap_) reserve(size_ ? size_ * 2 : 4, arena);  // >=: a shared array (cap_ 0) is copied
-  u_.a[size_++] = v;
-}
 
 Value* Value::find(std::string_view key) const {
   if (kind_ != Kind::kObject) return nullptr;
@@ -43,6 +25,8 @@ Value* Value::find(std::string_view key) const {
   return nullptr;
 }
 
+void Value::grow(Arena& arena) { reserve(size_ ? size_ * 2 : 4, arena); }
+
 Value& Value::set(std::string_view key, Value v, Arena& arena) {
   own(arena);
   if (Value* existing = find(key)) {
@@ -52,11 +36,6 @@ Value& Value::set(std::string_view key, Value v, Arena& arena) {
   return append(key, v, arena);
 }
 
-Value& Value::append(std::string_view key, Value v, Arena& arena) {
-  if (size_ >= cap_) reserve(size_ ? size_ * 2 : 4, arena);  // >=: a shared object (cap_ 0) is copied
-  u_.o[size_] = Member{key, v};
-  return u_.o[size_++].value;
-}
 
 void Value::reserve(std::uint32_t capacity, Arena& arena) {
   if (capacity <= cap_ || (kind_ != Kind::kArray && kind_ != Kind::kObject)) return;

@@ -79,6 +79,7 @@ class Value {
 
  private:
   explicit Value(Kind k) : kind_(k), u_{} {}
+  void grow(Arena& arena);  // room for twice the members (or items), at least 4; copies a shared value
 
   Kind kind_ = Kind::kNull;
   std::uint32_t size_ = 0;
@@ -120,6 +121,31 @@ class ObjectBuilder {
 };
 
 inline std::span<Member> Value::members() const { return {u_.o, size_}; }
+
+inline Value Value::array(Arena& arena, std::uint32_t capacity) {
+  Value v(Kind::kArray);
+  v.cap_ = capacity > 0 ? capacity : 1;
+  v.u_.a = arena.allocate_array<Value>(v.cap_);
+  return v;
+}
+
+inline Value Value::object(Arena& arena, std::uint32_t capacity) {
+  Value v(Kind::kObject);
+  v.cap_ = capacity > 0 ? capacity : 1;
+  v.u_.o = arena.allocate_array<Member>(v.cap_);
+  return v;
+}
+
+inline void Value::push_back(Value v, Arena& arena) {
+  if (size_ >= cap_) grow(arena);  // >=: a shared array (cap_ 0) is copied
+  u_.a[size_++] = v;
+}
+
+inline Value& Value::append(std::string_view key, Value v, Arena& arena) {
+  if (size_ >= cap_) grow(arena);  // >=: a shared object (cap_ 0) is copied
+  u_.o[size_] = Member{key, v};
+  return u_.o[size_++].value;
+}
 
 // Deep copy of a value into another arena (used when a value must outlive
 // the batch it was read from).
