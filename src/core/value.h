@@ -45,7 +45,7 @@ class Value {
   bool is_array() const { return kind_ == Kind::kArray; }
   bool is_number() const { return kind_ == Kind::kInt || kind_ == Kind::kDouble; }
   // A frozen, non-empty object or array: storage shared, read-only.
-  bool shared() const { return cap_ == 0 && size_ > 0; }
+  bool shared() const { return cap_ == 0 && size_ > 0 && (kind_ == Kind::kArray || kind_ == Kind::kObject); }
 
   bool as_bool() const { return u_.b; }
   std::int64_t as_int() const { return u_.i; }

@@ -140,6 +140,8 @@ TEST_CASE("a frozen array and frozen fields grow by copying") {
   Value empty = Value::object(arena, 1).freeze(arena);  // nothing shared: grows like any object
   empty.append("k", Value::integer(1), arena);
   CHECK(json_of(empty) == R"({"k":1})");
+  CHECK_FALSE(Value::string("text").shared());  // strings are never "shared" storage
+  CHECK(Value::string("text").freeze(arena).as_string() == "text");
 }
 
 TEST_CASE("durations and sizes parse with units") {
