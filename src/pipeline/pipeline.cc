@@ -333,17 +333,29 @@ void Pipeline::worker_loop() {
     if (!item) return;
     Batch* batch = *item;
     process(*batch, scratch);
-    {
-      std::unique_lock lock(turn_mu_);
-      turn_cv_.wait(lock, [&] { return turn_ == seq; });
-    }
-    dispatch(batch);
-    {
-      std::lock_guard lock(turn_mu_);
-      ++turn_;
-    }
-    turn_cv_.notify_all();
+    hand_over(seq, batch);
   }
+}
+
+// Batches go to the outputs in the order they were popped. A worker that
+// finishes one out of turn leaves it here and takes the next batch instead
+// of waiting; one worker at a time dispatches whatever is next in turn.
+void Pipeline::hand_over(std::uint64_t seq, Batch* batch) {
+  std::unique_lock lock(turn_mu_);
+  finished_.emplace_back(seq, batch);
+  if (dispatching_) return;  // the dispatching worker takes it when its turn comes
+  dispatching_ = true;
+  for (;;) {
+    auto it = std::find_if(finished_.begin(), finished_.end(), [&](const auto& f) { return f.first == turn_; });
+    if (it == finished_.end()) break;
+    Batch* next = it->second;
+    finished_.erase(it);
+    lock.unlock();
+    dispatch(next);  // waits only for a full output queue (never with the default room)
+    lock.lock();
+    ++turn_;
+  }
+  dispatching_ = false;
 }
 
 void Pipeline::process(Batch& batch, std::vector<std::uint32_t>& sel) {

@@ -2,8 +2,9 @@
 //
 // Threads: one per input; `workers` pipeline workers that run filters,
 // route and encode (in parallel, one batch each); one per output that
-// writes. Workers hand batches to the outputs strictly in the order the
-// inputs published them (a turnstile on the pop sequence), so events of one
+// writes. Batches reach the outputs strictly in the order the inputs
+// published them (by pop sequence; a worker that finishes one out of turn
+// leaves it for the worker dispatching and goes on), so events of one
 // source reach every output in read order.
 //
 // Memory is bounded by each input's BatchPool: a slow output keeps the
@@ -74,6 +75,7 @@ class Pipeline {
                   std::span<const std::uint32_t> events);
   void process(core::Batch& batch, std::vector<std::uint32_t>& scratch);
   void dispatch(core::Batch* batch);
+  void hand_over(std::uint64_t seq, core::Batch* batch);
   void output_loop(OutputRunner& out);
   void pipelined_loop(OutputRunner& out, std::size_t window);
   void buffer_loop(OutputRunner& out);
@@ -96,8 +98,9 @@ class Pipeline {
   BoundedQueue<core::Batch*> in_queue_;
   std::vector<std::thread> workers_;
   std::mutex turn_mu_;
-  std::condition_variable turn_cv_;
-  std::uint64_t turn_ = 0;
+  std::uint64_t turn_ = 0;  // the pop sequence of the next batch to dispatch
+  bool dispatching_ = false;
+  std::vector<std::pair<std::uint64_t, core::Batch*>> finished_;  // processed, not yet in turn
   std::atomic<bool> stopping_{false};
   std::atomic<bool> abandoned_{false};  // drain gave up: inputs get no more batches
   bool started_ = false;
