@@ -14,7 +14,6 @@ struct Frozen {
 };
 static_assert(sizeof(Frozen) % alignof(Member) == 0 && sizeof(Frozen) % alignof(Value) == 0);
 
-
 Value* Value::find(std::string_view key) const {
   if (kind_ != Kind::kObject) return nullptr;
   for (std::uint32_t i = 0; i < size_; ++i) {
@@ -36,14 +35,13 @@ Value& Value::set(std::string_view key, Value v, Arena& arena) {
   return append(key, v, arena);
 }
 
-
 void Value::reserve(std::uint32_t capacity, Arena& arena) {
   if (capacity <= cap_ || (kind_ != Kind::kArray && kind_ != Kind::kObject)) return;
   capacity = std::max(capacity, size_);  // a shared value is copied whole
   const bool array = kind_ == Kind::kArray;
   const std::size_t elem = array ? sizeof(Value) : sizeof(Member);
   void* p = arena.allocate(elem * capacity, array ? alignof(Value) : alignof(Member));
-  if (size_) std::memcpy(p, array ? static_cast<void*>(u_.a) : static_cast<void*>(u_.o), elem * size_);
+  if (size_) std::memcpy(p, storage(), elem * size_);
   if (array) u_.a = static_cast<Value*>(p);
   else u_.o = static_cast<Member*>(p);
   cap_ = capacity;
@@ -87,7 +85,7 @@ Value Value::freeze(Arena& arena) const {
   header->json = arena.copy(json).data();
   header->json_size = json.size();
   void* items = header + 1;
-  std::memcpy(items, array ? static_cast<const void*>(u_.a) : static_cast<const void*>(u_.o), elem * size_);
+  std::memcpy(items, storage(), elem * size_);
   if (array) v.u_.a = static_cast<Value*>(items);
   else v.u_.o = static_cast<Member*>(items);
   v.size_ = size_;
@@ -100,8 +98,7 @@ Value Value::freeze(Arena& arena) const {
 }
 
 std::string_view Value::frozen_json() const {
-  const void* items = kind_ == Kind::kArray ? static_cast<const void*>(u_.a) : static_cast<const void*>(u_.o);
-  const Frozen* header = static_cast<const Frozen*>(items) - 1;
+  const Frozen* header = static_cast<const Frozen*>(storage()) - 1;
   return {header->json, header->json_size};
 }
 

@@ -80,6 +80,7 @@ class Value {
  private:
   explicit Value(Kind k) : kind_(k), u_{} {}
   void grow(Arena& arena);  // room for twice the members (or items), at least 4; copies a shared value
+  void* storage() const { return kind_ == Kind::kArray ? static_cast<void*>(u_.a) : static_cast<void*>(u_.o); }
 
   Kind kind_ = Kind::kNull;
   std::uint32_t size_ = 0;

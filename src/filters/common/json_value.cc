@@ -66,20 +66,17 @@ core::Value to_value(element el, core::Arena& arena) {
   return core::Value();
 }
 
-
-// simdjson reads up to SIMDJSON_PADDING bytes past the end: parse a copy.
-simdjson::error_code parse_padded(std::string_view text, simdjson::dom::element& doc) {
-  thread_local simdjson::dom::parser parser;
-  thread_local std::string padded;
-  padded.assign(text);
-  padded.append(simdjson::SIMDJSON_PADDING, '\0');
-  return parser.parse(padded.data(), text.size(), false).get(doc);
-}
-
-simdjson::error_code parse_in_place(std::string_view text, simdjson::dom::element& doc) {
+// simdjson reads up to SIMDJSON_PADDING bytes past the end: unless the
+// caller knows they are there (`padded`: the text lies in a ByteBuffer),
+// parse a copy. One parser per thread, whichever way.
+simdjson::error_code parse(std::string_view text, bool padded, simdjson::dom::element& doc) {
   static_assert(core::ByteBuffer::kSlack >= simdjson::SIMDJSON_PADDING);
   thread_local simdjson::dom::parser parser;
-  return parser.parse(text.data(), text.size(), false).get(doc);
+  if (padded) return parser.parse(text.data(), text.size(), false).get(doc);
+  thread_local std::string copy;
+  copy.assign(text);
+  copy.append(simdjson::SIMDJSON_PADDING, '\0');
+  return parser.parse(copy.data(), text.size(), false).get(doc);
 }
 
 }  // namespace
@@ -87,7 +84,7 @@ simdjson::error_code parse_in_place(std::string_view text, simdjson::dom::elemen
 bool parse_json_members(std::string_view text, core::Arena& arena, bool padded, std::vector<core::Member>& out) {
   out.clear();
   element doc;
-  if ((padded ? parse_in_place(text, doc) : parse_padded(text, doc)) != simdjson::SUCCESS) return false;
+  if (parse(text, padded, doc) != simdjson::SUCCESS) return false;
   simdjson::dom::object obj;
   if (doc.get_object().get(obj) != simdjson::SUCCESS) return false;
   for (auto field : obj) out.push_back({arena.copy(field.key), to_value(field.value, arena)});
@@ -96,13 +93,13 @@ bool parse_json_members(std::string_view text, core::Arena& arena, bool padded, 
 
 std::optional<core::Value> parse_json_value(std::string_view text, core::Arena& arena) {
   element doc;
-  if (parse_padded(text, doc) != simdjson::SUCCESS) return std::nullopt;
+  if (parse(text, false, doc) != simdjson::SUCCESS) return std::nullopt;
   return to_value(doc, arena);
 }
 
 bool is_json(std::string_view text) {
   element doc;
-  return parse_padded(text, doc) == simdjson::SUCCESS;
+  return parse(text, false, doc) == simdjson::SUCCESS;
 }
 
 }  // namespace bifrost::filters
