@@ -1,6 +1,7 @@
 #include "core/value.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 
 #include "core/json.h"
@@ -15,7 +16,7 @@ struct Frozen {
 static_assert(sizeof(Frozen) % alignof(Member) == 0 && sizeof(Frozen) % alignof(Value) == 0);
 
 Value* Value::find(std::string_view key) const {
-  if (kind_ != Kind::kObject) return nullptr;
+  if (kind() != Kind::kObject) return nullptr;
   for (std::uint32_t i = 0; i < size_; ++i) {
     const std::string_view k = u_.o[i].key;
     // Length and first byte before memcmp: most keys differ there.
@@ -24,7 +25,9 @@ Value* Value::find(std::string_view key) const {
   return nullptr;
 }
 
-void Value::grow(Arena& arena) { reserve(size_ ? size_ * 2 : 4, arena); }
+void Value::grow(Arena& arena) {
+  reserve(size_ == 0 ? 4 : size_ >= kMaxCapacity / 2 ? size_ + 1 : size_ * 2, arena);
+}
 
 Value& Value::set(std::string_view key, Value v, Arena& arena) {
   own(arena);
@@ -36,15 +39,17 @@ Value& Value::set(std::string_view key, Value v, Arena& arena) {
 }
 
 void Value::reserve(std::uint32_t capacity, Arena& arena) {
-  if (capacity <= cap_ || (kind_ != Kind::kArray && kind_ != Kind::kObject)) return;
+  if (capacity <= cap() || (kind() != Kind::kArray && kind() != Kind::kObject)) return;
+  // Out of reach of any event (4 GiB of members), as std::vector's max_size.
+  if (capacity > kMaxCapacity) throw std::length_error("bifrost: an object or array of over 268 million members");
   capacity = std::max(capacity, size_);  // a shared value is copied whole
-  const bool array = kind_ == Kind::kArray;
+  const bool array = kind() == Kind::kArray;
   const std::size_t elem = array ? sizeof(Value) : sizeof(Member);
   void* p = arena.allocate(elem * capacity, array ? alignof(Value) : alignof(Member));
   if (size_) std::memcpy(p, storage(), elem * size_);
   if (array) u_.a = static_cast<Value*>(p);
   else u_.o = static_cast<Member*>(p);
-  cap_ = capacity;
+  set_cap(capacity);
 }
 
 ObjectBuilder::ObjectBuilder(Value& object, Arena& arena, std::uint32_t more) : object_(object), arena_(arena) {
@@ -60,7 +65,7 @@ Value& ObjectBuilder::set(std::string_view key, Value v) {
 }
 
 bool Value::erase(std::string_view key, Arena& arena) {
-  if (kind_ != Kind::kObject) return false;
+  if (kind() != Kind::kObject) return false;
   for (std::uint32_t i = 0; i < size_; ++i) {
     if (u_.o[i].key == key) {
       own(arena);
@@ -73,13 +78,13 @@ bool Value::erase(std::string_view key, Arena& arena) {
 }
 
 Value Value::freeze(Arena& arena) const {
-  if (kind_ != Kind::kArray && kind_ != Kind::kObject) return *this;
-  Value v(kind_);  // cap_ 0: shared
+  if (kind() != Kind::kArray && kind() != Kind::kObject) return *this;
+  Value v(kind());  // capacity 0: shared
   if (size_ == 0) return v;  // nothing to share: a change appends to fresh storage
   thread_local std::string json;
   json.clear();
   append_json_value(json, *this);
-  const bool array = kind_ == Kind::kArray;
+  const bool array = kind() == Kind::kArray;
   const std::size_t elem = array ? sizeof(Value) : sizeof(Member);
   auto* header = static_cast<Frozen*>(arena.allocate(sizeof(Frozen) + elem * size_, alignof(Frozen)));
   header->json = arena.copy(json).data();

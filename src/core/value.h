@@ -10,6 +10,7 @@
 // object it passes, so that the handle it writes to is its own.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -38,18 +39,18 @@ class Value {
   static Value array(Arena& arena, std::uint32_t capacity);
   static Value object(Arena& arena, std::uint32_t capacity);
 
-  Kind kind() const { return kind_; }
-  bool is_null() const { return kind_ == Kind::kNull; }
-  bool is_string() const { return kind_ == Kind::kString; }
-  bool is_object() const { return kind_ == Kind::kObject; }
-  bool is_array() const { return kind_ == Kind::kArray; }
-  bool is_number() const { return kind_ == Kind::kInt || kind_ == Kind::kDouble; }
+  Kind kind() const { return static_cast<Kind>(tag_ & kKindMask); }
+  bool is_null() const { return kind() == Kind::kNull; }
+  bool is_string() const { return kind() == Kind::kString; }
+  bool is_object() const { return kind() == Kind::kObject; }
+  bool is_array() const { return kind() == Kind::kArray; }
+  bool is_number() const { return kind() == Kind::kInt || kind() == Kind::kDouble; }
   // A frozen, non-empty object or array: storage shared, read-only.
-  bool shared() const { return cap_ == 0 && size_ > 0 && (kind_ == Kind::kArray || kind_ == Kind::kObject); }
+  bool shared() const { return cap() == 0 && size_ > 0 && (kind() == Kind::kArray || kind() == Kind::kObject); }
 
   bool as_bool() const { return u_.b; }
   std::int64_t as_int() const { return u_.i; }
-  double as_double() const { return kind_ == Kind::kInt ? static_cast<double>(u_.i) : u_.d; }
+  double as_double() const { return kind() == Kind::kInt ? static_cast<double>(u_.i) : u_.d; }
   std::string_view as_string() const { return {u_.s, size_}; }
   std::span<Value> items() const { return {u_.a, size_}; }
   std::span<Member> members() const;  // defined below, Member is incomplete here
@@ -78,13 +79,16 @@ class Value {
   std::string_view frozen_json() const;
 
  private:
-  explicit Value(Kind k) : kind_(k), u_{} {}
+  // 16 bytes, so that a Value is passed and returned in two registers: the
+  // kind in the low 4 bits of tag_, an object's or array's capacity above.
+  static constexpr std::uint32_t kKindMask = 0xF;
+  static constexpr std::uint32_t kMaxCapacity = (std::uint32_t{1} << 28) - 1;
+  explicit Value(Kind k) : u_{}, tag_(static_cast<std::uint32_t>(k)) {}
+  std::uint32_t cap() const { return tag_ >> 4; }
+  void set_cap(std::uint32_t c) { tag_ = (tag_ & kKindMask) | (c << 4); }
   void grow(Arena& arena);  // room for twice the members (or items), at least 4; copies a shared value
-  void* storage() const { return kind_ == Kind::kArray ? static_cast<void*>(u_.a) : static_cast<void*>(u_.o); }
+  void* storage() const { return kind() == Kind::kArray ? static_cast<void*>(u_.a) : static_cast<void*>(u_.o); }
 
-  Kind kind_ = Kind::kNull;
-  std::uint32_t size_ = 0;
-  std::uint32_t cap_ = 0;
   union U {
     bool b;
     std::int64_t i;
@@ -93,7 +97,10 @@ class Value {
     Value* a;
     Member* o;
   } u_;
+  std::uint32_t size_ = 0;
+  std::uint32_t tag_ = 0;  // kNull, capacity 0
 };
+static_assert(sizeof(Value) == 16);
 
 struct Member {
   std::string_view key;
@@ -125,25 +132,25 @@ inline std::span<Member> Value::members() const { return {u_.o, size_}; }
 
 inline Value Value::array(Arena& arena, std::uint32_t capacity) {
   Value v(Kind::kArray);
-  v.cap_ = capacity > 0 ? capacity : 1;
-  v.u_.a = arena.allocate_array<Value>(v.cap_);
+  v.set_cap(std::clamp<std::uint32_t>(capacity, 1, kMaxCapacity));
+  v.u_.a = arena.allocate_array<Value>(v.cap());
   return v;
 }
 
 inline Value Value::object(Arena& arena, std::uint32_t capacity) {
   Value v(Kind::kObject);
-  v.cap_ = capacity > 0 ? capacity : 1;
-  v.u_.o = arena.allocate_array<Member>(v.cap_);
+  v.set_cap(std::clamp<std::uint32_t>(capacity, 1, kMaxCapacity));
+  v.u_.o = arena.allocate_array<Member>(v.cap());
   return v;
 }
 
 inline void Value::push_back(Value v, Arena& arena) {
-  if (size_ >= cap_) grow(arena);  // >=: a shared array (cap_ 0) is copied
+  if (size_ >= cap()) grow(arena);  // >=: a shared array (capacity 0) is copied
   u_.a[size_++] = v;
 }
 
 inline Value& Value::append(std::string_view key, Value v, Arena& arena) {
-  if (size_ >= cap_) grow(arena);  // >=: a shared object (cap_ 0) is copied
+  if (size_ >= cap()) grow(arena);  // >=: a shared object (capacity 0) is copied
   u_.o[size_] = Member{key, v};
   return u_.o[size_++].value;
 }
