@@ -87,7 +87,13 @@ bool parse_json_members(std::string_view text, core::Arena& arena, bool padded, 
   if (parse(text, padded, doc) != simdjson::SUCCESS) return false;
   simdjson::dom::object obj;
   if (doc.get_object().get(obj) != simdjson::SUCCESS) return false;
-  for (auto field : obj) out.push_back({arena.copy(field.key), to_value(field.value, arena)});
+  for (auto field : obj) {
+    // Filled in place: a Member built aside and copied in made GCC reload
+    // the just-stored key as one 16-byte word, a store-forwarding stall.
+    core::Member& m = out.emplace_back();
+    m.key = arena.copy(field.key);
+    m.value = to_value(field.value, arena);
+  }
   return true;
 }
 
