@@ -10,6 +10,9 @@
 #include <emmintrin.h>
 #include <tmmintrin.h>  // SSSE3, used where the CPU has it
 #endif
+#if defined(__x86_64__)
+#include <immintrin.h>  // AVX-512, used where the CPU has it
+#endif
 
 namespace bifrost::core {
 
@@ -247,19 +250,86 @@ char* escape_blocks(char* dst, const unsigned char* p, std::size_t n) {
   return dst;
 }
 
-std::atomic<bool> portable_escape{false};
+#if defined(__x86_64__)
+// 32 bytes at a time with AVX-512: each byte is widened to 16 bits, a quote
+// or backslash becomes the pair (backslash, byte), and one compress keeps the
+// low byte of every pair and the high byte of the escaped ones. Up to the
+// first control character or non-ASCII byte, which goes to escape_special
+// (what the compress wrote past that point is written over). A whole block
+// writes 64 bytes at dst at most, within escape_into's room (6 per byte);
+// the last, shorter one is loaded and stored under a mask.
+[[gnu::target("avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]] char* escape_avx512(char* dst,
+                                                                                         const unsigned char* p,
+                                                                                         std::size_t n) {
+  const __m256i quote = _mm256_set1_epi8('"');
+  const __m256i backslash = _mm256_set1_epi8('\\');
+  const __m256i space = _mm256_set1_epi8(0x20);
+  const __m512i backslash_low = _mm512_set1_epi16('\\');
+  std::size_t i = 0;
+  while (i < n) {
+    const bool whole = n - i >= 32;
+    const std::uint32_t in = whole ? ~std::uint32_t{0} : (std::uint32_t{1} << (n - i)) - 1;
+    const __m256i v = _mm256_maskz_loadu_epi8(in, p + i);  // a masked-off byte is not read
+    const std::uint32_t qb = _mm256_cmpeq_epi8_mask(v, quote) | _mm256_cmpeq_epi8_mask(v, backslash);
+    const std::uint32_t other = _mm256_mask_cmplt_epi8_mask(in, v, space);  // signed: controls and bytes >= 0x80
+    const unsigned len = whole ? 32 : static_cast<unsigned>(n - i);
+    if ((qb | other) == 0) {
+      _mm256_mask_storeu_epi8(dst, in, v);
+      dst += len;
+      i += len;
+      continue;
+    }
+    const unsigned k = other == 0 ? len : static_cast<unsigned>(__builtin_ctz(other));
+    const std::uint32_t marked = k == 32 ? qb : qb & ((std::uint32_t{1} << k) - 1);
+    const __m512i wide = _mm512_cvtepu8_epi16(v);
+    const __m512i pairs = _mm512_mask_mov_epi16(wide, marked, _mm512_or_si512(_mm512_slli_epi16(wide, 8), backslash_low));
+    const std::uint64_t keep = _pdep_u64(marked, 0xAAAAAAAAAAAAAAAAull) | 0x5555555555555555ull;
+    const unsigned out = k + static_cast<unsigned>(__builtin_popcount(marked));
+    const std::uint64_t out_mask = whole ? ~std::uint64_t{0} : (std::uint64_t{1} << out) - 1;  // out < 64
+    _mm512_mask_storeu_epi8(dst, out_mask, _mm512_maskz_compress_epi8(keep, pairs));
+    dst += out;
+    i += k;
+    if (k < len) dst = escape_special(dst, p, i, n);
+  }
+  return dst;
+}
+#endif
+
+// The fastest path the CPU has, limited by limit_json_escape (tests).
+std::atomic<JsonEscape> escape_limit{JsonEscape::kAvx512};
+
+JsonEscape cpu_escape() {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt")) {
+    return JsonEscape::kAvx512;
+  }
+#endif
+#if defined(__SSE2__)
+  if (__builtin_cpu_supports("ssse3")) return JsonEscape::kSsse3;
+#endif
+  return JsonEscape::kPortable;
+}
 
 char* escape_into(char* dst, const unsigned char* p, std::size_t n) {
+  static const JsonEscape cpu = cpu_escape();
+  const JsonEscape path = std::max(cpu, escape_limit.load(std::memory_order_relaxed));
+#if defined(__x86_64__)
+  if (path == JsonEscape::kAvx512) return escape_avx512(dst, p, n);
+#endif
 #if defined(__SSE2__)
-  static const bool has_ssse3 = __builtin_cpu_supports("ssse3");
-  if (has_ssse3 && !portable_escape.load(std::memory_order_relaxed)) return escape_blocks<true>(dst, p, n);
+  if (path == JsonEscape::kSsse3) return escape_blocks<true>(dst, p, n);
 #endif
   return escape_blocks<false>(dst, p, n);
 }
 
 }  // namespace
 
-void use_portable_json_escape(bool on) { portable_escape.store(on); }
+void limit_json_escape(JsonEscape fastest) { escape_limit.store(fastest); }
+JsonEscape json_escape_in_use() {
+  static const JsonEscape cpu = cpu_escape();
+  return std::max(cpu, escape_limit.load());
+}
 
 void JsonWriter::grow(std::size_t k) {
   std::size_t want = std::max(n_ + k, out_.capacity());

@@ -59,8 +59,12 @@ void append_event_json(std::string& out, const Event& e, Rfc3339Cache& time_cach
 // True when `s` is valid UTF-8.
 bool is_valid_utf8(std::string_view s);
 
-// Tests only: escape without the SSSE3 path even where the CPU has it, so
-// both paths are checked on any machine.
-void use_portable_json_escape(bool on);
+// The ways strings are escaped, fastest first: each is used where the CPU
+// has what it needs.
+enum class JsonEscape { kAvx512, kSsse3, kPortable };
+// Tests only: use no path faster than `fastest`, so that every path the
+// machine has is checked.
+void limit_json_escape(JsonEscape fastest);
+JsonEscape json_escape_in_use();
 
 }  // namespace bifrost::core

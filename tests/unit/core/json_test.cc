@@ -86,9 +86,12 @@ TEST_CASE("json escaping is exact for any mix of plain, escaped and multibyte by
       {"\x01", "\\u0001"},  {"\x7f", "\x7f"},   {"é", "é"},           {"한", "한"},
       {"😀", "😀"},         {"\xff", "\xEF\xBF\xBD"}, {"\xE2\x82", "\xEF\xBF\xBD\xEF\xBF\xBD"},
   };
-  for (const bool portable : {false, true}) {  // the SSSE3 path where the CPU has it, and the other
-    CAPTURE(portable);
-    use_portable_json_escape(portable);
+  // Each path the CPU has (AVX-512, SSSE3, portable); a faster one it has
+  // not falls back to the next.
+  for (const JsonEscape path : {JsonEscape::kAvx512, JsonEscape::kSsse3, JsonEscape::kPortable}) {
+    limit_json_escape(path);
+    const JsonEscape used = json_escape_in_use();
+    CAPTURE(static_cast<int>(used));
     std::uint32_t seed = 12345;
     auto next = [&] {
       seed = seed * 1664525u + 1013904223u;
@@ -107,5 +110,5 @@ TEST_CASE("json escaping is exact for any mix of plain, escaped and multibyte by
       REQUIRE(esc(raw) == expected);
     }
   }
-  use_portable_json_escape(false);
+  limit_json_escape(JsonEscape::kAvx512);
 }
