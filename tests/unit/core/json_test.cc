@@ -1,5 +1,10 @@
 #include <doctest.h>
 
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
 #include "core/json.h"
 
 using namespace bifrost::core;
@@ -59,6 +64,47 @@ TEST_CASE("json values: integers, doubles stay doubles, non-finite becomes null"
   out.clear();
   append_json_value(out, obj);
   CHECK(out == R"({"a":[true,null]})");
+}
+
+TEST_CASE("a double is written as std::to_chars writes it (plus .0 for a whole number), whichever path") {
+  // Doubles take a fast path for the usual few-decimal values; every output
+  // must still be exactly what std::to_chars gives: the shortest form that
+  // reads back, fixed unless scientific is shorter.
+  auto expected = [](double x) {
+    char buf[64];
+    char* end = std::to_chars(buf, buf + sizeof buf, x).ptr;
+    std::string s(buf, end);
+    if (s.find_first_of(".e") == std::string::npos) s += ".0";
+    return s;
+  };
+  auto written = [](double x) {
+    std::string out;
+    append_json_value(out, Value::number(x));
+    return out;
+  };
+  std::vector<double> values = {0.25,  -0.25, 0.1,    0.2,     0.3,    0.1 + 0.2, 1e-6,  1.5e-6, 1e-5,     0.001,
+                                0.0025, 0.015625, 123.456, -99.5, 5000.0, 5e10,    1e15,  999999999999999.0,
+                                123456789012345.6, 0.000123, 12345.678901, 1e14 + 0.5, 7.0, 10.0, 100.0, 0.5,
+                                4.35, 2.675, 1.005, 9007199254740993.0, 1e-7, 3.14159265358979};
+  std::uint64_t seed = 42;
+  auto next = [&] {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return seed >> 11;
+  };
+  static constexpr double kPow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+  for (int i = 0; i < 200000; ++i) {
+    // decimals as logs carry them: an integer of up to 16 digits over 10^k
+    const std::uint64_t m = next() % (std::uint64_t{1} << (1 + next() % 53));
+    values.push_back(static_cast<double>(m) / kPow10[next() % 9] * (next() % 2 ? 1 : -1));
+    std::uint64_t bits = next() << 11 | next() % 2048;  // and any double at all
+    double any;
+    std::memcpy(&any, &bits, sizeof any);
+    if (std::isfinite(any)) values.push_back(any);
+  }
+  for (double x : values) {
+    CAPTURE(x);
+    REQUIRE(written(x) == expected(x));
+  }
 }
 
 TEST_CASE("an event encodes @timestamp in RFC 3339 with nanoseconds, then message and fields") {
