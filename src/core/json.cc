@@ -312,9 +312,14 @@ JsonEscape cpu_escape() {
   return JsonEscape::kPortable;
 }
 
-char* escape_into(char* dst, const unsigned char* p, std::size_t n) {
+// The path in use: the CPU's fastest, unless a test limits it.
+JsonEscape escape_path() {
   static const JsonEscape cpu = cpu_escape();
-  const JsonEscape path = std::max(cpu, escape_limit.load(std::memory_order_relaxed));
+  return std::max(cpu, escape_limit.load(std::memory_order_relaxed));
+}
+
+char* escape_into(char* dst, const unsigned char* p, std::size_t n) {
+  const JsonEscape path = escape_path();
 #if defined(__x86_64__)
   if (path == JsonEscape::kAvx512) return escape_avx512(dst, p, n);
 #endif
@@ -341,7 +346,7 @@ char* short_fixed_double(char* d, double x) {
     // the decimal back is: equal to a means it reads back as a. The first k
     // that does is the fewest digits; the nearest integer, the closest.
     if (r / kPow10[k] != a) continue;
-    auto m = static_cast<std::uint64_t>(r);
+    const auto m = static_cast<std::uint64_t>(r);
     char digits[24];
     int n = 0;
     for (std::uint64_t t = m; t != 0; t /= 10) digits[n++] = static_cast<char>('0' + t % 10);  // reversed
@@ -372,10 +377,7 @@ char* short_fixed_double(char* d, double x) {
 }  // namespace
 
 void limit_json_escape(JsonEscape fastest) { escape_limit.store(fastest); }
-JsonEscape json_escape_in_use() {
-  static const JsonEscape cpu = cpu_escape();
-  return std::max(cpu, escape_limit.load());
-}
+JsonEscape json_escape_in_use() { return escape_path(); }
 
 void JsonWriter::grow(std::size_t k) {
   std::size_t want = std::max(n_ + k, out_.capacity());

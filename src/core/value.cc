@@ -26,7 +26,8 @@ Value* Value::find(std::string_view key) const {
 }
 
 void Value::grow(Arena& arena) {
-  reserve(size_ == 0 ? 4 : size_ >= kMaxCapacity / 2 ? size_ + 1 : size_ * 2, arena);
+  // Doubles up to kMaxCapacity; one past it makes reserve throw.
+  reserve(size_ == 0 ? 4 : static_cast<std::uint32_t>(std::min<std::uint64_t>(2ull * size_, kMaxCapacity + 1ull)), arena);
 }
 
 Value& Value::set(std::string_view key, Value v, Arena& arena) {
