@@ -1,6 +1,8 @@
 // Writing encoded events to a file descriptor, for outputs that write bytes.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <string_view>
 
@@ -13,10 +15,27 @@ namespace bifrost::outputs {
 // or the errno of the failure; `written` is how much did go out.
 int write_all(int fd, const char* data, std::size_t n, std::size_t& written);
 
+// Uncached writes to a regular file opened with O_APPEND: the whole pages of
+// a large write go with RWF_DONTCACHE (Linux 6.14+, on ext4, xfs, btrfs and
+// others): the kernel starts their writeback at once and drops them from the
+// page cache when it is done. The last, partial page goes plainly and stays
+// cached, so the next write, which begins in it, does not read it back from
+// the disk.
+struct UncachedWrites {
+  static constexpr std::size_t kMinBytes = 16 << 10;  // smaller parts go plainly
+  bool supported = true;  // cleared for good when the kernel or the file system refuses
+  off_t start = 0;        // where the next write begins (the file's end), kept by the caller
+};
+
+// As write_all, uncached where `uncached` says so (see above); the bytes
+// written are the same either way.
+int write_all(int fd, const char* data, std::size_t n, std::size_t& written, UncachedWrites& uncached);
+
 // Writes the encoded events [first, last) of `slot` with one write(2) where
-// possible. Events whose bytes all went out are delivered; on an error the
-// others are marked for retry with `what: strerror`. Returns the errno or 0.
+// possible (two with `uncached`). Events whose bytes all went out are
+// delivered; on an error the others are marked for retry with `what:
+// strerror`. Returns the errno or 0.
 int write_events(int fd, const core::OutputSlot& slot, std::size_t first, std::size_t last,
-                 pipeline::DeliveryReport& report, std::string_view what);
+                 pipeline::DeliveryReport& report, std::string_view what, UncachedWrites* uncached = nullptr);
 
 }  // namespace bifrost::outputs

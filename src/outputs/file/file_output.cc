@@ -92,6 +92,7 @@ class FileOutput final : public pipeline::Output {
     bool dirty = false;
     bool regular = false;  // a regular file (not a FIFO or device): drop-behind applies
     DropBehind::Cursor cursor;
+    UncachedWrites uncached;  // with drop-behind: the kernel drops what it can at once
     int fd() const { return file->get(); }
   };
 
@@ -99,6 +100,7 @@ class FileOutput final : public pipeline::Output {
     if (!f.regular || !spec_.drop_behind) return;
     const off_t end = ::lseek(f.fd(), 0, SEEK_CUR);
     if (end < 0) return;
+    f.uncached.start = end;
     if (!drop_) drop_.emplace("wb:" + id_);
     drop_->written(f.file, f.cursor, end);
   }
@@ -118,7 +120,8 @@ class FileOutput final : public pipeline::Output {
       for (std::size_t i = first; i < last; ++i) report.set(i, pipeline::Outcome::kRetry, reason);
       return;
     }
-    int err = write_events(f->fd(), slot, first, last, report, path);
+    int err = write_events(f->fd(), slot, first, last, report, path,
+                           f->regular && spec_.drop_behind ? &f->uncached : nullptr);
     f->last_write = Clock::now();
     f->dirty = true;
     if (err != 0) {  // reopen next time (the file may have been removed or the disk remounted)
@@ -155,6 +158,7 @@ class FileOutput final : public pipeline::Output {
     if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
       f.regular = true;
       f.cursor.written_back = f.cursor.dropped = st.st_size;  // what was there stays as cached as it was
+      f.uncached.start = st.st_size;
     }
     return &files_.emplace(path, f).first->second;
   }
@@ -194,7 +198,8 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
   s->idle_timeout_ns = r.duration_ns("idle_timeout", s->idle_timeout_ns, "files not written for this long are closed");
   s->max_open_files = r.integer("max_open_files", s->max_open_files, 1, 65536, "files kept open at most");
   s->drop_behind = r.boolean("drop_behind", s->drop_behind,
-                             "written data leaves the page cache once written back (32 MiB behind the end)");
+                             "written data leaves the page cache once written back (at once where the kernel "
+                             "takes uncached writes, else 32 MiB behind the end)");
   if (!s->path) s->path = std::get<expr::Template>(expr::Template::parse("-"));  // keeps describe mode simple
   return s;
 }

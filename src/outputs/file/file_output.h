@@ -3,7 +3,9 @@
 // created. Data reaches the kernel with one write per batch and file; files
 // are handed to the disk every flush_interval, fsynced at close and
 // shutdown, closed after idle_timeout without writes, and (drop_behind)
-// leave the page cache once written back.
+// leave the page cache once written back: the whole pages of a write at
+// once by the kernel where it can (UncachedWrites), the rest 32 MiB behind
+// the end (DropBehind).
 #pragma once
 
 #include <memory>
