@@ -167,10 +167,11 @@ void Pipeline::start() {
   }
   for (std::size_t i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
   for (auto& in : inputs_) {
-    in->thread = std::thread([r = in.get()] {
+    in->thread = std::thread([r = in.get(), &on_end = on_input_end_] {
       name_thread("in:" + r->stats_.component);
       r->input->run(*r);
       r->finished.store(true);
+      if (on_end) on_end();
     });
   }
 }

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -48,6 +49,10 @@ class Pipeline {
   void stop_inputs();
   // True once every input thread has returned (stopped, or its input ended).
   bool inputs_finished() const;
+  // Called on an input's thread when that input has ended (stdin at end of
+  // file), so that whoever waits for inputs_finished() looks at once. Set
+  // before start().
+  void on_input_end(std::function<void()> f) { on_input_end_ = std::move(f); }
   // Waits for the inputs to return and everything they published to be
   // finished, then stops workers and outputs. Past `deadline`, outputs give
   // up (what is undelivered stays unacknowledged) and this returns false.
@@ -91,6 +96,7 @@ class Pipeline {
 
   std::string id_;
   PipelineOptions options_;
+  std::function<void()> on_input_end_;
   std::vector<std::unique_ptr<InputRunner>> inputs_;
   std::vector<std::unique_ptr<FilterStage>> filters_;
   std::vector<std::unique_ptr<OutputRunner>> outputs_;

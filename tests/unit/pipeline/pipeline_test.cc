@@ -197,6 +197,34 @@ TEST_CASE("every event reaches every output in read order, and the input is ackn
   CHECK(in.tracker->acknowledged() == 5000);
 }
 
+TEST_CASE("on_input_end is called once the input has ended, after inputs_finished() says so") {
+  FakeInputState in;
+  in.batches = 3;
+  FakeOutputState out;
+  config::Config global = test_global();
+  auto cfg = make(in, {&out});
+  pipeline::Pipeline p(cfg, global, {.workers = 2, .batches_per_input = 4, .output_queue_batches = 2});
+  std::mutex mu;
+  std::condition_variable cv;
+  int calls = 0;
+  bool finished_when_called = false;
+  p.on_input_end([&] {
+    std::lock_guard l(mu);
+    ++calls;
+    finished_when_called = p.inputs_finished();
+    cv.notify_all();
+  });
+  p.start();
+  {
+    std::unique_lock l(mu);
+    REQUIRE(cv.wait_for(l, 10s, [&] { return calls > 0; }));
+  }
+  CHECK(finished_when_called);
+  CHECK(p.drain(std::chrono::steady_clock::now() + 5s));
+  CHECK(calls == 1);
+  CHECK(out.delivered == numbers(0, 300));
+}
+
 TEST_CASE("a batch is acknowledged only when every output it went to is finished with it") {
   FakeInputState in;
   in.batches = 1;
