@@ -390,23 +390,46 @@ JsonWriter::~JsonWriter() {
   out_.resize_and_overwrite(n_, [](char*, std::size_t n) { return n; });
 }
 
+namespace {
+
+// Writes `"s"` at d, which has room for 6n+2 bytes; returns the end.
+inline char* quoted(char* d, const unsigned char* p, std::size_t n) {
+  *d++ = '"';
+  if (n >= 4 && n < 16 && plain_small(p, n)) {  // most keys and short values: no call
+    copy_small(d, p, n);
+    d += n;
+  } else if (n < 4 && plain_tiny(p, n)) {
+    for (std::size_t i = 0; i < n; ++i) *d++ = static_cast<char>(p[i]);
+  } else {
+    d = escape_into(d, p, n);
+  }
+  *d++ = '"';
+  return d;
+}
+
+constexpr std::size_t kSegment = 64 * 1024;  // escaped at once; a longer string goes in segments
+
+}  // namespace
+
+void JsonWriter::key(char before, std::string_view k) {
+  if (k.size() > kSegment) {
+    put(before);
+    string(k);
+    put(':');
+    return;
+  }
+  char* d = room(k.size() * 6 + 4);  // one check for room: separator, quotes and colon
+  *d++ = before;
+  d = quoted(d, reinterpret_cast<const unsigned char*>(k.data()), k.size());
+  *d++ = ':';
+  done(d);
+}
+
 void JsonWriter::string(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
-  constexpr std::size_t kSegment = 64 * 1024;
   if (n <= kSegment) {  // the usual case, keys and lines alike: one check for room, quotes included
-    char* d = room(n * 6 + 2);
-    *d++ = '"';
-    if (n >= 4 && n < 16 && plain_small(p, n)) {  // most keys and short values: no call
-      copy_small(d, p, n);
-      d += n;
-    } else if (n < 4 && plain_tiny(p, n)) {
-      for (std::size_t i = 0; i < n; ++i) *d++ = static_cast<char>(p[i]);
-    } else {
-      d = escape_into(d, p, n);
-    }
-    *d++ = '"';
-    done(d);
+    done(quoted(room(n * 6 + 2), p, n));
     return;
   }
   // Escape segment by segment, so a huge line never needs room for 6x its
@@ -481,15 +504,13 @@ void JsonWriter::value(const Value& v) {
         raw(v.frozen_json());
         break;
       }
-      put('{');
-      bool first = true;
+      char before = '{';
       for (const Member& m : v.members()) {
-        if (!first) put(',');
-        first = false;
-        string(m.key);
-        put(':');
+        key(before, m.key);
+        before = ',';
         value(m.value);
       }
+      if (before == '{') put('{');  // empty
       put('}');
       break;
     }
@@ -503,9 +524,7 @@ void JsonWriter::event(const Event& e, Rfc3339Cache& time_cache) {
   string(e.message);
   if (e.fields.is_object()) {
     for (const Member& m : e.fields.members()) {
-      put(',');
-      string(m.key);
-      put(':');
+      key(',', m.key);
       value(m.value);
     }
   }

@@ -39,6 +39,9 @@ class JsonWriter {
   void event(const Event& e, Rfc3339Cache& time_cache);
 
  private:
+  // `before` (a comma, or the brace of an object's first member), the key
+  // and its colon.
+  void key(char before, std::string_view k);
   char* room(std::size_t k) {
     if (out_.size() - n_ < k) grow(k);
     return out_.data() + n_;

@@ -119,6 +119,29 @@ TEST_CASE("an event encodes @timestamp in RFC 3339 with nanoseconds, then messag
   CHECK(out == R"({"@timestamp":"2023-11-14T22:13:20.123456789Z","message":"hi","http":{"status":200}})");
 }
 
+TEST_CASE("json keys: escaped, empty, longer than a segment; empty and nested objects") {
+  Arena arena;
+  const std::string long_key = std::string(70'000, 'k') + "\"";  // past the 64 KiB escaped at once
+  Value inner = Value::object(arena, 1);
+  Value obj = Value::object(arena, 4);
+  obj.set("", Value::integer(1), arena);
+  obj.set("q\"\n", Value::object(arena, 1), arena);  // an empty object
+  obj.set(long_key, Value::boolean(false), arena);
+  inner.set("x", Value::string("y"), arena);
+  obj.set("in", inner, arena);
+  std::string out;
+  append_json_value(out, obj);
+  CHECK(out == R"({"":1,"q\"\n":{},")" + std::string(70'000, 'k') + R"(\"":false,"in":{"x":"y"}})");
+  Event e;
+  e.message = "m";
+  e.fields = obj;
+  out.clear();
+  Rfc3339Cache cache;
+  append_event_json(out, e, cache);
+  CHECK(out == R"({"@timestamp":"1970-01-01T00:00:00.000000000Z","message":"m","":1,"q\"\n":{},")" +
+                   std::string(70'000, 'k') + R"(\"":false,"in":{"x":"y"}})");
+}
+
 TEST_CASE("json escaping is exact for any mix of plain, escaped and multibyte bytes at any position") {
   // Strings built from pieces whose escaped form is known, so the whole
   // must be the escaped pieces end to end: every piece lands at every
