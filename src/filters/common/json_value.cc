@@ -19,10 +19,12 @@ using simdjson::dom::element_type;
 
 // The strings of one parsed document, moved into the batch's arena with one
 // copy. The DOM parser writes every string of a document (keys too),
-// unescaped, one after the other into its string buffer, which the next
-// document reuses: Values are built with views into it, each noted here,
-// and move() copies the span they cover at once and points each at its
-// copy (rather than an arena allocation and a copy per string).
+// unescaped, one after the other into its string buffer (its tape holds
+// each as an offset there), which the next document reuses: Values are
+// built with views into it, each noted here, and move() copies the span
+// they cover at once (with the parser's length prefixes between them) and
+// points each at its copy, rather than an arena allocation and a copy per
+// string.
 class Strings {
  public:
   // `text`: the document, whose size bounds what its strings take.
