@@ -24,7 +24,8 @@ namespace {
 Registry make() {
   Registry r;
   r.add_input({"file", "tail files: globs, rotation, multiline, checkpoints", inputs::file::parse});
-  r.add_input({"kafka", "consume Kafka topics as a consumer group; offsets committed after acknowledgement", inputs::kafka::parse});
+  r.add_input({"kafka", "consume Kafka topics as a consumer group; offsets committed after acknowledgement",
+               inputs::kafka::parse});
   r.add_input({"stdin", "lines from standard input, until end of file", inputs::stdin_::parse});
 
   r.add_filter({"modify", "rename, copy, add (templates) and remove fields", filters::modify::parse});
@@ -32,14 +33,17 @@ Registry make() {
   r.add_filter({"parse_regex", "RE2 named groups of a field become fields", filters::parse_regex::parse});
   r.add_filter({"parse_json", "a JSON document in a field becomes fields", filters::parse_json::parse});
   r.add_filter({"parse_timestamp", "a time in a field becomes the event time", filters::parse_timestamp::parse});
-  r.add_filter({"drop_invalid", "drop (or tag) events that fail checks, counted by reason", filters::drop_invalid::parse});
-  r.add_filter({"decode_base64", "decode a base64 field, optionally as a JSON document", filters::decode_base64::parse});
+  r.add_filter(
+      {"drop_invalid", "drop (or tag) events that fail checks, counted by reason", filters::drop_invalid::parse});
+  r.add_filter(
+      {"decode_base64", "decode a base64 field, optionally as a JSON document", filters::decode_base64::parse});
 
   r.add_output({"stdout", "one event per line on standard output", outputs::stdout_::parse});
   r.add_output({"file", "append one event per line to files (templated path)", outputs::file::parse});
   r.add_output({"influxdb", "write points in line protocol to InfluxDB (v1 or v2 API)", outputs::influxdb::parse});
   r.add_output({"kafka", "produce one Kafka record per event (librdkafka, idempotent)", outputs::kafka::parse});
-  r.add_output({"elasticsearch", "index events with the bulk API; an outcome per document", outputs::elasticsearch::parse});
+  r.add_output(
+      {"elasticsearch", "index events with the bulk API; an outcome per document", outputs::elasticsearch::parse});
   r.add_output({"http", "send events to an HTTP endpoint (webhook), JSON or NDJSON", outputs::http::parse});
   return r;
 }

@@ -26,16 +26,29 @@ struct Rng {  // splitmix64: small, fast, fully specified
 };
 
 const char* kMethods[] = {"GET", "GET", "GET", "GET", "POST", "POST", "PUT", "DELETE", "HEAD"};
-const char* kPaths[] = {"/", "/index.html", "/api/v1/users", "/api/v1/orders", "/static/app.js", "/static/style.css",
-                        "/images/logo.png", "/login", "/logout", "/search", "/api/v2/items", "/health"};
+const char* kPaths[] = {"/",
+                        "/index.html",
+                        "/api/v1/users",
+                        "/api/v1/orders",
+                        "/static/app.js",
+                        "/static/style.css",
+                        "/images/logo.png",
+                        "/login",
+                        "/logout",
+                        "/search",
+                        "/api/v2/items",
+                        "/health"};
 const int kStatus[] = {200, 200, 200, 200, 200, 200, 201, 204, 301, 302, 304, 400, 401, 403, 404, 404, 500, 502, 503};
 const char* kAgents[] = {
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0",
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
-    "curl/7.88.1", "Go-http-client/1.1", "python-requests/2.31.0"};
+    "curl/7.88.1",
+    "Go-http-client/1.1",
+    "python-requests/2.31.0"};
 const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-const char* kReferers[] = {"-", "https://example.com/", "https://www.google.com/", "https://example.com/search?q=shoes"};
+const char* kReferers[] = {"-", "https://example.com/", "https://www.google.com/",
+                           "https://example.com/search?q=shoes"};
 
 template <std::size_t N, class T>
 const T& pick(Rng& r, const T (&a)[N]) {
@@ -64,16 +77,19 @@ int main(int argc, char** argv) {
   while (written < target) {
     second += rng.below(3);
     int day = 1 + static_cast<int>(second / 86400 % 28);
-    const char* fmt = format == "nginx"
-        ? "%u.%u.%u.%u - - [%02d/%s/2024:%02d:%02d:%02d +0000] \"%s %s?id=%llu HTTP/1.1\" %d %llu \"%s\" \"%s\"\n"
-        : "{\"client\":\"%u.%u.%u.%u\",\"time\":\"%02d/%s/2024:%02d:%02d:%02d +0000\",\"method\":\"%s\",\"path\":\"%s\","
-          "\"id\":%llu,\"status\":%d,\"bytes\":%llu,\"referer\":\"%s\",\"agent\":\"%s\",\"ok\":true,\"ratio\":0.25}\n";
-    int n = std::snprintf(line, sizeof line, fmt,
-                          static_cast<unsigned>(10 + rng.below(200)), static_cast<unsigned>(rng.below(256)),
-                          static_cast<unsigned>(rng.below(256)), static_cast<unsigned>(1 + rng.below(254)), day,
-                          kMonths[second / (86400 * 28) % 12], static_cast<int>(second / 3600 % 24),
-                          static_cast<int>(second / 60 % 60), static_cast<int>(second % 60), pick(rng, kMethods),
-                          pick(rng, kPaths), static_cast<unsigned long long>(rng.below(100000)), pick(rng, kStatus),
+    const char* fmt =
+        format == "nginx"
+            ? "%u.%u.%u.%u - - [%02d/%s/2024:%02d:%02d:%02d +0000] \"%s %s?id=%llu HTTP/1.1\" %d %llu \"%s\" \"%s\"\n"
+            : "{\"client\":\"%u.%u.%u.%u\",\"time\":\"%02d/%s/2024:%02d:%02d:%02d "
+              "+0000\",\"method\":\"%s\",\"path\":\"%s\","
+              "\"id\":%llu,\"status\":%d,\"bytes\":%llu,\"referer\":\"%s\",\"agent\":\"%s\",\"ok\":true,\"ratio\":0.25}"
+              "\n";
+    int n = std::snprintf(line, sizeof line, fmt, static_cast<unsigned>(10 + rng.below(200)),
+                          static_cast<unsigned>(rng.below(256)), static_cast<unsigned>(rng.below(256)),
+                          static_cast<unsigned>(1 + rng.below(254)), day, kMonths[second / (86400 * 28) % 12],
+                          static_cast<int>(second / 3600 % 24), static_cast<int>(second / 60 % 60),
+                          static_cast<int>(second % 60), pick(rng, kMethods), pick(rng, kPaths),
+                          static_cast<unsigned long long>(rng.below(100000)), pick(rng, kStatus),
                           static_cast<unsigned long long>(rng.below(50000)), pick(rng, kReferers), pick(rng, kAgents));
     std::string_view text(line, static_cast<std::size_t>(n));
     std::string encoded;

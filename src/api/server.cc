@@ -86,13 +86,15 @@ std::expected<std::string, std::string> Server::start() {
     if (req.has_param("limit")) {
       std::string l = req.get_param_value("limit");
       auto r = std::from_chars(l.data(), l.data() + l.size(), limit);
-      if (r.ec != std::errc() || r.ptr != l.data() + l.size() || limit == 0) return fail(400, "limit: expected a positive integer");
+      if (r.ec != std::errc() || r.ptr != l.data() + l.size() || limit == 0)
+        return fail(400, "limit: expected a positive integer");
     }
     std::uint64_t rate = 1000;
     if (req.has_param("rate")) {
       std::string v = req.get_param_value("rate");
       auto r = std::from_chars(v.data(), v.data() + v.size(), rate);
-      if (r.ec != std::errc() || r.ptr != v.data() + v.size()) return fail(400, "rate: expected a whole number (0: no bound)");
+      if (r.ec != std::errc() || r.ptr != v.data() + v.size())
+        return fail(400, "rate: expected a whole number (0: no bound)");
     }
     std::optional<expr::Condition> when;
     if (req.has_param("when")) {
@@ -111,7 +113,8 @@ std::expected<std::string, std::string> Server::start() {
       if (found) return fail(400, "component " + component + " is in several pipelines; give pipeline=ID");
       found = p.get();
     }
-    if (!found) return fail(404, "no component " + component + (pipeline_id.empty() ? "" : " in pipeline " + pipeline_id));
+    if (!found)
+      return fail(404, "no component " + component + (pipeline_id.empty() ? "" : " in pipeline " + pipeline_id));
     auto listener = std::make_shared<pipeline::TapListener>(std::move(when), limit, kTapMaxPendingBytes, rate);
     found->tap(component)->attach(listener);
     // Hold the runtime weakly: a reload or stop destroys it, which closes
@@ -140,7 +143,8 @@ std::expected<std::string, std::string> Server::start() {
   });
 
   int bound = port == 0 ? s.bind_to_any_port(host) : (s.bind_to_port(host, port) ? port : -1);
-  if (bound < 0) return std::unexpected("api.listen " + options_.listen + ": cannot listen (address in use, or not local?)");
+  if (bound < 0)
+    return std::unexpected("api.listen " + options_.listen + ": cannot listen (address in use, or not local?)");
   thread_ = std::thread([this] { http_->listen_after_bind(); });
   return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(bound);
 }

@@ -249,7 +249,8 @@ int run_daemon(const std::string& config_path) {
     bool complete = stop(*running, deadline);
     log_summary(*running);
     if (!complete) {
-      core::log::warn(kLog, "shutdown_timeout passed before everything was delivered; what was not delivered stays unacknowledged");
+      core::log::warn(
+          kLog, "shutdown_timeout passed before everything was delivered; what was not delivered stays unacknowledged");
     }
     if (server) server->stop();
     swap_current(nullptr);

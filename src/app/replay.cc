@@ -173,8 +173,8 @@ int run_replay(int argc, char** argv) {
           continue;
         }
         ++kept;
-        delivery::append_record(keep, batch->events[k],
-                                {pc->id, oc->id, report.reason(k), metas[k].attempts + 1, now}, cache);
+        delivery::append_record(keep, batch->events[k], {pc->id, oc->id, report.reason(k), metas[k].attempts + 1, now},
+                                cache);
       }
       batch->release();
     }

@@ -100,7 +100,8 @@ int run_tap(int argc, char** argv) {
     auto cfg = load_or_print(config_path);
     if (!cfg) return kExitInvalidConfig;
     if (!api_given) api = cfg->api_listen;
-    if (!token_given && token.empty()) token = cfg->api_token_file.empty() ? cfg->api_token : read_token_file(cfg->api_token_file);
+    if (!token_given && token.empty())
+      token = cfg->api_token_file.empty() ? cfg->api_token : read_token_file(cfg->api_token_file);
   }
   std::string host;
   int port = 0;
@@ -140,7 +141,8 @@ int run_tap(int argc, char** argv) {
     return kExitFatal;
   }
   if (res->status != 200) {
-    std::fprintf(stderr, "bifrost tap: %d %s", res->status, error_body.empty() ? res->body.c_str() : error_body.c_str());
+    std::fprintf(stderr, "bifrost tap: %d %s", res->status,
+                 error_body.empty() ? res->body.c_str() : error_body.c_str());
     return kExitFatal;
   }
   return kExitOk;

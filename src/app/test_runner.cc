@@ -47,8 +47,7 @@ bool matches(const Value& expected, const Value& actual) {
         if (!v || !matches(m.value, *v)) return false;
       }
       return true;
-    default:
-      return false;
+    default: return false;
   }
 }
 
@@ -78,7 +77,8 @@ bool check_event(const core::Event& e, const Value& expected, std::string& why) 
     // An expected null means "absent or null": a field that must not be there.
     same = actual ? matches(m.value, *actual) : m.value.is_null();
     if (!same) {
-      why += "      " + std::string(m.key) + ": expected " + json(m.value) + ", got " + (actual ? json(*actual) : "nothing") + "\n";
+      why += "      " + std::string(m.key) + ": expected " + json(m.value) + ", got " +
+             (actual ? json(*actual) : "nothing") + "\n";
       ok = false;
     }
   }
@@ -130,12 +130,14 @@ bool run_one(const config::Config& cfg, const config::TestCase& t) {
       if (m.key == "message" && m.value.is_string()) {
         e.message = m.value.as_string();
       } else if (auto path = core::FieldPath::parse(m.key)) {
-        if (!core::set_field(e, *path, m.value, batch->arena)) why += "    cannot set " + std::string(m.key) + " from " + json(m.value) + "\n";
+        if (!core::set_field(e, *path, m.value, batch->arena))
+          why += "    cannot set " + std::string(m.key) + " from " + json(m.value) + "\n";
       }
     }
   }
   std::vector<std::uint32_t> scratch;
-  for (std::size_t k = first; k < last; ++k) pipeline::run_filter_stage(*stages[k].filter, stages[k].when, *batch, scratch);
+  for (std::size_t k = first; k < last; ++k)
+    pipeline::run_filter_stage(*stages[k].filter, stages[k].when, *batch, scratch);
   pipeline::select_events(*batch, at_output ? route : nullptr, scratch);
 
   bool ok = why.empty();

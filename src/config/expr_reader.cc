@@ -62,7 +62,8 @@ std::optional<core::FieldPath> read_field_path(MapReader& r, const std::string& 
   return parse_field_path(*n);
 }
 
-std::vector<core::FieldPath> read_field_path_list(MapReader& r, const std::string& key, const std::string& description) {
+std::vector<core::FieldPath> read_field_path_list(MapReader& r, const std::string& key,
+                                                  const std::string& description) {
   std::vector<core::FieldPath> out;
   auto n = r.get(key, "list of field paths", "[]", description);
   if (!n) return out;

@@ -18,9 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string where(const Location& l) {
-  return l.file + ":" + std::to_string(l.line) + ":" + std::to_string(l.col);
-}
+std::string where(const Location& l) { return l.file + ":" + std::to_string(l.line) + ":" + std::to_string(l.col); }
 
 bool valid_id(const std::string& id) {
   if (id.empty()) return false;
@@ -62,7 +60,8 @@ class Loader {
     }
     Node top(root, src, "", &ctx_);
     if (top.is_null()) {
-      if (single_file) ctx_.diag->error(Location{src->file, 1, 1}, "", "the config is empty; it needs at least one pipeline");
+      if (single_file)
+        ctx_.diag->error(Location{src->file, 1, 1}, "", "the config is empty; it needs at least one pipeline");
       return;
     }
     if (!top.is_map()) {
@@ -70,17 +69,25 @@ class Loader {
       return;
     }
     MapReader r(top);
-    global(r, "data_dir", [&](const Node& n) {
-      if (auto s = n.scalar()) {
-        if (s->empty()) n.error("must not be empty");
-        cfg_->data_dir = *s;
-      }
-    }, "directory for checkpoints/, failed/ and buffers/", "\"/var/lib/bifrost\"");
-    global(r, "api", [&](const Node& n) { parse_api(n); }, "the HTTP API (metrics, health)", "");
-    global(r, "log", [&](const Node& n) { parse_log(n); }, "bifrost's own log on stderr", "");
-    global(r, "shutdown_timeout", [&](const Node& n) {
-      if (auto d = parse_duration(n)) cfg_->shutdown_timeout_ns = *d;
-    }, "how long a stop may take to deliver what is in flight", "30s");
+    global(
+        r, "data_dir",
+        [&](const Node& n) {
+          if (auto s = n.scalar()) {
+            if (s->empty()) n.error("must not be empty");
+            cfg_->data_dir = *s;
+          }
+        },
+        "directory for checkpoints/, failed/ and buffers/", "\"/var/lib/bifrost\"");
+    global(
+        r, "api", [&](const Node& n) { parse_api(n); }, "the HTTP API (metrics, health)", "");
+    global(
+        r, "log", [&](const Node& n) { parse_log(n); }, "bifrost's own log on stderr", "");
+    global(
+        r, "shutdown_timeout",
+        [&](const Node& n) {
+          if (auto d = parse_duration(n)) cfg_->shutdown_timeout_ns = *d;
+        },
+        "how long a stop may take to deliver what is in flight", "30s");
 
     auto pipelines = r.get("pipelines", "map", "", "pipelines by id");
     auto inputs = r.get("inputs", "list", "", "inputs of the single pipeline `main`");
@@ -92,13 +99,17 @@ class Loader {
 
     bool top_form = inputs || filters || outputs;
     if (pipelines && top_form) {
-      (inputs ? *inputs : filters ? *filters : *outputs)
+      (inputs    ? *inputs
+       : filters ? *filters
+                 : *outputs)
           .error("use either `pipelines:` or top-level inputs/filters/outputs (pipeline `main`), not both");
       return;
     }
     if (top_form) {
       if (!single_file) {
-        (inputs ? *inputs : filters ? *filters : *outputs)
+        (inputs    ? *inputs
+         : filters ? *filters
+                   : *outputs)
             .error("top-level inputs/filters/outputs are for a single config file; in a directory, use `pipelines:`");
         return;
       }
@@ -189,12 +200,15 @@ class Loader {
     MapReader r(n);
     std::string level = r.choice("level", "info", {"debug", "info", "warn", "error"}, "lowest level logged");
     std::string format = r.choice("format", "text", {"text", "json"}, "text, or one JSON object per line");
-    cfg_->log_rate_limit_ns = r.duration_ns("rate_limit", cfg_->log_rate_limit_ns,
-                                            "a repeated warning or error is logged once per interval, with a count; 0 logs all");
+    cfg_->log_rate_limit_ns =
+        r.duration_ns("rate_limit", cfg_->log_rate_limit_ns,
+                      "a repeated warning or error is logged once per interval, with a count; 0 logs all");
     r.finish();
     using core::log::Level;
-    cfg_->log_level = level == "debug" ? Level::kDebug : level == "warn" ? Level::kWarn
-                    : level == "error" ? Level::kError : Level::kInfo;
+    cfg_->log_level = level == "debug"   ? Level::kDebug
+                      : level == "warn"  ? Level::kWarn
+                      : level == "error" ? Level::kError
+                                         : Level::kInfo;
     cfg_->log_format = format == "json" ? core::log::Format::kJson : core::log::Format::kText;
   }
 
@@ -243,8 +257,9 @@ class Loader {
       }
       return n;
     };
-    if (auto n = read_map("retry", "{max_attempts: 0 (no limit), initial_backoff: 100ms, max_backoff: 30s}: "
-                                   "transient failures, exponential backoff with full jitter")) {
+    if (auto n = read_map("retry",
+                          "{max_attempts: 0 (no limit), initial_backoff: 100ms, max_backoff: 30s}: "
+                          "transient failures, exponential backoff with full jitter")) {
       MapReader m(*n);
       d.retry.max_attempts = m.integer("max_attempts", d.retry.max_attempts, 0, 1 << 30,
                                        "attempts before the events go to the failed queue; 0: no limit");
@@ -257,20 +272,22 @@ class Loader {
       if (d.retry.max_backoff_ns < d.retry.initial_backoff_ns) n->error("max_backoff must be at least initial_backoff");
       m.finish();
     }
-    if (auto n = read_map("failed_queue", "{max_bytes: 1GiB, when_full: block | drop_oldest}: where rejected "
-                                          "events and exhausted retries are kept (data_dir/failed/)")) {
+    if (auto n = read_map("failed_queue",
+                          "{max_bytes: 1GiB, when_full: block | drop_oldest}: where rejected "
+                          "events and exhausted retries are kept (data_dir/failed/)")) {
       MapReader m(*n);
       d.failed_queue.max_bytes = m.bytes("max_bytes", d.failed_queue.max_bytes, "bytes on disk at most");
-      d.failed_queue.drop_oldest =
-          m.choice("when_full", "block", {"block", "drop_oldest"}, "wait for space, or drop the oldest (counted)") ==
-          "drop_oldest";
+      d.failed_queue.drop_oldest = m.choice("when_full", "block", {"block", "drop_oldest"},
+                                            "wait for space, or drop the oldest (counted)") == "drop_oldest";
       if (d.failed_queue.max_bytes < 4096) n->error("failed_queue.max_bytes must be at least 4096");
       m.finish();
     }
-    if (auto n = read_map("buffer", "{type: memory | disk, max_bytes: 1GiB, when_full: block | drop_newest}: "
-                                    "where events wait for the sink (disk: data_dir/buffers/, survives restarts)")) {
+    if (auto n = read_map("buffer",
+                          "{type: memory | disk, max_bytes: 1GiB, when_full: block | drop_newest}: "
+                          "where events wait for the sink (disk: data_dir/buffers/, survives restarts)")) {
       MapReader m(*n);
-      d.buffer.disk = m.choice("type", "memory", {"memory", "disk"}, "memory: the output's queue; disk: durable") == "disk";
+      d.buffer.disk =
+          m.choice("type", "memory", {"memory", "disk"}, "memory: the output's queue; disk: durable") == "disk";
       d.buffer.max_bytes = m.bytes("max_bytes", d.buffer.max_bytes, "disk bytes at most");
       d.buffer.drop_newest = m.choice("when_full", "block", {"block", "drop_newest"},
                                       "hold the pipeline, or drop what arrives (counted)") == "drop_newest";
@@ -331,8 +348,9 @@ class Loader {
         }
       }
       if (has_when) {
-        c.when = read_condition(r, "when", kind == "output" ? "only events for which this holds go to this output"
-                                                            : "apply this stage only to events for which this holds");
+        c.when = read_condition(r, "when",
+                                kind == "output" ? "only events for which this holds go to this output"
+                                                 : "apply this stage only to events for which this holds");
         if (type && type->requires_when && !c.when && !r.node().yaml()["when"].IsDefined()) {
           item.error("a " + c.type + " filter needs `when:` (the events to drop)");
         }
@@ -376,14 +394,16 @@ class Loader {
       if (!s) return;
       auto pos = n.yaml().Mark().pos;
       bool quoted = n.source() && pos >= 0 && static_cast<std::size_t>(pos) < n.source()->text.size() &&
-                    (n.source()->text[static_cast<std::size_t>(pos)] == '"' || n.source()->text[static_cast<std::size_t>(pos)] == '\'');
+                    (n.source()->text[static_cast<std::size_t>(pos)] == '"' ||
+                     n.source()->text[static_cast<std::size_t>(pos)] == '\'');
       std::int64_t i;
       double d;
       auto ri = std::from_chars(s->data(), s->data() + s->size(), i);
       auto rd = std::from_chars(s->data(), s->data() + s->size(), d);
       if (!quoted && (*s == "true" || *s == "false" || *s == "null")) out += *s;
       else if (!quoted && !s->empty() && ri.ec == std::errc() && ri.ptr == s->data() + s->size()) out += *s;
-      else if (!quoted && !s->empty() && rd.ec == std::errc() && rd.ptr == s->data() + s->size()) core::append_json_value(out, core::Value::number(d));
+      else if (!quoted && !s->empty() && rd.ec == std::errc() && rd.ptr == s->data() + s->size())
+        core::append_json_value(out, core::Value::number(d));
       else core::append_json_string(out, *s);
     }
   }
@@ -430,7 +450,8 @@ class Loader {
       auto pipeline = r.get("pipeline", "string", "", "the pipeline (default: the only one)");
       auto input = r.get("input", "component id", "", "an input or filter id: where the events enter", true);
       auto events = r.get("events", "list", "", "events: strings (messages) or maps (fields)", true);
-      auto expect = r.get("expect", "map", "", "at: a filter or output id; events: the fields each must have ([]: none)", true);
+      auto expect =
+          r.get("expect", "map", "", "at: a filter or output id; events: the fields each must have ([]: none)", true);
       r.finish();
       if (!item.is_map()) continue;
       t.name = name.value_or("");

@@ -44,11 +44,11 @@ struct PipelineConfig {
 struct TestCase {
   std::string name;
   Location location;
-  std::string pipeline;                 // resolved: the only one when not given
-  std::string input;                    // an input or filter id: where the events enter
-  std::vector<std::string> events;      // each a JSON object (a string event is {"message": ...})
-  std::string at;                       // a filter or output id: whose events are checked
-  std::vector<std::string> expect;      // each a JSON object: fields the event must have
+  std::string pipeline;             // resolved: the only one when not given
+  std::string input;                // an input or filter id: where the events enter
+  std::vector<std::string> events;  // each a JSON object (a string event is {"message": ...})
+  std::string at;                   // a filter or output id: whose events are checked
+  std::vector<std::string> expect;  // each a JSON object: fields the event must have
 };
 
 struct Config {

@@ -146,8 +146,7 @@ std::string MapReader::choice(const std::string& key, const std::string& def, co
   return parse_choice(*n, options).value_or(def);
 }
 
-std::vector<std::string> MapReader::string_list(const std::string& key, const std::string& description,
-                                                bool required) {
+std::vector<std::string> MapReader::string_list(const std::string& key, const std::string& description, bool required) {
   std::vector<std::string> out;
   auto n = get(key, "list of strings", required ? "" : "[]", description, required);
   if (!n) return out;
@@ -176,8 +175,7 @@ void MapReader::report_unknown(bool near_misses_only) {
     bool found = false;
     for (const auto& k : known_) found = found || k == key;
     if (found) continue;
-    Node key_node(it->first, node_.source(), node_.path().empty() ? key : node_.path() + "." + key,
-                  &node_.context());
+    Node key_node(it->first, node_.source(), node_.path().empty() ? key : node_.path() + "." + key, &node_.context());
     std::string msg = "unknown key \"" + key + "\"";
     std::string guess = core::closest(key, known_);
     if (near_misses_only && guess.empty()) continue;

@@ -46,8 +46,7 @@ class MapReader {
   std::string choice(const std::string& key, const std::string& def, const std::vector<std::string>& options,
                      const std::string& description);
   // A list of strings; a single string is taken as a list of one.
-  std::vector<std::string> string_list(const std::string& key, const std::string& description,
-                                       bool required = false);
+  std::vector<std::string> string_list(const std::string& key, const std::string& description, bool required = false);
 
   // Reports keys that no accessor asked for.
   void finish();

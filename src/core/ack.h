@@ -30,7 +30,7 @@ class AckTracker {
     bool done;
   };
   mutable std::mutex mu_;
-  std::deque<Entry> entries_;     // entries_[i] has sequence base_ + i
+  std::deque<Entry> entries_;  // entries_[i] has sequence base_ + i
   std::uint64_t base_ = 0;
   std::uint64_t next_seq_ = 0;
   std::uint64_t acked_;

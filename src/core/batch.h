@@ -53,7 +53,10 @@ class ByteBuffer {
   const char* data() const { return data_.get(); }
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return cap_; }
-  void resize(std::size_t n) { reserve(n); size_ = n; }
+  void resize(std::size_t n) {
+    reserve(n);
+    size_ = n;
+  }
   void reserve(std::size_t n);
   void shrink_to(std::size_t cap);  // drops contents when over `cap`
 
@@ -79,11 +82,11 @@ class Batch {
  public:
   std::vector<Event> events;
   Arena arena;
-  ByteBuffer chunk;             // raw bytes the input read; messages point here
+  ByteBuffer chunk;  // raw bytes the input read; messages point here
   std::int64_t ingest_ns = 0;
   const BatchOrigin* origin = nullptr;
-  std::string source;           // the source's name (a file's path); kept across reuse, so no allocation
-  std::uint64_t source_id = 0;  // a stable identity of the source (file: device, inode, fingerprint)
+  std::string source;                   // the source's name (a file's path); kept across reuse, so no allocation
+  std::uint64_t source_id = 0;          // a stable identity of the source (file: device, inode, fingerprint)
   std::shared_ptr<AckTracker> tracker;  // null: nothing to acknowledge
   std::uint64_t ack_seq = 0;
   std::vector<OutputSlot> slots;  // one per output of the pipeline

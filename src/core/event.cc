@@ -39,12 +39,9 @@ std::optional<FieldPath> FieldPath::parse(std::string_view text) {
 
 std::optional<Value> get_field(const Event& e, const FieldPath& path) {
   switch (path.root()) {
-    case FieldPath::Root::kMessage:
-      return Value::string(e.message);
-    case FieldPath::Root::kTimestamp:
-      return Value::integer(e.timestamp_ns);
-    case FieldPath::Root::kFields:
-      break;
+    case FieldPath::Root::kMessage: return Value::string(e.message);
+    case FieldPath::Root::kTimestamp: return Value::integer(e.timestamp_ns);
+    case FieldPath::Root::kFields: break;
   }
   const Value* cur = &e.fields;
   for (const std::string& seg : path.segments()) {
@@ -64,8 +61,7 @@ bool set_field(Event& e, const FieldPath& path, Value v, Arena& arena) {
       if (v.kind() != Value::Kind::kInt) return false;
       e.timestamp_ns = v.as_int();
       return true;
-    case FieldPath::Root::kFields:
-      break;
+    case FieldPath::Root::kFields: break;
   }
   if (!e.fields.is_object()) e.fields = Value::object(arena, 8);
   Value* cur = &e.fields;
@@ -84,13 +80,9 @@ bool set_field(Event& e, const FieldPath& path, Value v, Arena& arena) {
 
 bool remove_field(Event& e, const FieldPath& path, Arena& arena) {
   switch (path.root()) {
-    case FieldPath::Root::kMessage:
-      e.message = {};
-      return true;
-    case FieldPath::Root::kTimestamp:
-      return false;
-    case FieldPath::Root::kFields:
-      break;
+    case FieldPath::Root::kMessage: e.message = {}; return true;
+    case FieldPath::Root::kTimestamp: return false;
+    case FieldPath::Root::kFields: break;
   }
   Value* cur = &e.fields;
   const auto& segs = path.segments();

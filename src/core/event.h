@@ -14,10 +14,10 @@
 namespace bifrost::core {
 
 struct Event {
-  std::string_view message;     // the raw line, or what a filter made of it
-  std::int64_t timestamp_ns = 0;  // @timestamp, UTC; ingest time until a filter sets it
-  Value fields;                 // an object, or null while the event has no field
-  std::uint64_t offset = 0;     // byte offset of the line in its source
+  std::string_view message;           // the raw line, or what a filter made of it
+  std::int64_t timestamp_ns = 0;      // @timestamp, UTC; ingest time until a filter sets it
+  Value fields;                       // an object, or null while the event has no field
+  std::uint64_t offset = 0;           // byte offset of the line in its source
   const char* drop_reason = nullptr;  // set (to a static string) when a filter dropped it
 
   bool dropped() const { return drop_reason != nullptr; }

@@ -208,8 +208,8 @@ char* escape_blocks(char* dst, const unsigned char* p, std::size_t n) {
   const __m128i space = _mm_set1_epi8(0x20);
   while (i + 16 <= n) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    const auto qb = static_cast<unsigned>(
-        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash))));
+    const auto qb =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash))));
     // Signed compare: bytes >= 0x80 are negative, so `v < 0x20` catches both
     // control characters and non-ASCII bytes.
     const auto other = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmplt_epi8(v, space)));
@@ -283,7 +283,8 @@ char* escape_blocks(char* dst, const unsigned char* p, std::size_t n) {
     const unsigned k = other == 0 ? len : static_cast<unsigned>(__builtin_ctz(other));
     const std::uint32_t marked = k == 32 ? qb : qb & ((std::uint32_t{1} << k) - 1);
     const __m512i wide = _mm512_cvtepu8_epi16(v);
-    const __m512i pairs = _mm512_mask_mov_epi16(wide, marked, _mm512_or_si512(_mm512_slli_epi16(wide, 8), backslash_low));
+    const __m512i pairs =
+        _mm512_mask_mov_epi16(wide, marked, _mm512_or_si512(_mm512_slli_epi16(wide, 8), backslash_low));
     const std::uint64_t keep = _pdep_u64(marked, 0xAAAAAAAAAAAAAAAAull) | 0x5555555555555555ull;
     const unsigned out = k + static_cast<unsigned>(__builtin_popcount(marked));
     const std::uint64_t out_mask = whole ? ~std::uint64_t{0} : (std::uint64_t{1} << out) - 1;  // out < 64
@@ -452,12 +453,8 @@ void JsonWriter::string(std::string_view s) {
 
 void JsonWriter::value(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kNull:
-      raw("null");
-      break;
-    case Value::Kind::kBool:
-      raw(v.as_bool() ? std::string_view("true") : std::string_view("false"));
-      break;
+    case Value::Kind::kNull: raw("null"); break;
+    case Value::Kind::kBool: raw(v.as_bool() ? std::string_view("true") : std::string_view("false")); break;
     case Value::Kind::kInt: {
       char* d = room(24);
       done(std::to_chars(d, d + 24, v.as_int()).ptr);
@@ -481,9 +478,7 @@ void JsonWriter::value(const Value& v) {
       done(end);
       break;
     }
-    case Value::Kind::kString:
-      string(v.as_string());
-      break;
+    case Value::Kind::kString: string(v.as_string()); break;
     case Value::Kind::kArray: {
       if (v.shared()) {
         raw(v.frozen_json());

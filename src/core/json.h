@@ -29,7 +29,7 @@ class JsonWriter {
     ++n_;
   }
   void raw(std::string_view text) {  // already JSON
-    if (text.empty()) return;  // may be {nullptr, 0}: not for memcpy
+    if (text.empty()) return;        // may be {nullptr, 0}: not for memcpy
     std::memcpy(room(text.size()), text.data(), text.size());
     n_ += text.size();
   }

@@ -34,16 +34,20 @@ void flush_suppressed(bool all = false);
 void set_sink(std::function<void(std::string_view line)> sink);
 void set_clock(std::function<std::chrono::steady_clock::time_point()> clock);
 
-template <class... A> void debug(std::string_view component, const A&... a) {
+template <class... A>
+void debug(std::string_view component, const A&... a) {
   if (enabled(Level::kDebug)) write(Level::kDebug, component, cat(a...));
 }
-template <class... A> void info(std::string_view component, const A&... a) {
+template <class... A>
+void info(std::string_view component, const A&... a) {
   if (enabled(Level::kInfo)) write(Level::kInfo, component, cat(a...));
 }
-template <class... A> void warn(std::string_view component, const A&... a) {
+template <class... A>
+void warn(std::string_view component, const A&... a) {
   if (enabled(Level::kWarn)) write(Level::kWarn, component, cat(a...));
 }
-template <class... A> void error(std::string_view component, const A&... a) {
+template <class... A>
+void error(std::string_view component, const A&... a) {
   write(Level::kError, component, cat(a...));
 }
 

@@ -9,12 +9,12 @@ namespace bifrost::core {
 
 struct CivilTime {
   int year;
-  int month;   // 1..12
-  int day;     // 1..31
+  int month;  // 1..12
+  int day;    // 1..31
   int hour, minute, second;
   int nanos;
-  int yday;    // 0..365
-  int wday;    // 0 = Sunday
+  int yday;  // 0..365
+  int wday;  // 0 = Sunday
 };
 
 std::int64_t now_ns();

@@ -27,7 +27,8 @@ Value* Value::find(std::string_view key) const {
 
 void Value::grow(Arena& arena) {
   // Doubles up to kMaxCapacity; one past it makes reserve throw.
-  reserve(size_ == 0 ? 4 : static_cast<std::uint32_t>(std::min<std::uint64_t>(2ull * size_, kMaxCapacity + 1ull)), arena);
+  reserve(size_ == 0 ? 4 : static_cast<std::uint32_t>(std::min<std::uint64_t>(2ull * size_, kMaxCapacity + 1ull)),
+          arena);
 }
 
 Value& Value::set(std::string_view key, Value v, Arena& arena) {
@@ -80,7 +81,7 @@ bool Value::erase(std::string_view key, Arena& arena) {
 
 Value Value::freeze(Arena& arena) const {
   if (kind() != Kind::kArray && kind() != Kind::kObject) return *this;
-  Value v(kind());  // capacity 0: shared
+  Value v(kind());           // capacity 0: shared
   if (size_ == 0) return v;  // nothing to share: a change appends to fresh storage
   thread_local std::string json;
   json.clear();
@@ -110,8 +111,7 @@ std::string_view Value::frozen_json() const {
 
 Value clone(const Value& v, Arena& arena) {
   switch (v.kind()) {
-    case Value::Kind::kString:
-      return Value::string(arena.copy(v.as_string()));
+    case Value::Kind::kString: return Value::string(arena.copy(v.as_string()));
     case Value::Kind::kArray: {
       Value out = Value::array(arena, static_cast<std::uint32_t>(v.items().size()));
       for (const Value& item : v.items()) out.push_back(clone(item, arena), arena);
@@ -122,8 +122,7 @@ Value clone(const Value& v, Arena& arena) {
       for (const Member& m : v.members()) out.set(arena.copy(m.key), clone(m.value, arena), arena);
       return out;
     }
-    default:
-      return v;
+    default: return v;
   }
 }
 

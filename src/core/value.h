@@ -26,9 +26,21 @@ class Value {
   enum class Kind : std::uint8_t { kNull, kBool, kInt, kDouble, kString, kArray, kObject };
 
   Value() : u_{} {}
-  static Value boolean(bool b) { Value v(Kind::kBool); v.u_.b = b; return v; }
-  static Value integer(std::int64_t i) { Value v(Kind::kInt); v.u_.i = i; return v; }
-  static Value number(double d) { Value v(Kind::kDouble); v.u_.d = d; return v; }
+  static Value boolean(bool b) {
+    Value v(Kind::kBool);
+    v.u_.b = b;
+    return v;
+  }
+  static Value integer(std::int64_t i) {
+    Value v(Kind::kInt);
+    v.u_.i = i;
+    return v;
+  }
+  static Value number(double d) {
+    Value v(Kind::kDouble);
+    v.u_.d = d;
+    return v;
+  }
   // `s` must outlive the value: arena memory, the batch's chunk, or static.
   static Value string(std::string_view s) {
     Value v(Kind::kString);
@@ -120,7 +132,8 @@ class ObjectBuilder {
  private:
   static std::uint64_t bit(std::string_view key) {
     if (key.empty()) return 1;
-    const auto h = key.size() * 7 + static_cast<unsigned char>(key.front()) * 3 + static_cast<unsigned char>(key.back());
+    const auto h =
+        key.size() * 7 + static_cast<unsigned char>(key.front()) * 3 + static_cast<unsigned char>(key.back());
     return std::uint64_t{1} << (h & 63);
   }
   Value& object_;

@@ -30,8 +30,8 @@ std::uint32_t crc(std::string_view body) {
 
 }  // namespace
 
-CheckpointStore::CheckpointStore(const std::string& data_dir, const std::string& pipeline,
-                                 const std::string& component, pipeline::ComponentStats* stats)
+CheckpointStore::CheckpointStore(const std::string& data_dir, const std::string& pipeline, const std::string& component,
+                                 pipeline::ComponentStats* stats)
     : dir_(data_dir + "/checkpoints/" + pipeline), path_(dir_ + "/" + component + ".ckpt"), stats_(stats) {}
 
 LoadResult CheckpointStore::load() {
@@ -62,8 +62,8 @@ LoadResult CheckpointStore::load() {
   unsigned long long length = 0;
   unsigned int sum = 0;
   std::string header_str(header);
-  if (nl == std::string::npos || std::sscanf(header_str.c_str(), "%31s %d %llu %x", magic, &version, &length, &sum) != 4 ||
-      kMagic != magic) {
+  if (nl == std::string::npos ||
+      std::sscanf(header_str.c_str(), "%31s %d %llu %x", magic, &version, &length, &sum) != 4 || kMagic != magic) {
     why = "no valid header";
   } else if (version != kVersion) {
     why = "unknown format version " + std::to_string(version);
@@ -103,8 +103,8 @@ bool CheckpointStore::save(std::string_view body) {
   std::string tmp = path_ + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return fail("open");
-  bool ok = write_all(fd, std::string_view(header, static_cast<std::size_t>(hn))) && write_all(fd, body) &&
-            ::fsync(fd) == 0;
+  bool ok =
+      write_all(fd, std::string_view(header, static_cast<std::size_t>(hn))) && write_all(fd, body) && ::fsync(fd) == 0;
   int saved = errno;
   ::close(fd);
   if (!ok) {

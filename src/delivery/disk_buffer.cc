@@ -12,8 +12,8 @@
 #include <filesystem>
 #include <optional>
 
-#include "core/log.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "delivery/buffer_record.h"
 #include "delivery/durable_file.h"
 #include "delivery/record.h"
@@ -274,8 +274,10 @@ std::size_t DiskBuffer::read(core::Batch& batch, std::size_t max_events, std::ch
       std::error_code ec;
       std::filesystem::rename(path, aside, ec);
       if (stats_) stats_->add_dropped("buffer_corrupt", 1);
-      core::log::error(dir_, "disk buffer: ", path, " is not a bifrost-buffer2 segment (an older format, or damaged); "
-                       "moved to ", aside, ec ? " (failed: " + ec.message() + ")" : std::string());
+      core::log::error(dir_, "disk buffer: ", path,
+                       " is not a bifrost-buffer2 segment (an older format, or damaged); "
+                       "moved to ",
+                       aside, ec ? " (failed: " + ec.message() + ")" : std::string());
       next_off_ = end;
       return 0;
     }
@@ -288,7 +290,7 @@ std::size_t DiskBuffer::read(core::Batch& batch, std::size_t max_events, std::ch
     std::uint32_t length, crc;
     if (!read_record_header(bytes.substr(pos), length, crc)) {
       if (pos == chunk.size() || next_off_ + chunk.size() < end) break;  // the rest comes with the next read
-      length = 0;  // a torn header at the end
+      length = 0;                                                        // a torn header at the end
     }
     const std::uint64_t record_end = next_off_ + pos + kRecordHeader + length;
     if (length < kMinPayload || record_end > end) {
@@ -303,7 +305,8 @@ std::size_t DiskBuffer::read(core::Batch& batch, std::size_t max_events, std::ch
     }
     if (pos + kRecordHeader + length > chunk.size()) {
       if (count > 0 || pos > 0) break;  // the next read starts with it
-      fill(chunk.size(), static_cast<std::size_t>(record_end - next_off_) - chunk.size());  // a record bigger than a read
+      fill(chunk.size(),
+           static_cast<std::size_t>(record_end - next_off_) - chunk.size());  // a record bigger than a read
       continue;
     }
     std::string_view record = bytes.substr(pos, kRecordHeader + length);

@@ -83,7 +83,7 @@ class DiskBuffer {
  private:
   struct Segment {
     std::uint64_t seq;
-    std::uint64_t size;  // durable bytes (the writer's) or the file's size
+    std::uint64_t size;         // durable bytes (the writer's) or the file's size
     bool written_here = false;  // made by this process's writer (not found at open)
   };
   std::string path_of(std::uint64_t seq) const;
@@ -104,8 +104,8 @@ class DiskBuffer {
   int write_fd_ = -1;
 
   // Reader state (reader thread only, except `read_seq_/read_off_` under mu_).
-  std::uint64_t read_seq_ = 0, read_off_ = 0;      // committed position
-  std::uint64_t next_seq_ = 0, next_off_ = 0;      // position after the last read()
+  std::uint64_t read_seq_ = 0, read_off_ = 0;  // committed position
+  std::uint64_t next_seq_ = 0, next_off_ = 0;  // position after the last read()
   int read_fd_ = -1;
   std::uint64_t read_fd_seq_ = 0;
   std::chrono::steady_clock::time_point last_save_;

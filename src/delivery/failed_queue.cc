@@ -33,7 +33,8 @@ std::uint64_t count_lines(const std::string& path) {
   if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
     char buf[65536];
     std::size_t got;
-    while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) n += static_cast<std::uint64_t>(std::count(buf, buf + got, '\n'));
+    while ((got = std::fread(buf, 1, sizeof buf, f)) > 0)
+      n += static_cast<std::uint64_t>(std::count(buf, buf + got, '\n'));
     std::fclose(f);
   }
   return n;
@@ -91,7 +92,8 @@ int FailedQueue::open_segment() {
       return -1;
     }
     ::flock(fd, LOCK_EX);
-    struct stat mine {}, there {};
+    struct stat mine {
+    }, there{};
     if (::fstat(fd, &mine) == 0 && ::stat(path.c_str(), &there) == 0 && mine.st_ino == there.st_ino) {
       current_bytes_ = static_cast<std::uint64_t>(mine.st_size);
       fsync_dir(dir_);  // the name is durable too
@@ -129,7 +131,8 @@ bool FailedQueue::append(std::string_view records, const std::function<bool()>& 
       continue;
     }
     if (!warned) {
-      core::log::warn(dir_, "failed queue full (max_bytes ", options_.max_bytes, "): waiting for space (bifrost replay)");
+      core::log::warn(dir_, "failed queue full (max_bytes ", options_.max_bytes,
+                      "): waiting for space (bifrost replay)");
       warned = true;
     }
     if (give_up()) return false;

@@ -27,7 +27,8 @@ bool decode_record(std::string_view line, core::Batch& batch, DecodedRecord& met
   const core::Value* event = v->find("event");
   const core::Value* ts = v->find("ts");
   if (!event || !event->is_object() || !ts || ts->kind() != core::Value::Kind::kInt) return false;
-  if (const core::Value* a = v->find("attempts"); a && a->kind() == core::Value::Kind::kInt) meta.attempts = a->as_int();
+  if (const core::Value* a = v->find("attempts"); a && a->kind() == core::Value::Kind::kInt)
+    meta.attempts = a->as_int();
   if (const core::Value* err = v->find("error"); err && err->is_string()) meta.error = std::string(err->as_string());
   core::Event& e = batch.events.emplace_back();
   e.timestamp_ns = ts->as_int();

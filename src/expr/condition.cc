@@ -16,10 +16,10 @@ struct Condition::Node {
   explicit Node(Kind k) : kind(k) {}
   Kind kind;
   Op op = Op::kEq;
-  std::size_t a = 0, b = 0;      // children (node indexes)
-  Value literal;                 // kLiteral
+  std::size_t a = 0, b = 0;             // children (node indexes)
+  Value literal;                        // kLiteral
   std::optional<core::FieldPath> path;  // kField, kExists
-  std::size_t regex = 0;         // kCompare with kMatch: index into regexes_
+  std::size_t regex = 0;                // kCompare with kMatch: index into regexes_
 };
 
 Condition::Condition() = default;
@@ -263,12 +263,8 @@ class ConditionParser {
 
   std::optional<std::size_t> parse_operand() {
     switch (tok_.kind) {
-      case Tok::kError:
-        err(tok_.pos, tok_.text);
-        return std::nullopt;
-      case Tok::kEnd:
-        err(tok_.pos, "expected a field, a value or \"(\" but the condition ended");
-        return std::nullopt;
+      case Tok::kError: err(tok_.pos, tok_.text); return std::nullopt;
+      case Tok::kEnd: err(tok_.pos, "expected a field, a value or \"(\" but the condition ended"); return std::nullopt;
       case Tok::kLParen: {
         std::size_t open = tok_.pos;
         next();
@@ -282,9 +278,7 @@ class ConditionParser {
         return inner;
       }
       case Tok::kRParen:
-      case Tok::kOp:
-        err(tok_.pos, "expected a field or a value, got \"" + tok_.text + "\"");
-        return std::nullopt;
+      case Tok::kOp: err(tok_.pos, "expected a field or a value, got \"" + tok_.text + "\""); return std::nullopt;
       case Tok::kString: {
         out_.strings_.push_back(std::make_unique<std::string>(tok_.text));
         Node n{Node::Kind::kLiteral};
@@ -311,8 +305,7 @@ class ConditionParser {
         next();
         return add(std::move(n));
       }
-      case Tok::kIdent:
-        break;
+      case Tok::kIdent: break;
     }
     const std::string word = tok_.text;
     std::size_t pos = tok_.pos;
@@ -413,8 +406,7 @@ bool to_number(const Value& v, double& out, bool& is_int, std::int64_t& out_int)
       is_int = false;
       return rd.ec == std::errc() && rd.ptr == s.data() + s.size() && !s.empty();
     }
-    default:
-      return false;
+    default: return false;
   }
 }
 
@@ -456,14 +448,10 @@ bool Condition::evaluate(const core::Event& e) const { return eval(root_, e); }
 bool Condition::eval(std::size_t idx, const core::Event& e) const {
   const Node& n = nodes_[idx];
   switch (n.kind) {
-    case Node::Kind::kOr:
-      return eval(n.a, e) || eval(n.b, e);
-    case Node::Kind::kAnd:
-      return eval(n.a, e) && eval(n.b, e);
-    case Node::Kind::kNot:
-      return !eval(n.a, e);
-    case Node::Kind::kExists:
-      return core::get_field(e, *n.path).has_value();
+    case Node::Kind::kOr: return eval(n.a, e) || eval(n.b, e);
+    case Node::Kind::kAnd: return eval(n.a, e) && eval(n.b, e);
+    case Node::Kind::kNot: return !eval(n.a, e);
+    case Node::Kind::kExists: return core::get_field(e, *n.path).has_value();
     case Node::Kind::kTruthy: {
       auto v = operand(n.a, e);
       if (!v || v->is_null()) return false;
@@ -501,8 +489,7 @@ bool Condition::eval(std::size_t idx, const core::Event& e) const {
       return false;
     }
     case Node::Kind::kLiteral:
-    case Node::Kind::kField:
-      break;
+    case Node::Kind::kField: break;
   }
   return false;
 }

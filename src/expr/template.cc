@@ -77,11 +77,8 @@ const core::FieldPath* Template::single_field() const {
 void append_value_text(std::string& out, const core::Value& v) {
   char buf[32];
   switch (v.kind()) {
-    case core::Value::Kind::kNull:
-      break;
-    case core::Value::Kind::kBool:
-      out.append(v.as_bool() ? "true" : "false");
-      break;
+    case core::Value::Kind::kNull: break;
+    case core::Value::Kind::kBool: out.append(v.as_bool() ? "true" : "false"); break;
     case core::Value::Kind::kInt: {
       auto r = std::to_chars(buf, buf + sizeof buf, v.as_int());
       out.append(buf, r.ptr);
@@ -92,11 +89,8 @@ void append_value_text(std::string& out, const core::Value& v) {
       out.append(buf, r.ptr);
       break;
     }
-    case core::Value::Kind::kString:
-      out.append(v.as_string());
-      break;
-    default:
-      core::append_json_value(out, v);
+    case core::Value::Kind::kString: out.append(v.as_string()); break;
+    default: core::append_json_value(out, v);
   }
 }
 
@@ -106,9 +100,7 @@ bool Template::render(const core::Event& e, std::string& out) const {
   core::CivilTime t{};
   for (const Segment& s : segments_) {
     switch (s.kind) {
-      case Segment::Kind::kLiteral:
-        out.append(s.literal);
-        break;
+      case Segment::Kind::kLiteral: out.append(s.literal); break;
       case Segment::Kind::kField: {
         auto v = core::get_field(e, *s.path);
         if (!v) {

@@ -306,7 +306,8 @@ std::uint64_t Pipeline::park_rejected(FilterStage& stage, Batch& batch, std::spa
   add(stage.stats.events_failed, n);
   for (std::uint32_t i : sel) {
     if (!core::is_rejected(batch.events[i])) continue;
-    core::log::warn(stage.stats.component, n, " event(s) rejected (to the failed queue): ", batch.events[i].drop_reason + 1);
+    core::log::warn(stage.stats.component, n,
+                    " event(s) rejected (to the failed queue): ", batch.events[i].drop_reason + 1);
     break;
   }
   return n;
@@ -442,15 +443,15 @@ bool Pipeline::breaker_open(const OutputRunner& o) {
 
 // Adds the events of `slot` whose outcome is `which` to the output's
 // failed-queue records, with `prefix` before each reason.
-void Pipeline::collect_failed(OutputRunner& o, const Batch& batch, const OutputSlot& slot, Outcome which,
-                              int attempt, std::string_view prefix) {
+void Pipeline::collect_failed(OutputRunner& o, const Batch& batch, const OutputSlot& slot, Outcome which, int attempt,
+                              std::string_view prefix) {
   const std::int64_t now = core::now_ns();
   std::string reason;
   for (std::size_t i = 0; i < slot.selected.size(); ++i) {
     if (o.report.outcome(i) != which) continue;
     reason.assign(prefix).append(o.report.reason(i));
-    delivery::append_record(o.records, batch.events[slot.selected[i]],
-                            {id_, o.stats.component, reason, attempt, now}, o.time_cache);
+    delivery::append_record(o.records, batch.events[slot.selected[i]], {id_, o.stats.component, reason, attempt, now},
+                            o.time_cache);
     ++o.parked;
   }
 }
@@ -500,7 +501,8 @@ void Pipeline::deliver(OutputRunner& o, Delivery d, bool reported) {
       o.failures_in_a_row = 0;
       o.stats.circuit_open.store(0);
     } else if (retry > 0 && ++o.failures_in_a_row == o.retry.breaker_after) {
-      core::log::warn(o.stats.component, o.failures_in_a_row, " attempts in a row failed: circuit open; probing at most every ",
+      core::log::warn(o.stats.component, o.failures_in_a_row,
+                      " attempts in a row failed: circuit open; probing at most every ",
                       o.retry.max_backoff_ns / 1'000'000, "ms until the sink takes events again");
       o.stats.circuit_open.store(1);
     }
@@ -529,8 +531,8 @@ void Pipeline::deliver(OutputRunner& o, Delivery d, bool reported) {
     // Exponential backoff with full jitter: uniform in [0, min(max, initial * 2^(n-1))],
     // n counting this batch's attempts, or the failures in a row while the circuit is open.
     const std::int64_t n = breaker_open(o) ? std::max<std::int64_t>(attempt, o.failures_in_a_row) : attempt;
-    const std::int64_t cap = std::min<std::int64_t>(
-        o.retry.max_backoff_ns, o.retry.initial_backoff_ns << std::min<std::int64_t>(n - 1, 30));
+    const std::int64_t cap =
+        std::min<std::int64_t>(o.retry.max_backoff_ns, o.retry.initial_backoff_ns << std::min<std::int64_t>(n - 1, 30));
     auto wait = std::chrono::nanoseconds(std::uniform_int_distribution<std::int64_t>(0, cap)(rng));
     core::log::warn(o.stats.component, "write failed (", reason, "); retrying ", retry, " events in ",
                     std::chrono::duration_cast<std::chrono::milliseconds>(wait).count(), "ms (attempt ", attempt, ")");
@@ -642,7 +644,7 @@ void Pipeline::sender_loop(OutputRunner& o) {
   }
   ready.close();
   deliverer.join();
-  while (auto item = ready.pop()) item->batch->release();  // left when delivery was given up
+  while (auto item = ready.pop()) item->batch->release();                          // left when delivery was given up
   if (finished && !o.abandon.load()) o.buffer->commit(o.buffer->read_position());  // all sent: removes the segments
   o.buffer->save_cursor();
 }

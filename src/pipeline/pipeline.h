@@ -29,7 +29,7 @@
 namespace bifrost::pipeline {
 
 struct PipelineOptions {
-  std::size_t workers = 0;            // 0: one per core, at least 2
+  std::size_t workers = 0;             // 0: one per core, at least 2
   std::size_t batches_per_input = 16;  // the memory bound, in batches
   // 0: room for every batch of every input, so a worker never waits to hand
   // a batch over (the pools bound memory; a slow output still holds the

@@ -61,7 +61,7 @@ class Histogram {
 // /metrics: the component replaces the whole set now and then (about once a
 // second); a scrape copies it.
 struct Series {
-  const char* metric;  // e.g. "bifrost_file_lag_bytes"
+  const char* metric;                                       // e.g. "bifrost_file_lag_bytes"
   std::vector<std::pair<const char*, std::string>> labels;  // beyond pipeline and component
   double value;
 };
@@ -98,10 +98,10 @@ struct ComponentStats {
   std::atomic<std::int64_t> queue_events{0};  // a gauge: + by workers, - by the output
   std::atomic<std::int64_t> buffer_bytes{0};  // a gauge: bytes in the output's disk buffer
   std::atomic<std::int64_t> circuit_open{0};  // a gauge: 1 while an output's sink counts as down
-  Histogram request_duration;  // outputs: one write() call
-  Histogram checkpoint_duration;  // inputs: one atomic checkpoint write
-  Counter checkpoint_errors;      // checkpoints that could not be read or written
-  Counter disk_write_errors;      // disk buffer and failed queue writes that failed (disk full, I/O error)
+  Histogram request_duration;                 // outputs: one write() call
+  Histogram checkpoint_duration;              // inputs: one atomic checkpoint write
+  Counter checkpoint_errors;                  // checkpoints that could not be read or written
+  Counter disk_write_errors;                  // disk buffer and failed queue writes that failed (disk full, I/O error)
   SeriesSet series;
 
   // Drop reasons are static strings; a few slots claimed lock-free.

@@ -31,8 +31,7 @@ class TapListener {
 
   // rate: events shown per second at most; 0 for no bound (then the whole
   // stream is copied, at its full cost).
-  TapListener(std::optional<expr::Condition> when, std::uint64_t limit, std::size_t max_bytes,
-              std::uint64_t rate = 0)
+  TapListener(std::optional<expr::Condition> when, std::uint64_t limit, std::size_t max_bytes, std::uint64_t rate = 0)
       : when_(std::move(when)), remaining_(limit), max_bytes_(max_bytes), rate_(rate) {}
 
   // Waits up to `wait` for the next NDJSON lines (several may come at once).
@@ -50,8 +49,8 @@ class TapListener {
   std::optional<expr::Condition> when_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::string pending_;        // NDJSON waiting for the client
-  std::uint64_t remaining_;    // events still wanted (UINT64_MAX: unlimited)
+  std::string pending_;      // NDJSON waiting for the client
+  std::uint64_t remaining_;  // events still wanted (UINT64_MAX: unlimited)
   std::size_t max_bytes_;
   std::uint64_t rate_;
   std::chrono::steady_clock::time_point window_{};

@@ -8,9 +8,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
   bifrost::config::Diagnostics diag;
-  auto cfg = bifrost::config::load_text("fuzz.yaml", text, diag, [](const std::string&) -> std::optional<std::string> {
-    return std::string("x");
-  });
+  auto cfg = bifrost::config::load_text(
+      "fuzz.yaml", text, diag, [](const std::string&) -> std::optional<std::string> { return std::string("x"); });
   (void)diag.render();
   return 0;
 }

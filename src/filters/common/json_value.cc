@@ -123,8 +123,7 @@ core::Value to_value(element el, core::Arena& arena, Strings& strings) {
       if (el.get_bool().get(v) != simdjson::SUCCESS) return core::Value();
       return core::Value::boolean(v);
     }
-    case element_type::NULL_VALUE:
-      return core::Value();
+    case element_type::NULL_VALUE: return core::Value();
   }
   return core::Value();
 }

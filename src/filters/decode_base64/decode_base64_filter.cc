@@ -118,9 +118,11 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
   if (auto t = r.get("target", "field path", "", "where the decoded value goes (default: the field itself)")) {
     s->target = config::parse_field_path(*t);
   }
-  s->url = r.choice("alphabet", "standard", {"standard", "url"}, "standard (+/) or url (-_); padding optional") == "url";
+  s->url =
+      r.choice("alphabet", "standard", {"standard", "url"}, "standard (+/) or url (-_); padding optional") == "url";
   s->parse_json = r.boolean("parse_json", false, "the decoded bytes are a JSON document: the target gets its value");
-  s->on_failure = read_on_failure(r, "on_failure", "keep | tag (<id>_failure) | drop (reason base64_failure) | reject (to the failed queue)");
+  s->on_failure = read_on_failure(
+      r, "on_failure", "keep | tag (<id>_failure) | drop (reason base64_failure) | reject (to the failed queue)");
   return s;
 }
 

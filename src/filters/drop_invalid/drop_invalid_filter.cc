@@ -27,8 +27,7 @@ bool reads_as(const core::Value& v, Type type) {
         auto r = std::from_chars(s.data(), s.data() + s.size(), x);
         return r.ec == std::errc() && r.ptr == s.data() + s.size();
       }
-      case Type::kBool:
-        return s == "true" || s == "false";
+      case Type::kBool: return s == "true" || s == "false";
     }
   }
   switch (type) {
@@ -94,8 +93,9 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
   s->require = config::read_field_path_list(r, "require", "fields that must be present and not empty");
   auto types = r.get("types", "map", "{}", "field: int | float | bool; a present field must read as its type");
   s->match = config::read_condition(r, "match", "a condition every valid event meets");
-  std::string action = r.choice("action", "drop", {"drop", "tag", "reject"},
-                                "drop (counted by reason), tag (<id>_invalid) and keep, or reject (to the failed queue)");
+  std::string action =
+      r.choice("action", "drop", {"drop", "tag", "reject"},
+               "drop (counted by reason), tag (<id>_invalid) and keep, or reject (to the failed queue)");
   s->action = action == "tag" ? OnFailure::kTag : action == "reject" ? OnFailure::kReject : OnFailure::kDrop;
   if (r.describing()) return s;
   if (types) {

@@ -29,7 +29,8 @@ class ModifyFilter final : public pipeline::Filter {
         if (!op.tmpl) {
           core::set_field(e, op.path, op.literal, batch.arena);
         } else if (const core::FieldPath* single = op.tmpl->single_field()) {
-          if (auto v = core::get_field(e, *single)) core::set_field(e, op.path, core::clone(*v, batch.arena), batch.arena);
+          if (auto v = core::get_field(e, *single))
+            core::set_field(e, op.path, core::clone(*v, batch.arena), batch.arena);
         } else {
           scratch.clear();
           op.tmpl->render(e, scratch);
@@ -83,31 +84,33 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
   pair_op("rename", "fields to move: {from: to}", s->rename);
   pair_op("copy", "fields to copy: {from: to}", s->copy);
   auto add = r.get("add", "map", "{}", "fields to set: {path: value or template}");
-  if (add) config::each_entry(*add, "field: value", [&](const config::Node& k, const config::Node& v) {
-    auto path = config::parse_field_path(k);
-    if (!v.is_scalar()) {
-      v.error("expected a value or a template, got " + v.kind_name());
-      return;
-    }
-    auto text = v.scalar();
-    if (!path || !text) return;
-    AddOp op{std::move(*path), std::nullopt, core::Value()};
-    if (auto typed = typed_scalar(v, *text)) {
-      op.literal = *typed;
-    } else if (auto t = config::parse_template(v)) {
-      op.tmpl = std::move(t);
-    } else {
-      return;
-    }
-    if (op.path.root() == core::FieldPath::Root::kTimestamp) {
-      k.error("@timestamp cannot be set with add (use parse_timestamp)");
-      return;
-    }
-    s->add.push_back(std::move(op));
-  });
+  if (add)
+    config::each_entry(*add, "field: value", [&](const config::Node& k, const config::Node& v) {
+      auto path = config::parse_field_path(k);
+      if (!v.is_scalar()) {
+        v.error("expected a value or a template, got " + v.kind_name());
+        return;
+      }
+      auto text = v.scalar();
+      if (!path || !text) return;
+      AddOp op{std::move(*path), std::nullopt, core::Value()};
+      if (auto typed = typed_scalar(v, *text)) {
+        op.literal = *typed;
+      } else if (auto t = config::parse_template(v)) {
+        op.tmpl = std::move(t);
+      } else {
+        return;
+      }
+      if (op.path.root() == core::FieldPath::Root::kTimestamp) {
+        k.error("@timestamp cannot be set with add (use parse_timestamp)");
+        return;
+      }
+      s->add.push_back(std::move(op));
+    });
   s->remove = config::read_field_path_list(r, "remove", "fields to remove");
   bool any_key = false;
-  for (const char* k : {"rename", "copy", "add", "remove"}) any_key = any_key || (r.node().is_map() && r.node().yaml()[k].IsDefined());
+  for (const char* k : {"rename", "copy", "add", "remove"})
+    any_key = any_key || (r.node().is_map() && r.node().yaml()[k].IsDefined());
   if (!r.describing() && !any_key) {
     r.node().error("modify needs at least one of rename, copy, add, remove");
   }

@@ -62,7 +62,8 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
   if (auto t = r.get("target", "field path", "", "where the document goes (default: merged into the event root)")) {
     s->target = config::parse_field_path(*t);
   }
-  s->on_failure = read_on_failure(r, "on_failure", "keep | tag (<id>_failure) | drop (reason json_failure) | reject (to the failed queue)");
+  s->on_failure = read_on_failure(
+      r, "on_failure", "keep | tag (<id>_failure) | drop (reason json_failure) | reject (to the failed queue)");
   return s;
 }
 

@@ -341,15 +341,13 @@ bool LinearPattern::match_seq(const Seq& s, std::string_view text, std::size_t& 
       const std::size_t from = pos;
 #if defined(__SSE2__)
       if (it.few_stops) {  // 16 bytes at a time up to a stop byte or one >= 0x80
-        const __m128i s0 = _mm_set1_epi8(it.stops[0]), s1 = _mm_set1_epi8(it.stops[1]),
-                      s2 = _mm_set1_epi8(it.stops[2]), s3 = _mm_set1_epi8(it.stops[3]),
-                      s4 = _mm_set1_epi8(it.stops[4]), s5 = _mm_set1_epi8(it.stops[5]);
+        const __m128i s0 = _mm_set1_epi8(it.stops[0]), s1 = _mm_set1_epi8(it.stops[1]), s2 = _mm_set1_epi8(it.stops[2]),
+                      s3 = _mm_set1_epi8(it.stops[3]), s4 = _mm_set1_epi8(it.stops[4]), s5 = _mm_set1_epi8(it.stops[5]);
         while (pos + 16 <= limit) {
           const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + pos));
-          const __m128i hit = _mm_or_si128(
-              _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, s0), _mm_cmpeq_epi8(v, s1)),
-                           _mm_or_si128(_mm_cmpeq_epi8(v, s2), _mm_cmpeq_epi8(v, s3))),
-              _mm_or_si128(_mm_cmpeq_epi8(v, s4), _mm_cmpeq_epi8(v, s5)));
+          const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, s0), _mm_cmpeq_epi8(v, s1)),
+                                                        _mm_or_si128(_mm_cmpeq_epi8(v, s2), _mm_cmpeq_epi8(v, s3))),
+                                           _mm_or_si128(_mm_cmpeq_epi8(v, s4), _mm_cmpeq_epi8(v, s5)));
           const int mask = _mm_movemask_epi8(hit) | _mm_movemask_epi8(v);  // v's sign bits: bytes >= 0x80
           if (mask != 0) {
             pos += static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
@@ -382,7 +380,8 @@ bool LinearPattern::match_seq(const Seq& s, std::string_view text, std::size_t& 
       if (alt == nullptr) return false;
     }
     if (!match_seq(*alt, text, pos, groups, ngroups, undecided)) return false;
-    if (it.capture >= 0 && it.capture < ngroups) groups[it.capture] = re2::StringPiece(text.data() + start, pos - start);
+    if (it.capture >= 0 && it.capture < ngroups)
+      groups[it.capture] = re2::StringPiece(text.data() + start, pos - start);
   }
   return true;
 }

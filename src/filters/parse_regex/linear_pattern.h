@@ -46,7 +46,7 @@ class LinearPattern {
   using CharSet = std::bitset<256>;
   struct Item {
     bool group = false;
-    CharSet set;             // a run: the bytes it takes
+    CharSet set;  // a run: the bytes it takes
     // The run's set as a table for the hot loop: 0 not in the set, 1 in it,
     // 2 in it but >= 0x80 (RE2 reads a rune there: undecided).
     std::array<std::uint8_t, 256> table{};
@@ -55,8 +55,8 @@ class LinearPattern {
     std::array<char, 6> stops{};
     bool few_stops = false;
     std::uint32_t min = 1, max = 1;
-    int capture = -1;        // a group: its capture index, or -1
-    std::vector<Seq> alts;   // a group: its alternatives
+    int capture = -1;       // a group: its capture index, or -1
+    std::vector<Seq> alts;  // a group: its alternatives
     std::vector<CharSet> alt_first;
   };
   struct Seq {

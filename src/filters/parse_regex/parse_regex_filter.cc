@@ -14,8 +14,7 @@ namespace {
 
 std::optional<core::Value> convert(std::string_view s, Type type) {
   switch (type) {
-    case Type::kString:
-      return core::Value::string(s);
+    case Type::kString: return core::Value::string(s);
     case Type::kInt: {
       std::int64_t v;
       auto r = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -101,7 +100,8 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
   auto many = r.get("patterns", "list of regexes", "", "patterns tried in order; the first match wins");
   auto target = r.get("target", "field path", "", "object the captures go into (default: the event root)");
   auto types = r.get("types", "map", "{}", "capture: int | float | bool | string");
-  s->on_mismatch = read_on_failure(r, "on_mismatch", "keep | tag (<id>_mismatch) | drop (reason regex_mismatch) | reject (to the failed queue)");
+  s->on_mismatch = read_on_failure(
+      r, "on_mismatch", "keep | tag (<id>_mismatch) | drop (reason regex_mismatch) | reject (to the failed queue)");
   if (r.describing()) return s;
 
   std::optional<core::FieldPath> target_path;
@@ -111,7 +111,8 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
   else if (one) pattern_nodes.push_back(*one);
   else if (many) {
     if (!many->is_sequence() || many->yaml().size() == 0) many->error("expected a non-empty list of patterns");
-    else for (std::size_t i = 0; i < many->yaml().size(); ++i) pattern_nodes.push_back(many->element(i));
+    else
+      for (std::size_t i = 0; i < many->yaml().size(); ++i) pattern_nodes.push_back(many->element(i));
   } else {
     r.node().error("parse_regex needs `pattern` (or `patterns`)");
   }
@@ -143,7 +144,8 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
       names_seen.push_back(name);
     }
     // Fields appear in the order of the groups in the pattern.
-    std::sort(p.captures.begin(), p.captures.end(), [](const Capture& a, const Capture& b) { return a.group < b.group; });
+    std::sort(p.captures.begin(), p.captures.end(),
+              [](const Capture& a, const Capture& b) { return a.group < b.group; });
     s->patterns.push_back(std::move(p));
   }
   if (types) {

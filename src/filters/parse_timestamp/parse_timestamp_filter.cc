@@ -79,15 +79,9 @@ class ParseTimestampFilter final : public pipeline::Filter {
     if (spec_.max_future_ns && ns > now + spec_.max_future_ns) bound = now + spec_.max_future_ns;
     if (!bound) return true;
     switch (spec_.guard) {
-      case GuardAction::kClamp:
-        ns = *bound;
-        return true;
-      case GuardAction::kTag:
-        core::add_tag(e, range_tag_, batch.arena);
-        return true;
-      case GuardAction::kDrop:
-        e.drop_reason = "timestamp_out_of_range";
-        return false;
+      case GuardAction::kClamp: ns = *bound; return true;
+      case GuardAction::kTag: core::add_tag(e, range_tag_, batch.arena); return true;
+      case GuardAction::kDrop: e.drop_reason = "timestamp_out_of_range"; return false;
     }
     return true;
   }
@@ -176,10 +170,13 @@ std::unique_ptr<pipeline::Filter> Spec::build(const pipeline::BuildContext& ctx)
 std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
   auto s = std::make_unique<Spec>();
   s->field = config::read_field_path(r, "field", "", "the field holding the time");
-  auto formats = r.get("formats", "list of formats", "", "strftime formats (+ %f) or rfc3339 | unix | unix_ms | unix_us | unix_ns, tried in order", true);
+  auto formats = r.get("formats", "list of formats", "",
+                       "strftime formats (+ %f) or rfc3339 | unix | unix_ms | unix_us | unix_ns, tried in order", true);
   auto zone = r.get("timezone", "IANA time zone", "UTC", "the zone of formats without one (such as Europe/Berlin)");
   s->target = config::read_field_path(r, "target", "@timestamp", "where the time goes (@timestamp: the event time)");
-  s->on_failure = read_on_failure(r, "on_failure", "no format fits: keep | tag (<id>_failure) | drop (reason timestamp_failure) | reject (to the failed queue)");
+  s->on_failure = read_on_failure(
+      r, "on_failure",
+      "no format fits: keep | tag (<id>_failure) | drop (reason timestamp_failure) | reject (to the failed queue)");
   s->max_past_ns = r.duration_ns("max_past", 0, "times further back than this are out of range (0: no bound)");
   s->max_future_ns = r.duration_ns("max_future", 0, "times further ahead than this are out of range (0: no bound)");
   std::string action = r.choice("action", "clamp", {"clamp", "tag", "drop"},

@@ -70,9 +70,9 @@ void Watcher::refresh() {
   if (fd_ < 0) return;
   for (std::size_t i = 0; i < dirs_.size(); ++i) {
     if (watches_[i] >= 0) continue;
-    watches_[i] = ::inotify_add_watch(fd_, dirs_[i].c_str(),
-                                      IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_MODIFY | IN_DELETE_SELF |
-                                          IN_MOVE_SELF | IN_ONLYDIR);
+    watches_[i] = ::inotify_add_watch(
+        fd_, dirs_[i].c_str(),
+        IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_MODIFY | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
   }
 }
 

@@ -11,8 +11,9 @@ std::unique_ptr<pipeline::Input> Spec::build(const pipeline::BuildContext& ctx) 
 namespace {
 
 std::optional<MultilineSpec> read_multiline(config::MapReader& parent) {
-  auto node = parent.get("multiline", "map", "off",
-                         "join lines into one event: {start: REGEX | continuation: REGEX, max_lines: 500, timeout: 1s}");
+  auto node =
+      parent.get("multiline", "map", "off",
+                 "join lines into one event: {start: REGEX | continuation: REGEX, max_lines: 500, timeout: 1s}");
   std::vector<config::OptionDoc>* docs = nullptr;
   if (!node && !parent.describing()) return std::nullopt;
   config::Node n = node ? *node : parent.node();
@@ -20,8 +21,10 @@ std::optional<MultilineSpec> read_multiline(config::MapReader& parent) {
   MultilineSpec m;
   auto start = r.get("start", "regex", "", "a line matching this begins a new event");
   auto cont = r.get("continuation", "regex", "", "a line matching this continues the previous event");
-  m.max_lines = r.integer("max_lines", m.max_lines, 1, 1 << 20, "lines per event at most (then cut, tagged multiline_cut)");
-  m.timeout_ns = r.duration_ns("timeout", m.timeout_ns, "an event still open after this long without a new line is sent");
+  m.max_lines =
+      r.integer("max_lines", m.max_lines, 1, 1 << 20, "lines per event at most (then cut, tagged multiline_cut)");
+  m.timeout_ns =
+      r.duration_ns("timeout", m.timeout_ns, "an event still open after this long without a new line is sent");
   if (parent.describing() || !node) return std::nullopt;
   r.finish();
   if (start && cont) {
@@ -67,14 +70,16 @@ std::unique_ptr<pipeline::InputSpec> parse(config::MapReader& r) {
                               "longer lines are cut into pieces of this size, each tagged line_cut");
   s->scan_interval_ns = r.duration_ns("scan_interval", s->scan_interval_ns,
                                       "how often `paths` are expanded again (inotify makes it sooner)");
-  s->close_inactive_ns = r.duration_ns("close_inactive", s->close_inactive_ns,
-                                       "a file that has not grown for this long is closed (and reopened when it grows)");
-  s->rotate_wait_ns = r.duration_ns("rotate_wait", s->rotate_wait_ns,
-                                    "a file renamed out of `paths` is read to its end and kept this long for late writes");
+  s->close_inactive_ns =
+      r.duration_ns("close_inactive", s->close_inactive_ns,
+                    "a file that has not grown for this long is closed (and reopened when it grows)");
+  s->rotate_wait_ns =
+      r.duration_ns("rotate_wait", s->rotate_wait_ns,
+                    "a file renamed out of `paths` is read to its end and kept this long for late writes");
   s->forget_after_ns = r.duration_ns("forget_after", s->forget_after_ns,
                                      "checkpoint entries of files no longer found are kept this long");
-  s->max_open_files = r.integer("max_open_files", s->max_open_files, 1, 1 << 20,
-                                "files held open at once; the others wait their turn");
+  s->max_open_files =
+      r.integer("max_open_files", s->max_open_files, 1, 1 << 20, "files held open at once; the others wait their turn");
   s->read_buffer_bytes = r.bytes("read_buffer_bytes", s->read_buffer_bytes, "bytes read per batch at most");
   s->batch_events = r.integer("batch_events", s->batch_events, 1, 1 << 20, "events per batch at most");
   s->end_at_eof = r.boolean("end_at_eof", s->end_at_eof,

@@ -23,7 +23,9 @@ struct FileId {
 };
 
 struct FileIdHash {
-  std::size_t operator()(const FileId& id) const { return std::hash<std::uint64_t>()(id.dev * 0x9E3779B97F4A7C15ull ^ id.ino); }
+  std::size_t operator()(const FileId& id) const {
+    return std::hash<std::uint64_t>()(id.dev * 0x9E3779B97F4A7C15ull ^ id.ino);
+  }
 };
 
 struct Fingerprint {

@@ -16,11 +16,11 @@ std::string encode_state(const std::vector<SavedFile>& files) {
   for (const SavedFile& f : files) {
     if (!first) out.push_back(',');
     first = false;
-    std::snprintf(buf, sizeof buf,
-                  "\n{\"dev\":%" PRIu64 ",\"ino\":%" PRIu64 ",\"fp_len\":%" PRIu32 ",\"fp\":\"%016" PRIx64
-                  "\",\"offset\":%" PRIu64 ",\"source\":\"%016" PRIx64 "\",\"seen\":%" PRId64 ",\"detached\":%s,\"path\":",
-                  f.id.dev, f.id.ino, f.fp.len, f.fp.hash, f.offset, f.source, f.seen_unix,
-                  f.detached ? "true" : "false");
+    std::snprintf(
+        buf, sizeof buf,
+        "\n{\"dev\":%" PRIu64 ",\"ino\":%" PRIu64 ",\"fp_len\":%" PRIu32 ",\"fp\":\"%016" PRIx64
+        "\",\"offset\":%" PRIu64 ",\"source\":\"%016" PRIx64 "\",\"seen\":%" PRId64 ",\"detached\":%s,\"path\":",
+        f.id.dev, f.id.ino, f.fp.len, f.fp.hash, f.offset, f.source, f.seen_unix, f.detached ? "true" : "false");
     out.append(buf);
     core::append_json_string(out, f.path);
     out.push_back('}');

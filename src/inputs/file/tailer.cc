@@ -26,7 +26,8 @@ std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); 
 int open_checked(const std::string& path, const FileId& id, struct stat& st) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return -1;
-  if (::fstat(fd, &st) != 0 || FileId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)} != id) {
+  if (::fstat(fd, &st) != 0 ||
+      FileId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)} != id) {
     ::close(fd);
     return -1;
   }
@@ -298,7 +299,8 @@ void Tailer::track_unknown(const Found& f, bool first) {
       return;
     }
     auto [it, fresh] = deferred_.try_emplace(f.id, now);
-    if (fresh) core::log::debug(id_, f.path, ": same first bytes as ", t.path, "; waiting to see whether it is a rotated copy");
+    if (fresh)
+      core::log::debug(id_, f.path, ": same first bytes as ", t.path, "; waiting to see whether it is a rotated copy");
     if (now - it->second < std::chrono::nanoseconds(spec_.rotate_wait_ns)) {
       ::close(fd);
       return;
@@ -539,8 +541,9 @@ bool Tailer::pump(Tail& t, pipeline::InputContext& ctx) {
                          now - t.open_group_since >= std::chrono::nanoseconds(spec_.multiline->timeout_ns);
   // A file out of `paths` (renamed or deleted) may still be written by a
   // process holding it open: its last partial line waits `rotate_wait`.
-  const bool final = !grew && t.splitter.pending_bytes() > 0 &&
-                     (ending_ || (t.finishing && now - t.last_active >= std::chrono::nanoseconds(spec_.rotate_wait_ns)));
+  const bool final =
+      !grew && t.splitter.pending_bytes() > 0 &&
+      (ending_ || (t.finishing && now - t.last_active >= std::chrono::nanoseconds(spec_.rotate_wait_ns)));
   const bool more = t.splitter.has_more();  // lines already read, past the last batch's limit
   if (!grew && !more && !group_due && !final) {
     t.at_eof = true;

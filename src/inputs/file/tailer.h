@@ -113,7 +113,7 @@ class Tailer final : public pipeline::Input {
   std::vector<std::unique_ptr<Tail>> tails_;
   std::unordered_map<FileId, Tail*, FileIdHash> live_;
   std::unordered_map<FileId, Clock::time_point, FileIdHash> deferred_;  // copies of a live file, seen at
-  bool had_checkpoint_ = false;  // not the first run: start_at does not apply
+  bool had_checkpoint_ = false;                                         // not the first run: start_at does not apply
   bool structure_changed_ = true;
   bool rescan_ = false;
   bool ending_ = false;  // end_at_eof: every file is at its end; last partial lines go out

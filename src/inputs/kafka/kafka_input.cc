@@ -28,8 +28,8 @@ struct PartitionKey {
 // What the input keeps per assigned partition.
 struct PartitionState {
   std::shared_ptr<core::AckTracker> tracker;  // made at the first record read
-  std::int64_t stored = -1;                    // last offset handed to offsets_store
-  std::string source;                          // "topic/partition"
+  std::int64_t stored = -1;                   // last offset handed to offsets_store
+  std::string source;                         // "topic/partition"
 };
 
 class KafkaInput final : public pipeline::Input {
@@ -79,9 +79,8 @@ class KafkaInput final : public pipeline::Input {
         rd_kafka_message_destroy(m);
         continue;
       }
-      if (!batch_->events.empty() &&
-          (m->rkt != batch_rkt_ || m->partition != batch_partition_ ||
-           static_cast<std::int64_t>(batch_->events.size()) >= spec_.batch_events)) {
+      if (!batch_->events.empty() && (m->rkt != batch_rkt_ || m->partition != batch_partition_ ||
+                                      static_cast<std::int64_t>(batch_->events.size()) >= spec_.batch_events)) {
         publish(ctx);  // m starts the next batch
         continue;
       }
@@ -252,7 +251,8 @@ class KafkaInput final : public pipeline::Input {
       const char* name;
       const void* val;
       std::size_t size;
-      for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+           ++i) {
         h.set(b.arena.copy(name), core::Value::string(b.arena.copy({static_cast<const char*>(val), val ? size : 0})),
               b.arena);
       }
@@ -399,13 +399,13 @@ class KafkaInput final : public pipeline::Input {
   void revoke(rd_kafka_topic_partition_list_t* parts) {
     store_acknowledged();
     commit_sync("rebalance");
-    for (int i = 0; i < parts->cnt; ++i) partitions_.erase(PartitionKey{parts->elems[i].topic, parts->elems[i].partition});
+    for (int i = 0; i < parts->cnt; ++i)
+      partitions_.erase(PartitionKey{parts->elems[i].topic, parts->elems[i].partition});
     drop_read();  // records of the old assignment: read again by whoever gets their partition
     rd_kafka_assign(rk_, nullptr);
   }
 
-  static void on_rebalance(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
-                           void* opaque) {
+  static void on_rebalance(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts, void* opaque) {
     auto* self = static_cast<KafkaInput*>(opaque);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       core::log::info(self->id_, "assigned ", parts->cnt, " partition(s)");
@@ -434,12 +434,12 @@ class KafkaInput final : public pipeline::Input {
   std::string id_;
   pipeline::ComponentStats* stats_ = nullptr;
   rd_kafka_t* rk_ = nullptr;
-  rd_kafka_queue_t* queue_ = nullptr;            // the consumer's queue
+  rd_kafka_queue_t* queue_ = nullptr;  // the consumer's queue
   static constexpr std::size_t kReadAtOnce = 1024;
-  std::vector<rd_kafka_message_t*> read_;  // read from it; [next_, end) not yet in a batch
+  std::vector<rd_kafka_message_t*> read_;   // read from it; [next_, end) not yet in a batch
   std::vector<rd_kafka_message_t*> fetch_;  // where consume_batch_queue writes
   std::size_t next_ = 0;
-  core::Batch* batch_ = nullptr;        // being filled: records of one partition
+  core::Batch* batch_ = nullptr;  // being filled: records of one partition
   rd_kafka_topic_t* batch_rkt_ = nullptr;
   std::int32_t batch_partition_ = -1;
   bool paused_ = false;
@@ -458,11 +458,13 @@ std::unique_ptr<pipeline::InputSpec> parse(config::MapReader& r) {
   auto s = std::make_unique<Spec>();
   s->client = outputs::kafka::read_client_settings(r);
   s->topics = r.string_list("topics", "topic names, or ^regex patterns", /*required=*/true);
-  s->group_id = r.string("group_id", s->group_id, "consumer group: members share the partitions, offsets are the group's");
+  s->group_id =
+      r.string("group_id", s->group_id, "consumer group: members share the partitions, offsets are the group's");
   auto start = r.get("start_at", "string", "earliest",
                      "where a partition without a committed offset starts: earliest, latest, an RFC 3339 time, "
                      "or a negative duration such as -2h");
-  s->reset = r.boolean("reset", s->reset, "start every partition at start_at even when the group has a committed offset");
+  s->reset =
+      r.boolean("reset", s->reset, "start every partition at start_at even when the group has a committed offset");
   s->json = r.choice("decoding", "text", {"text", "json"},
                      "text: the record value is the message; json: it is a JSON event (message, @timestamp, fields)") ==
             "json";
@@ -481,8 +483,10 @@ std::unique_ptr<pipeline::InputSpec> parse(config::MapReader& r) {
         s->start_at = "time";
         s->start_time_ms = absl::ToUnixMillis(t);
       } else {
-        start->error("expected earliest, latest, an RFC 3339 time (2026-11-21T06:00:00Z) or a negative duration "
-                     "(-2h), got \"" + *text + "\"");
+        start->error(
+            "expected earliest, latest, an RFC 3339 time (2026-11-21T06:00:00Z) or a negative duration "
+            "(-2h), got \"" +
+            *text + "\"");
       }
     }
   }

@@ -147,10 +147,12 @@ std::unique_ptr<pipeline::InputSpec> parse(config::MapReader& r) {
   s->read_buffer_bytes = r.bytes("read_buffer_bytes", s->read_buffer_bytes, "bytes read per batch at most");
   s->batch_events = r.integer("batch_events", s->batch_events, 1, 1 << 20, "events per batch at most");
   if (s->max_line_bytes < 16 && !r.describing()) {
-    if (auto n = r.node().yaml()["max_line_bytes"]; n.IsDefined()) r.node().child("max_line_bytes", n).error("must be at least 16");
+    if (auto n = r.node().yaml()["max_line_bytes"]; n.IsDefined())
+      r.node().child("max_line_bytes", n).error("must be at least 16");
   }
   if (s->read_buffer_bytes < 4096 && !r.describing()) {
-    if (auto n = r.node().yaml()["read_buffer_bytes"]; n.IsDefined()) r.node().child("read_buffer_bytes", n).error("must be at least 4096");
+    if (auto n = r.node().yaml()["read_buffer_bytes"]; n.IsDefined())
+      r.node().child("read_buffer_bytes", n).error("must be at least 4096");
   }
   return s;
 }

@@ -23,8 +23,8 @@ int write_all(int fd, const char* data, std::size_t n, std::size_t& written);
 // the disk.
 struct UncachedWrites {
   static constexpr std::size_t kMinBytes = 16 << 10;  // smaller parts go plainly
-  bool supported = true;  // cleared for good when the kernel or the file system refuses
-  off_t start = 0;        // where the next write begins (the file's end), kept by the caller
+  bool supported = true;                              // cleared for good when the kernel or the file system refuses
+  off_t start = 0;  // where the next write begins (the file's end), kept by the caller
 };
 
 // As write_all, uncached where `uncached` says so (see above); the bytes

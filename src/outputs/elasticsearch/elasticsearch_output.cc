@@ -258,7 +258,8 @@ class ElasticsearchOutput final : public pipeline::Output {
   // be retried (then nothing after them may go ahead).
   bool finish(Flight& f, std::span<const std::uint32_t> items) {
     if (f.result != CURLE_OK) {
-      std::string reason = std::string("request to ") + spec_.hosts[f.host] + " failed: " + curl_easy_strerror(f.result);
+      std::string reason =
+          std::string("request to ") + spec_.hosts[f.host] + " failed: " + curl_easy_strerror(f.result);
       if (connection_error(f.result) && ++f.hosts_tried < spec_.hosts.size()) {
         core::log::warn(id_, reason, "; trying the next host");
         std::vector<std::uint32_t> again(items.begin(), items.end());
@@ -300,7 +301,8 @@ class ElasticsearchOutput final : public pipeline::Output {
     if (doc["errors"].get(errors) == simdjson::SUCCESS && !errors) return true;
     simdjson::dom::array answers;
     if (doc["items"].get(answers) != simdjson::SUCCESS || answers.size() != items.size()) {
-      for (std::uint32_t i : items) f.report.set(i, pipeline::Outcome::kRetry, "the bulk answer has no item per document");
+      for (std::uint32_t i : items)
+        f.report.set(i, pipeline::Outcome::kRetry, "the bulk answer has no item per document");
       return false;
     }
     std::size_t k = 0;
@@ -330,7 +332,8 @@ class ElasticsearchOutput final : public pipeline::Output {
   // After a request to retry: what has not been sent waits behind it.
   void hold_back(Flight& f) {
     const std::size_t n = f.slot->selected.size();
-    for (std::size_t i = f.next; i < n; ++i) f.report.set(i, pipeline::Outcome::kRetry, "waiting behind a failed request");
+    for (std::size_t i = f.next; i < n; ++i)
+      f.report.set(i, pipeline::Outcome::kRetry, "waiting behind a failed request");
     f.next = n;
     f.items.clear();
   }
@@ -358,11 +361,14 @@ std::unique_ptr<pipeline::Output> Spec::build(const pipeline::BuildContext& ctx)
 
 std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
   auto s = std::make_unique<Spec>();
-  auto hosts = r.get("hosts", "list of URLs", "", "Elasticsearch nodes, http(s)://host:port; round robin, failover", true);
+  auto hosts =
+      r.get("hosts", "list of URLs", "", "Elasticsearch nodes, http(s)://host:port; round robin, failover", true);
   s->index = config::read_template(r, "index", "bifrost-%Y.%m.%d", "the index (a template; dates from the event time)");
-  s->create = r.choice("action", "index", {"index", "create"}, "index (overwrite) or create (data streams)") == "create";
+  s->create =
+      r.choice("action", "index", {"index", "create"}, "index (overwrite) or create (data streams)") == "create";
   // Not `id`: that key names the component itself.
-  auto id = r.get("document_id", "string", "auto", "_id: auto (from the source identity and offset), none, or a template");
+  auto id =
+      r.get("document_id", "string", "auto", "_id: auto (from the source identity and offset), none, or a template");
   s->pipeline = r.string("pipeline", "", "an ingest pipeline");
   auto auth = r.get("auth", "map", "", "{user: U, password: P | password_file: F} or {api_key: K | api_key_file: F}");
   auto tls = r.get("tls", "map", "", "{ca_file: F, verify: true}");

@@ -154,7 +154,7 @@ class FileOutput final : public pipeline::Output {
     OpenFile f;
     f.file = std::make_shared<SharedFd>(fd);
     f.last_write = Clock::now();
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
       f.regular = true;
       f.cursor.written_back = f.cursor.dropped = st.st_size;  // what was there stays as cached as it was
@@ -167,7 +167,7 @@ class FileOutput final : public pipeline::Output {
   // process killed mid-write: it is closed with a newline, so the events
   // appended now do not run into it.
   void end_partial_line(int fd, const std::string& path) {
-    struct stat st{};
+    struct stat st {};
     char last = '\n';
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return;
     if (::pread(fd, &last, 1, st.st_size - 1) != 1 || last == '\n') return;

@@ -67,8 +67,8 @@ class HttpOutput final : public pipeline::Output {
   // Sends one request; false when it is to be retried.
   bool send(std::size_t from, std::size_t to, pipeline::DeliveryReport& report) {
     const char* type = spec_.ndjson ? "application/x-ndjson" : "application/json";
-    httplib::Result r = spec_.put ? client_.Put(spec_.path, headers_, body_, type)
-                                  : client_.Post(spec_.path, headers_, body_, type);
+    httplib::Result r =
+        spec_.put ? client_.Put(spec_.path, headers_, body_, type) : client_.Post(spec_.path, headers_, body_, type);
     pipeline::Outcome outcome = pipeline::Outcome::kDelivered;
     std::string reason;
     if (!r) {

@@ -163,7 +163,8 @@ class Sender {
       if (status == 413) core::log::info(id_, "HTTP 413 for ", items.size(), " points: sending them in two halves");
       const std::size_t half = items.size() / 2;
       if (!send(items.first(half))) {
-        for (std::uint32_t i : items.subspan(half)) report_->set(i, pipeline::Outcome::kRetry, "waiting behind a failed request");
+        for (std::uint32_t i : items.subspan(half))
+          report_->set(i, pipeline::Outcome::kRetry, "waiting behind a failed request");
         return false;
       }
       return send(items.subspan(half));
@@ -274,7 +275,8 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
   auto url = r.get("url", "string", "", "http:// or https:// URL of the InfluxDB server", true);
   s->v2 = r.choice("api", "v1", {"v1", "v2"}, "v1: /write (InfluxDB 1.x); v2: /api/v2/write (InfluxDB 2.x)") == "v2";
   s->database = r.string("database", "", "v1: the database (required with api: v1)");
-  s->retention_policy = r.string("retention_policy", "", "v1: the retention policy (the database's default when empty)");
+  s->retention_policy =
+      r.string("retention_policy", "", "v1: the retention policy (the database's default when empty)");
   s->username = r.string("username", "", "v1: basic auth user");
   s->password = r.string("password", "", "v1: basic auth password (or password_file)");
   s->password_file = r.string("password_file", "", "v1: a file holding the password");
@@ -283,7 +285,8 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
   s->token = r.string("token", "", "v2: the API token (or token_file)");
   s->token_file = r.string("token_file", "", "v2: a file holding the API token");
   s->measurement = config::read_template(r, "measurement", "", "the measurement (a template)", true);
-  auto tags = r.get("tags", "list or map", "[]", "tags: a list of fields (tag key = field), or a map tag key -> template");
+  auto tags =
+      r.get("tags", "list or map", "[]", "tags: a list of fields (tag key = field), or a map tag key -> template");
   auto fields = r.get("fields", "list or map", "", "fields: a list of fields, or a map field key -> event field", true);
   s->precision = r.choice("precision", s->precision, {"ns", "us", "ms", "s"}, "timestamp precision of the points");
   auto batch = r.get("batch", "map", "", "{max_events: 5000, max_bytes: 5MiB}: points per request at most");

@@ -33,9 +33,9 @@ struct Spec final : pipeline::OutputSpec {
   std::string base_path;  // the URL's path, without a trailing '/'
   bool v2 = false;
   std::string database, retention_policy, username, password, password_file;  // v1
-  std::string org, bucket, token, token_file;                                // v2
+  std::string org, bucket, token, token_file;                                 // v2
   std::optional<expr::Template> measurement;
-  std::vector<std::pair<std::string, expr::Template>> tags;  // tag key -> template (a list: key = the field)
+  std::vector<std::pair<std::string, expr::Template>> tags;     // tag key -> template (a list: key = the field)
   std::vector<std::pair<std::string, core::FieldPath>> fields;  // field key -> event field
   std::string precision = "ns";
   std::int64_t max_events = 5000;

@@ -22,20 +22,11 @@ void append_escaped(std::string& out, std::string_view s) {
         if (kEquals) out.push_back('\\');
         out.push_back(c);
         break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\f':
-        out.append("\\f");
-        break;
-      default:
-        out.push_back(c);
+      case '\n': out.append("\\n"); break;
+      case '\t': out.append("\\t"); break;
+      case '\r': out.append("\\r"); break;
+      case '\f': out.append("\\f"); break;
+      default: out.push_back(c);
     }
   }
 }
@@ -56,11 +47,8 @@ void append_string_field(std::string& out, std::string_view s) {
 bool append_field_value(std::string& out, const core::Value& v) {
   char buf[32];
   switch (v.kind()) {
-    case core::Value::Kind::kNull:
-      return false;
-    case core::Value::Kind::kBool:
-      out.append(v.as_bool() ? "true" : "false");
-      return true;
+    case core::Value::Kind::kNull: return false;
+    case core::Value::Kind::kBool: out.append(v.as_bool() ? "true" : "false"); return true;
     case core::Value::Kind::kInt: {
       auto r = std::to_chars(buf, buf + sizeof buf, v.as_int());
       out.append(buf, r.ptr);
@@ -74,9 +62,7 @@ bool append_field_value(std::string& out, const core::Value& v) {
       out.append(buf, r.ptr);
       return true;
     }
-    case core::Value::Kind::kString:
-      append_string_field(out, v.as_string());
-      return true;
+    case core::Value::Kind::kString: append_string_field(out, v.as_string()); return true;
     default: {
       std::string json;
       core::append_json_value(json, v);

@@ -37,15 +37,11 @@ ClientSettings read_client_settings(config::MapReader& r) {
       std::string value = property_text(v);
       char err[512];
       switch (rd_kafka_conf_set(scratch.get(), key.c_str(), value.c_str(), err, sizeof err)) {
-        case RD_KAFKA_CONF_OK:
-          s.librdkafka.emplace_back(key, value);
-          break;
+        case RD_KAFKA_CONF_OK: s.librdkafka.emplace_back(key, value); break;
         case RD_KAFKA_CONF_UNKNOWN:
           k.error("unknown librdkafka property \"" + key + "\" (see librdkafka's CONFIGURATION.md)");
           break;
-        case RD_KAFKA_CONF_INVALID:
-          v.error(std::string("librdkafka refuses ") + key + ": " + err);
-          break;
+        case RD_KAFKA_CONF_INVALID: v.error(std::string("librdkafka refuses ") + key + ": " + err); break;
       }
     });
   }
@@ -96,10 +92,8 @@ bool retriable(rd_kafka_resp_err_t err) {
     case RD_KAFKA_RESP_ERR_INVALID_REQUIRED_ACKS:
     case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION:
     case RD_KAFKA_RESP_ERR__INVALID_ARG:
-    case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
-      return false;
-    default:
-      return true;  // timeouts, brokers down, leader changes, not enough replicas, ...
+    case RD_KAFKA_RESP_ERR_POLICY_VIOLATION: return false;
+    default: return true;  // timeouts, brokers down, leader changes, not enough replicas, ...
   }
 }
 

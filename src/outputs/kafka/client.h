@@ -16,7 +16,7 @@
 namespace bifrost::outputs::kafka {
 
 struct ClientSettings {
-  std::string brokers;  // "host:port,host:port"
+  std::string brokers;                                          // "host:port,host:port"
   std::vector<std::pair<std::string, std::string>> librdkafka;  // passthrough, in file order
 };
 

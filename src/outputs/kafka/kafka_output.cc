@@ -66,7 +66,8 @@ class KafkaOutput final : public pipeline::Output {
     const core::Event& e = batch.events[slot.selected[i]];
     rd_kafka_topic_t* rkt = topic_for(e);
     if (!rkt) {
-      f.report.set(i, pipeline::Outcome::kRejected, "the topic template \"" + spec_.topic->text() + "\" rendered empty");
+      f.report.set(i, pipeline::Outcome::kRejected,
+                   "the topic template \"" + spec_.topic->text() + "\" rendered empty");
       return;
     }
     const std::size_t begin = i == 0 ? 0 : slot.ends[i - 1];
@@ -88,11 +89,11 @@ class KafkaOutput final : public pipeline::Output {
     while (true) {
       // The value is not copied: the slot stays valid until end(), which
       // returns only after librdkafka has reported on every record.
-      rd_kafka_resp_err_t err = rd_kafka_producev(
-          rk_, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(0),
-          RD_KAFKA_V_VALUE(const_cast<char*>(slot.encoded.data() + begin), len),
-          RD_KAFKA_V_KEY(key_.empty() ? nullptr : key_.data(), key_.size()), RD_KAFKA_V_TIMESTAMP(ts_ms),
-          RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+      rd_kafka_resp_err_t err = rd_kafka_producev(rk_, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(0),
+                                                  RD_KAFKA_V_VALUE(const_cast<char*>(slot.encoded.data() + begin), len),
+                                                  RD_KAFKA_V_KEY(key_.empty() ? nullptr : key_.data(), key_.size()),
+                                                  RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_HEADERS(headers),
+                                                  RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         ++f.outstanding;
         return;
@@ -158,7 +159,8 @@ class KafkaOutput final : public pipeline::Output {
     // pipeline retries them on the new producer.
     rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     auto busy = [&] {
-      for (const Flight& f : flights_) if (f.outstanding > 0) return true;
+      for (const Flight& f : flights_)
+        if (f.outstanding > 0) return true;
       return false;
     };
     for (int i = 0; i < 1000 && busy(); ++i) rd_kafka_poll(rk_, 10);

@@ -23,7 +23,7 @@ TEST_CASE("histograms put each observation in the first bucket that holds it") {
 
 TEST_CASE("drop reasons are counted without a lock, past the slots as other") {
   pipeline::ComponentStats s;
-  static const char* reasons[] = {"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8",
+  static const char* reasons[] = {"r0", "r1",  "r2",  "r3",  "r4",  "r5",  "r6",  "r7", "r8",
                                   "r9", "r10", "r11", "r12", "r13", "r14", "r15", "r16"};
   for (const char* r : reasons) s.add_dropped(r, 2);
   s.add_dropped("r3", 1);
@@ -36,12 +36,11 @@ TEST_CASE("drop reasons are counted without a lock, past the slots as other") {
 
 TEST_CASE("the exposition without pipelines still names every contract metric") {
   std::string text = api::render_metrics(nullptr);
-  for (const char* name : {"bifrost_events_in_total", "bifrost_events_out_total", "bifrost_events_dropped_total",
-                           "bifrost_events_failed_total", "bifrost_retries_total", "bifrost_bytes_in_total",
-                           "bifrost_bytes_out_total", "bifrost_queue_events", "bifrost_buffer_bytes",
-                           "bifrost_file_lag_bytes", "bifrost_kafka_consumer_lag",
-                           "bifrost_checkpoint_duration_seconds", "bifrost_output_request_duration_seconds",
-                           "bifrost_build_info"}) {
+  for (const char* name :
+       {"bifrost_events_in_total", "bifrost_events_out_total", "bifrost_events_dropped_total",
+        "bifrost_events_failed_total", "bifrost_retries_total", "bifrost_bytes_in_total", "bifrost_bytes_out_total",
+        "bifrost_queue_events", "bifrost_buffer_bytes", "bifrost_file_lag_bytes", "bifrost_kafka_consumer_lag",
+        "bifrost_checkpoint_duration_seconds", "bifrost_output_request_duration_seconds", "bifrost_build_info"}) {
     CHECK_MESSAGE(text.find(std::string("# TYPE ") + name + " ") != std::string::npos, name);
   }
   CHECK(text.find("bifrost_build_info{version=\"") != std::string::npos);
@@ -99,7 +98,7 @@ TEST_CASE("a tap with a rate shows at most that many events a second and skips t
       std::get<expr::Condition>(expr::Condition::parse("message == 'never'")), UINT64_MAX, 1 << 20, 1);
   point.attach(rare);
   point.publish(*b, all);
-  CHECK(rare->dropped() == 0);    // 100 looked at: the budget
+  CHECK(rare->dropped() == 0);  // 100 looked at: the budget
   point.publish(*b, all);
   CHECK(rare->dropped() == 100);  // over it: skipped
   point.detach(l);

@@ -106,7 +106,7 @@ outputs:
   CHECK(has_error(r, 1, 19, "expected a duration"));
   CHECK(has_error(r, 5, 19, "expected an integer"));
   CHECK(has_error(r, 9, 20, "invalid condition"));  // at the second ">"
-  CHECK(has_error(r, 10, 15, "unclosed"));  // at "{{"
+  CHECK(has_error(r, 10, 15, "unclosed"));          // at "{{"
 }
 
 TEST_CASE("a YAML syntax error is located") {

@@ -68,7 +68,8 @@ filters:
   - {id: p, type: parse_json, field: j, target: parsed}
   - {id: f, type: parse_regex, pattern: '^(?P<verb>[A-Z]+) (?P<file>[^?]+)\?id=(?P<n>\d+)', types: {n: int}}
 outputs: [{id: out, type: stdout}]
-)", diag);
+)",
+                               diag);
   REQUIRE(cfg);
   auto& pc = cfg->pipelines[0];
   auto input = pc.inputs[0].spec->build({"main", "in", "/tmp"});
@@ -131,7 +132,7 @@ outputs: [{id: out, type: stdout}]
   };
 
   long cold = g_allocations.load();
-  one_pass();  // warm: buffers, arena blocks and vectors reach their size
+  one_pass();                          // warm: buffers, arena blocks and vectors reach their size
   CHECK(g_allocations.load() > cold);  // the counter sees allocations when there are some
   one_pass();
   long before = g_allocations.load();

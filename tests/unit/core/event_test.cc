@@ -162,7 +162,6 @@ TEST_CASE("durations and sizes parse with units") {
   CHECK(closest("integer", {"float", "int", "bool"}) == "int");
   CHECK(closest("str", {"int", "string"}) == "string");
   CHECK(closest("in", {"int", "input"}) == "int");  // distance 1 first
-
 }
 
 TEST_CASE("reject_reason marks a drop as a rejection, interned") {

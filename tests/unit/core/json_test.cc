@@ -27,9 +27,9 @@ TEST_CASE("json strings escape quotes, backslashes and control characters") {
 TEST_CASE("json strings keep valid UTF-8 and replace each invalid byte with U+FFFD") {
   CHECK(esc("한국어 ünïcode 😀") == "\"한국어 ünïcode 😀\"");
   CHECK(esc("bad \xff byte") == "\"bad \xEF\xBF\xBD byte\"");
-  CHECK(esc("\xC0\x80") == "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");          // overlong NUL
+  CHECK(esc("\xC0\x80") == "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");                  // overlong NUL
   CHECK(esc("\xED\xA0\x80") == "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
-  CHECK(esc("cut \xE2\x82") == "\"cut \xEF\xBF\xBD\xEF\xBF\xBD\"");  // truncated sequence
+  CHECK(esc("cut \xE2\x82") == "\"cut \xEF\xBF\xBD\xEF\xBF\xBD\"");          // truncated sequence
   CHECK(is_valid_utf8("한국어"));
   CHECK_FALSE(is_valid_utf8("\xff"));
 }
@@ -82,10 +82,38 @@ TEST_CASE("a double is written as std::to_chars writes it (plus .0 for a whole n
     append_json_value(out, Value::number(x));
     return out;
   };
-  std::vector<double> values = {0.25,  -0.25, 0.1,    0.2,     0.3,    0.1 + 0.2, 1e-6,  1.5e-6, 1e-5,     0.001,
-                                0.0025, 0.015625, 123.456, -99.5, 5000.0, 5e10,    1e15,  999999999999999.0,
-                                123456789012345.6, 0.000123, 12345.678901, 1e14 + 0.5, 7.0, 10.0, 100.0, 0.5,
-                                4.35, 2.675, 1.005, 9007199254740993.0, 1e-7, 3.14159265358979};
+  std::vector<double> values = {0.25,
+                                -0.25,
+                                0.1,
+                                0.2,
+                                0.3,
+                                0.1 + 0.2,
+                                1e-6,
+                                1.5e-6,
+                                1e-5,
+                                0.001,
+                                0.0025,
+                                0.015625,
+                                123.456,
+                                -99.5,
+                                5000.0,
+                                5e10,
+                                1e15,
+                                999999999999999.0,
+                                123456789012345.6,
+                                0.000123,
+                                12345.678901,
+                                1e14 + 0.5,
+                                7.0,
+                                10.0,
+                                100.0,
+                                0.5,
+                                4.35,
+                                2.675,
+                                1.005,
+                                9007199254740993.0,
+                                1e-7,
+                                3.14159265358979};
   std::uint64_t seed = 42;
   auto next = [&] {
     seed = seed * 6364136223846793005ull + 1442695040888963407ull;
@@ -150,10 +178,21 @@ TEST_CASE("json escaping is exact for any mix of plain, escaped and multibyte by
     std::string_view raw, escaped;
   };
   static constexpr Piece kPieces[] = {
-      {"a", "a"},           {"Z", "Z"},         {" ", " "},           {"/", "/"},
-      {"\"", "\\\""},       {"\\", "\\\\"},     {"\n", "\\n"},        {"\t", "\\t"},
-      {"\x01", "\\u0001"},  {"\x7f", "\x7f"},   {"é", "é"},           {"한", "한"},
-      {"😀", "😀"},         {"\xff", "\xEF\xBF\xBD"}, {"\xE2\x82", "\xEF\xBF\xBD\xEF\xBF\xBD"},
+      {"a", "a"},
+      {"Z", "Z"},
+      {" ", " "},
+      {"/", "/"},
+      {"\"", "\\\""},
+      {"\\", "\\\\"},
+      {"\n", "\\n"},
+      {"\t", "\\t"},
+      {"\x01", "\\u0001"},
+      {"\x7f", "\x7f"},
+      {"é", "é"},
+      {"한", "한"},
+      {"😀", "😀"},
+      {"\xff", "\xEF\xBF\xBD"},
+      {"\xE2\x82", "\xEF\xBF\xBD\xEF\xBF\xBD"},
   };
   // Each path the CPU has (AVX-512, SSSE3, portable); a faster one it has
   // not falls back to the next.

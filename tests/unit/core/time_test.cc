@@ -20,7 +20,8 @@ TEST_CASE("RFC 3339 formatting covers the epoch, leap days and times before 1970
 
 TEST_CASE("the RFC 3339 cache gives the same text as a fresh format") {
   Rfc3339Cache cache;
-  for (std::int64_t ns : {0LL, 5LL, 999'999'999LL, 1'000'000'000LL, 1'000'000'007LL, -3LL, 1'700'000'000'000'000'000LL}) {
+  for (std::int64_t ns :
+       {0LL, 5LL, 999'999'999LL, 1'000'000'000LL, 1'000'000'007LL, -3LL, 1'700'000'000'000'000'000LL}) {
     CHECK(std::string(cache.format(ns), kRfc3339NsLen) == fmt(ns));
   }
 }

@@ -51,9 +51,9 @@ TEST_CASE("checkpoint store: a corrupt checkpoint is reported, counted and moved
     std::ifstream f(store.path());
     good.assign(std::istreambuf_iterator<char>(f), {});
   }
-  corrupt_with("");                                  // empty
-  corrupt_with("garbage\n");                         // no header
-  corrupt_with(good.substr(0, good.size() - 1));     // short
+  corrupt_with("");                                        // empty
+  corrupt_with("garbage\n");                               // no header
+  corrupt_with(good.substr(0, good.size() - 1));           // short
   corrupt_with(good.substr(0, good.size() - 4) + "BODY");  // checksum
   std::string v2 = good;
   v2.replace(v2.find(" 1 "), 3, " 2 ");

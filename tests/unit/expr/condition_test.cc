@@ -95,7 +95,8 @@ TEST_CASE("conditions that nest too deep or run too long are errors, not a crash
   CHECK(e.message.find("nests too deep") != std::string::npos);
   std::string nots;
   for (int i = 0; i < 10'000; ++i) nots += "not ";
-  CHECK(std::get<expr::ParseError>(expr::Condition::parse(nots + "a")).message.find("nests too deep") != std::string::npos);
+  CHECK(std::get<expr::ParseError>(expr::Condition::parse(nots + "a")).message.find("nests too deep") !=
+        std::string::npos);
   std::string chain = "a";
   for (int i = 0; i < 10'000; ++i) chain += " and a";
   CHECK(std::get<expr::ParseError>(expr::Condition::parse(chain)).message.find("too long") != std::string::npos);

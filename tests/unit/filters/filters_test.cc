@@ -15,10 +15,9 @@ struct Built {
 Built build(const std::string& filter_yaml) {
   config::Diagnostics diag;
   Built b;
-  b.cfg = config::load_text("t.yaml",
-                            "inputs: [{id: in, type: stdin}]\nfilters:\n" + filter_yaml +
-                                "outputs: [{id: out, type: stdout}]\n",
-                            diag);
+  b.cfg = config::load_text(
+      "t.yaml", "inputs: [{id: in, type: stdin}]\nfilters:\n" + filter_yaml + "outputs: [{id: out, type: stdout}]\n",
+      diag);
   INFO(diag.render());
   REQUIRE(b.cfg);
   b.filter = b.cfg->pipelines[0].filters[0].spec->build({"main", "f", "/tmp"});

@@ -29,7 +29,8 @@ std::string parsed(std::string_view text) {
   std::memset(buf.data() + text.size(), '"', core::ByteBuffer::kSlack);  // readable, and anything
   for (bool padded : {false, true}) {
     std::vector<core::Member> members;
-    const bool ok = filters::parse_json_members(padded ? std::string_view(buf.data(), text.size()) : text, arena, padded, members);
+    const bool ok =
+        filters::parse_json_members(padded ? std::string_view(buf.data(), text.size()) : text, arena, padded, members);
     REQUIRE(ok == (value && value->is_object()));
     if (!ok) continue;
     core::Value object = core::Value::object(arena, 1);
@@ -57,9 +58,10 @@ TEST_CASE("JSON values: what is read, and the same documents the validating pars
       {R"({"a":"x\"y\\z\/\u00e9\ud83d\ude00\n"})", "{\"a\":\"x\\\"y\\\\z/\xC3\xA9\xF0\x9F\x98\x80\\n\"}"},
       {"{\"\xC3\xA9\":\"\xC3\xBC\"}", "{\"\xC3\xA9\":\"\xC3\xBC\"}"},
       {R"({"k\"ey":1,"plain":"v"})", R"({"k\"ey":1,"plain":"v"})"},
-      {R"({"a":-9223372036854775808,"b":9223372036854775807})", R"({"a":-9223372036854775808,"b":9223372036854775807})"},
+      {R"({"a":-9223372036854775808,"b":9223372036854775807})",
+       R"({"a":-9223372036854775808,"b":9223372036854775807})"},
       {R"({"u":18446744073709551615})", R"({"u":18446744073709551616.0})"},  // over int64: a double
-      {R"({"a":1,"a":2})", R"({"a":2})"},                                     // the last one wins
+      {R"({"a":1,"a":2})", R"({"a":2})"},                                    // the last one wins
       {R"({"a":[[],[{}],{"b":null}]})", R"({"a":[[],[{}],{"b":null}]})"},
       {R"({"long":")" + std::string(200, 'x') + R"("})", R"({"long":")" + std::string(200, 'x') + R"("})"},
       {std::string(1024, '[') + std::string(1024, ']'), std::string(1024, '[') + std::string(1024, ']')},
@@ -72,12 +74,53 @@ TEST_CASE("JSON values: what is read, and the same documents the validating pars
   // Invalid ones: every one refused, as the validating (DOM) parser refuses
   // it.
   const std::string invalid[] = {
-      "", "   ", "{", "}", "[", "{\"a\":1,}", "{\"a\":1 \"b\":2}", "{\"a\" 1}", "{\"a\":1}}", "{\"a\":1} x",
-      "{\"a\":1", "[1,2", "[1,]", "[,1]", "{\"a\":tru}", "{\"a\":truex}", "{\"a\":nul}", "{\"a\":nulll}",
-      "{\"a\":fals}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":-}", "{\"a\":.5}", "{\"a\":\"x\\q\"}", "{\"a\":\"\\u12\"}",
-      "{\"a\":\"tab\there\"}", "{\"a\":\"\xFF\"}", "{\"\xC0\x80\":1}", "{a:1}", "{'a':1}", "\"abc", "{\"a\":\"abc}",
-      "{\"a\":[1,{\"b\":}]}", "{\"a\":1}{\"b\":2}", "123abc", "[1] [2]", "{\"a\":1e400}", "{\"a\":18446744073709551616}",
-      "{\"a\":1,,\"b\":2}", "{,}", "{\"a\"}", "{\"a\":}", "{\"a\":1 ,}", "nul", "truee", "-", "\"\\\"",
+      "",
+      "   ",
+      "{",
+      "}",
+      "[",
+      "{\"a\":1,}",
+      "{\"a\":1 \"b\":2}",
+      "{\"a\" 1}",
+      "{\"a\":1}}",
+      "{\"a\":1} x",
+      "{\"a\":1",
+      "[1,2",
+      "[1,]",
+      "[,1]",
+      "{\"a\":tru}",
+      "{\"a\":truex}",
+      "{\"a\":nul}",
+      "{\"a\":nulll}",
+      "{\"a\":fals}",
+      "{\"a\":01}",
+      "{\"a\":1.}",
+      "{\"a\":-}",
+      "{\"a\":.5}",
+      "{\"a\":\"x\\q\"}",
+      "{\"a\":\"\\u12\"}",
+      "{\"a\":\"tab\there\"}",
+      "{\"a\":\"\xFF\"}",
+      "{\"\xC0\x80\":1}",
+      "{a:1}",
+      "{'a':1}",
+      "\"abc",
+      "{\"a\":\"abc}",
+      "{\"a\":[1,{\"b\":}]}",
+      "{\"a\":1}{\"b\":2}",
+      "123abc",
+      "[1] [2]",
+      "{\"a\":1e400}",
+      "{\"a\":18446744073709551616}",
+      "{\"a\":1,,\"b\":2}",
+      "{,}",
+      "{\"a\"}",
+      "{\"a\":}",
+      "{\"a\":1 ,}",
+      "nul",
+      "truee",
+      "-",
+      "\"\\\"",
       std::string(1025, '[') + std::string(1025, ']'),  // deeper than the parsers go
       std::string(1024, '[') + "{}" + std::string(1024, ']'),
       std::string(100000, '['),
@@ -98,8 +141,8 @@ TEST_CASE("JSON values: strings outlive the parser's buffers, which the next doc
   REQUIRE(value);
   // The parser's buffers now hold another document, with strings as long.
   std::vector<core::Member> other;
-  REQUIRE(filters::parse_json_members(R"({"PLAIN":"ABC","ESC\"":"A\nB","N":{"DEEP":"D","LIST":["X","",{"Y":"Z"}]},"E":""})",
-                                      arena, false, other));
+  REQUIRE(filters::parse_json_members(
+      R"({"PLAIN":"ABC","ESC\"":"A\nB","N":{"DEEP":"D","LIST":["X","",{"Y":"Z"}]},"E":""})", arena, false, other));
   REQUIRE(filters::parse_json_value(R"(["QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"])", arena));
   core::Value object = core::Value::object(arena, 1);
   for (const core::Member& m : members) object.set(m.key, m.value, arena);

@@ -17,8 +17,8 @@ const char* const kNginx =
     R"re(^(?P<client>\S+) \S+ (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<method>\S+) (?P<path>\S+) (?P<protocol>[^"]+)" (?P<status>\d{3}) (?P<bytes>\d+|-) "(?P<referer>[^"]*)" "(?P<agent>[^"]*)")re";
 
 std::string mutate(std::string s, std::mt19937& rng) {
-  static const std::vector<std::string> pieces = {
-      " ", "\"", "-", "[", "]", "1", "42", "x", "GET", "\n", "\t", "é", "\xff", "\xc3", "a b", "  ", "=", "&", ":", "."};
+  static const std::vector<std::string> pieces = {" ",  "\"", "-",    "[",    "]",   "1",  "42", "x", "GET", "\n",
+                                                  "\t", "é",  "\xff", "\xc3", "a b", "  ", "=",  "&", ":",   "."};
   int ops = static_cast<int>(rng() % 4);
   for (int k = 0; k < ops; ++k) {
     std::size_t at = s.empty() ? 0 : rng() % (s.size() + 1);
@@ -57,20 +57,22 @@ bool same_as_re2(const LinearPattern& fast, const re2::RE2& re, const std::strin
 }  // namespace
 
 TEST_CASE("linear pattern: takes the patterns that never backtrack, leaves the rest to RE2") {
-  for (const char* p : {kNginx,
-                        // config/examples/quickstart.yaml's
-                        R"~(^(?P<client>\S+) \S+ \S+ \[(?P<time>[^\]]+)\] "(?P<method>\S+) (?P<path>\S+) (?P<protocol>[^"]+)" (?P<status>\d{3}) (?P<bytes>\d+|-))~",
-                        R"~(^(?P<a>\d+|-) (?P<b>[^"]*)"$)~", R"~(^(\w+)=(?P<v>[^&]*))~",
-                        R"~(^(?P<x>[a-f0-9]{8})-(?P<y>\d{1,3})\b?)~", R"~(^\[(?P<t>[^\]]+)\]\s+(?P<l>[A-Z]+))~",
-                        R"~(^(?:GET|POST|DELETE) (?P<p>\S+))~", R"~(^(?P<k>[^:]+): (?P<rest>.*)$)~"}) {
+  for (
+      const char* p :
+      {kNginx,
+       // config/examples/quickstart.yaml's
+       R"~(^(?P<client>\S+) \S+ \S+ \[(?P<time>[^\]]+)\] "(?P<method>\S+) (?P<path>\S+) (?P<protocol>[^"]+)" (?P<status>\d{3}) (?P<bytes>\d+|-))~",
+       R"~(^(?P<a>\d+|-) (?P<b>[^"]*)"$)~", R"~(^(\w+)=(?P<v>[^&]*))~", R"~(^(?P<x>[a-f0-9]{8})-(?P<y>\d{1,3})\b?)~",
+       R"~(^\[(?P<t>[^\]]+)\]\s+(?P<l>[A-Z]+))~", R"~(^(?:GET|POST|DELETE) (?P<p>\S+))~",
+       R"~(^(?P<k>[^:]+): (?P<rest>.*)$)~"}) {
     INFO(std::string(p));
     bool is_linear = std::string_view(p).find("\\b") == std::string_view::npos;
     CHECK(LinearPattern::compile(p).has_value() == is_linear);
   }
-  for (const char* p : {R"~(^\[(?P<time>[^\]]+)\] (?P<content>.*?)\s*$)~",     // lazy
+  for (const char* p : {R"~(^\[(?P<time>[^\]]+)\] (?P<content>.*?)\s*$)~",      // lazy
                         R"~(^(?P<path>\S+)[^"]*" (?P<s>\d{3}))~",               // \S+ may give back to [^"]*
                         R"~((?P<a>\d+) x)~",                                    // unanchored
-                        R"~(^(?P<a>x|))~", R"~(^(?P<a>ab)?c)~", R"~(^(?i)x)~",      // empty branch, ?, flags
+                        R"~(^(?P<a>x|))~", R"~(^(?P<a>ab)?c)~", R"~(^(?i)x)~",  // empty branch, ?, flags
                         R"~(^(?P<a>\d+|\d\.))~", R"~(^a{2,}a)~", R"~(^(?P<a>\S+)\s*(?P<b>\S+)$)~"}) {
     INFO(std::string(p));
     CHECK_FALSE(LinearPattern::compile(p).has_value());
@@ -90,7 +92,8 @@ TEST_CASE("linear pattern: the same matches and captures as RE2 on mutated lines
       {R"~(^(\w+)=(?P<v>[^&]*)(?:&(?P<w>\w+))?)~", {"key=value&x", "a=&b"}},
       {R"~(^(\w+)=(?P<v>[^&]*))~", {"key=value&x", "a=&b", "=x"}},
       {R"~(^(?P<x>[a-f0-9]{8})-(?P<y>\d{1,3}))~", {"deadbeef-12", "deadbeef-1234", "0123456-1"}},
-      {R"~(^\[(?P<t>[^\]]+)\]\s+(?P<l>[A-Z]+):? (?P<m>.*)$)~", {"[Sun Dec 04 04:47:44 2005] ERROR: boom", "[x]\tWARN y"}},
+      {R"~(^\[(?P<t>[^\]]+)\]\s+(?P<l>[A-Z]+):? (?P<m>.*)$)~",
+       {"[Sun Dec 04 04:47:44 2005] ERROR: boom", "[x]\tWARN y"}},
       {R"~(^(?:GET|POST|DELETE) (?P<p>\S+)(?: (?P<proto>HTTP/\d\.\d))?)~", {"GET /a HTTP/1.1", "DELETE /", "POST  /x"}},
       {R"~(^(?P<k>[^:]+): (?P<rest>.*)$)~", {"host: example", "a:b: c", ": x"}},
       {R"~(^(?:GET|POST|DELETE) (?P<p>\S+) (?P<proto>HTTP/\d\.\d)$)~", {"GET /a HTTP/1.1", "DELETE /x HTTP/2.0"}},
@@ -109,7 +112,8 @@ TEST_CASE("linear pattern: the same matches and captures as RE2 on mutated lines
     int decided = 0, ascii = 0;
     for (int k = 0; k < 20'000; ++k) {
       std::string text = mutate(c.seeds[static_cast<std::size_t>(k) % c.seeds.size()], rng);
-      bool is_ascii = std::all_of(text.begin(), text.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x80; });
+      bool is_ascii =
+          std::all_of(text.begin(), text.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x80; });
       bool d = same_as_re2(*fast, re, text);
       decided += d;
       if (is_ascii) {

@@ -19,10 +19,9 @@ struct Built {
 
 std::unique_ptr<Built> build(const std::string& filter_yaml) {
   auto b = std::make_unique<Built>();
-  b->cfg = config::load_text("t.yaml",
-                             "inputs: [{id: in, type: stdin}]\nfilters:\n" + filter_yaml +
-                                 "outputs: [{id: out, type: stdout}]\n",
-                             b->diag);
+  b->cfg = config::load_text(
+      "t.yaml", "inputs: [{id: in, type: stdin}]\nfilters:\n" + filter_yaml + "outputs: [{id: out, type: stdout}]\n",
+      b->diag);
   if (b->cfg) b->filter = b->cfg->pipelines[0].filters[0].spec->build({"main", "f", "/tmp"});
   return b;
 }
@@ -115,7 +114,8 @@ TEST_CASE("parse_regex config errors are located") {
   CHECK(bad->diag.render().find("t.yaml:3:41: filters[0].pattern: invalid regular expression") != std::string::npos);
   auto unnamed = build("  - {id: p, type: parse_regex, pattern: '(\\d+)'}\n");
   CHECK(unnamed->diag.render().find("no named group") != std::string::npos);
-  auto types = build("  - {id: p, type: parse_regex, pattern: '(?P<status>\\d+)', types: {statsu: int, status: integer}}\n");
+  auto types =
+      build("  - {id: p, type: parse_regex, pattern: '(?P<status>\\d+)', types: {statsu: int, status: integer}}\n");
   std::string text = types->diag.render();
   CHECK(text.find("no named group \"statsu\" in the pattern(s); did you mean \"status\"?") != std::string::npos);
   CHECK(text.find("\"integer\" is not one of int | float | bool | string; did you mean \"int\"?") != std::string::npos);
@@ -129,8 +129,9 @@ TEST_CASE("parse_json merges objects, keeps int64 and double apart, nests, and r
   auto b = build("  - {id: j, type: parse_json, on_failure: tag}\n");
   REQUIRE(b->filter);
   Run run;
-  core::Event& e = run.add(R"({"message":"hi","n":9007199254740993,"f":2.0,"ok":true,"none":null,)"
-                           R"("http":{"request":{"method":"GET"}},"list":[1,"two",{"x":3}],"@timestamp":"2024-01-01T00:00:00Z"})");
+  core::Event& e =
+      run.add(R"({"message":"hi","n":9007199254740993,"f":2.0,"ok":true,"none":null,)"
+              R"("http":{"request":{"method":"GET"}},"list":[1,"two",{"x":3}],"@timestamp":"2024-01-01T00:00:00Z"})");
   core::Event& bad = run.add("{not json");
   core::Event& array = run.add("[1,2]");
   run.process(*b->filter);
@@ -262,11 +263,11 @@ TEST_CASE("base64 decodes both alphabets with or without padding and rejects the
   CHECK(dec("") == "");
   CHECK(dec("+/8=") == "\xfb\xff");
   CHECK(dec("-_8", true) == "\xfb\xff");
-  CHECK_FALSE(dec("-_8"));         // url characters in the standard alphabet
-  CHECK_FALSE(dec("+/8", true));   // and the other way round
-  CHECK_FALSE(dec("aGVsbG8=="));   // padding that does not complete a quad
-  CHECK_FALSE(dec("a"));           // one sextet cannot hold a byte
-  CHECK_FALSE(dec("aG Vs"));       // a space
+  CHECK_FALSE(dec("-_8"));        // url characters in the standard alphabet
+  CHECK_FALSE(dec("+/8", true));  // and the other way round
+  CHECK_FALSE(dec("aGVsbG8=="));  // padding that does not complete a quad
+  CHECK_FALSE(dec("a"));          // one sextet cannot hold a byte
+  CHECK_FALSE(dec("aG Vs"));      // a space
   CHECK_FALSE(dec("a==="));
 }
 
@@ -285,7 +286,8 @@ TEST_CASE("decode_base64 sets the target, parses JSON, and never puts binary in 
   auto& arena = run.batch->arena;
   core::Event& e = run.add("click");
   // {"id":"a1","variant":"B","n":3} in the URL alphabet, without padding
-  core::set_field(e, *core::FieldPath::parse("imp"), core::Value::string("eyJpZCI6ImExIiwidmFyaWFudCI6IkIiLCJuIjozfQ"), arena);
+  core::set_field(e, *core::FieldPath::parse("imp"), core::Value::string("eyJpZCI6ImExIiwidmFyaWFudCI6IkIiLCJuIjozfQ"),
+                  arena);
   core::Event& bad = run.add("click");
   core::set_field(bad, *core::FieldPath::parse("imp"), core::Value::string("!!!"), arena);
   run.process(*b->filter);
@@ -339,7 +341,9 @@ TEST_CASE("parse_timestamp sets the event time, or another field as RFC 3339, an
   CHECK(future.timestamp_ns <= after + 3'600'000'000'000);
   CHECK(tagged(bad, "f_failure"));
 
-  auto other = build("  - {id: t, type: parse_timestamp, field: message, formats: [unix], target: event.created, max_past: 1d, action: drop}\n");
+  auto other = build(
+      "  - {id: t, type: parse_timestamp, field: message, formats: [unix], target: event.created, max_past: 1d, "
+      "action: drop}\n");
   REQUIRE(other->filter);
   Run run2;
   core::Event& now_ish = run2.add(std::to_string(core::now_ns() / 1'000'000'000));
@@ -348,7 +352,8 @@ TEST_CASE("parse_timestamp sets the event time, or another field as RFC 3339, an
   CHECK(get(now_ish, "event.created")->as_string().size() == 30);
   CHECK(std::string(old.drop_reason) == "timestamp_out_of_range");
 
-  auto tag = build("  - {id: t, type: parse_timestamp, field: message, formats: [unix], max_future: 1s, action: tag}\n");
+  auto tag =
+      build("  - {id: t, type: parse_timestamp, field: message, formats: [unix], max_future: 1s, action: tag}\n");
   REQUIRE(tag->filter);
   Run run3;
   core::Event& ahead = run3.add("4102444800");  // 2100
@@ -359,7 +364,8 @@ TEST_CASE("parse_timestamp sets the event time, or another field as RFC 3339, an
 
 TEST_CASE("parse_timestamp config errors are located: zone, format, missing formats") {
   auto zone = build("  - {id: t, type: parse_timestamp, field: x, formats: [rfc3339], timezone: Europe/Berlni}\n");
-  CHECK(zone->diag.render().find("t.yaml:3:76: filters[0].timezone: unknown time zone \"Europe/Berlni\"") != std::string::npos);
+  CHECK(zone->diag.render().find("t.yaml:3:76: filters[0].timezone: unknown time zone \"Europe/Berlni\"") !=
+        std::string::npos);
   auto fmt = build("  - {id: t, type: parse_timestamp, field: x, formats: ['%Y-%Q']}\n");
   CHECK(fmt->diag.render().find("invalid time format: unknown directive \"%Q\"") != std::string::npos);
   auto none = build("  - {id: t, type: parse_timestamp, field: x}\n");

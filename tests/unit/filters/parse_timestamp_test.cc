@@ -70,7 +70,8 @@ TEST_CASE("America/New_York across both DST changes of 2024") {
   CHECK(at("%Y-%m-%d %H:%M:%S", "2024-03-10 02:30:00", "America/New_York") == "2024-03-10T07:30:00.000000000Z");
   CHECK(at("%Y-%m-%d %H:%M:%S", "2024-11-03 01:30:00", "America/New_York") == "2024-11-03T05:30:00.000000000Z");
   CHECK(at("%Y-%m-%d %H:%M:%S", "2024-11-03 02:30:00", "America/New_York") == "2024-11-03T07:30:00.000000000Z");
-  CHECK(at("%Y-%m-%d %H:%M:%S %z", "2024-11-03 01:30:00 -0500", "America/New_York") == "2024-11-03T06:30:00.000000000Z");
+  CHECK(at("%Y-%m-%d %H:%M:%S %z", "2024-11-03 01:30:00 -0500", "America/New_York") ==
+        "2024-11-03T06:30:00.000000000Z");
 }
 
 TEST_CASE("a year-less syslog stamp gets the year that is not in the future") {

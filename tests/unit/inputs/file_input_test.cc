@@ -65,8 +65,10 @@ TEST_CASE("state: entries round-trip through the checkpoint body") {
   CHECK_FALSE(decode_state("{\"files\":[{\"dev\":1}]}", error));
   CHECK(error == "an entry lacks a field or has a wrong type");
   CHECK_FALSE(decode_state("not json", error));
-  CHECK_FALSE(decode_state("{\"files\":[{\"dev\":1,\"ino\":2,\"fp_len\":3,\"fp\":\"zz\",\"offset\":1,"
-                           "\"source\":\"0000000000000000\",\"seen\":1,\"detached\":false,\"path\":\"p\"}]}", error));
+  CHECK_FALSE(
+      decode_state("{\"files\":[{\"dev\":1,\"ino\":2,\"fp_len\":3,\"fp\":\"zz\",\"offset\":1,"
+                   "\"source\":\"0000000000000000\",\"seen\":1,\"detached\":false,\"path\":\"p\"}]}",
+                   error));
 }
 
 TEST_CASE("splitter: has_more when the event limit leaves complete lines in the carry") {

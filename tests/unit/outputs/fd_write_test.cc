@@ -63,7 +63,8 @@ TEST_CASE("uncached writes: a pipe refuses them and every byte still goes out, p
   CHECK(got == data);
 }
 
-TEST_CASE("uncached writes to a regular file: the same bytes; whole pages leave the cache, the last partial page stays") {
+TEST_CASE(
+    "uncached writes to a regular file: the same bytes; whole pages leave the cache, the last partial page stays") {
   auto dir = std::filesystem::temp_directory_path() / ("bifrost-fd-write-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "out.log").string();

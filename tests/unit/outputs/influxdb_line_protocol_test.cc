@@ -35,7 +35,7 @@ TEST_CASE("line protocol: tag keys, tag values and field keys escape commas, equ
   CHECK(key("a b,c=d") == "a\\ b\\,c\\=d");
   CHECK(key("한글 태그") == "한글\\ 태그");
   CHECK(key("quote\"back\\slash") == "quote\"back\\slash");  // no escape needed there
-  CHECK(key("two\nlines\ttab") == "two\\nlines\\ttab");        // cannot appear raw: written as Telegraf does
+  CHECK(key("two\nlines\ttab") == "two\\nlines\\ttab");      // cannot appear raw: written as Telegraf does
 }
 
 TEST_CASE("line protocol: field values by type") {

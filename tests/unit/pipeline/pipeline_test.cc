@@ -2,9 +2,9 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <mutex>
 #include <deque>
 #include <functional>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -135,7 +135,8 @@ config::PipelineConfig make(FakeInputState& in, std::vector<FakeOutputState*> ou
     os->state = outs[k];
     std::optional<expr::Condition> when;
     if (k < whens.size() && whens[k]) when = std::move(std::get<expr::Condition>(expr::Condition::parse(whens[k])));
-    p.outputs.push_back(config::OutputConfig{"out" + std::to_string(k), "fake", {}, std::move(when), {}, std::move(os)});
+    p.outputs.push_back(
+        config::OutputConfig{"out" + std::to_string(k), "fake", {}, std::move(when), {}, std::move(os)});
   }
   return p;
 }
