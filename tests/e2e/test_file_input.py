@@ -261,22 +261,34 @@ class Writer(threading.Thread):
         super().__init__(daemon=True)
         self.path, self.total, self.chunk, self.pause = path, total, chunk, pause
         self.written = 0
+        # Set by rotate_while once it has rotated enough: the last chunk waits
+        # for it, so the writing lasts through the rotations however slow
+        # logrotate runs on a loaded machine.
+        self.rotated_enough = threading.Event()
+        self.rotated_enough.set()
 
     def run(self):
         while self.written < self.total:
             n = min(self.chunk, self.total - self.written)
+            if self.written + n == self.total:
+                self.rotated_enough.wait(120)
             with open(self.path, "ab") as f:
                 f.write(numbered(self.written, self.written + n))
             self.written += n
             time.sleep(self.pause)
 
 
-def rotate_while(writer, conf, state, every=0.2):
+def rotate_while(writer, conf, state, every=0.2, at_least=0):
+    """Rotates every `every` seconds while `writer` writes. With `at_least`
+    (and writer.rotated_enough cleared before writer.start()), the writer's
+    last chunk waits until that many rotations were made."""
     rotations = 0
-    while writer.is_alive():
+    while writer.is_alive() or not writer.rotated_enough.is_set():
         r = subprocess.run([LOGROTATE, "-f", "-s", str(state), str(conf)], capture_output=True)
         assert r.returncode == 0, r.stderr.decode()
         rotations += 1
+        if rotations >= at_least:
+            writer.rotated_enough.set()
         time.sleep(every)
     return rotations
 
@@ -307,8 +319,9 @@ def test_logrotate_create_under_load_every_line_once(bifrost, tmp_path):
     # Only app.log matches: a rotated file must be read to its end after its rename.
     d = Daemon(bifrost, config(tmp_path, [log], out, input_opts="    rotate_wait: 1s"))
     w = Writer(log, 200_000)
+    w.rotated_enough.clear()
     w.start()
-    rotations = rotate_while(w, logrotate_conf(tmp_path, log, "create"), tmp_path / "lr.state", 0.15)
+    rotations = rotate_while(w, logrotate_conf(tmp_path, log, "create"), tmp_path / "lr.state", 0.15, at_least=10)
     w.join()
     # When the writer recreates app.log before logrotate does, logrotate
     # moves the writer's file aside (app.log-<date>.backup), out of `paths`,
@@ -342,8 +355,10 @@ def test_logrotate_copytruncate_under_load_every_line_once(bifrost, tmp_path):
     # bytes as the continuation of what was read, never read again.
     d = Daemon(bifrost, config(tmp_path, [str(log) + "*"], out))
     w = Writer(log, 200_000)
+    w.rotated_enough.clear()
     w.start()
-    rotations = rotate_while(w, logrotate_conf(tmp_path, log, "copytruncate"), tmp_path / "lr.state", 0.15)
+    rotations = rotate_while(w, logrotate_conf(tmp_path, log, "copytruncate"), tmp_path / "lr.state", 0.15,
+                             at_least=10)
     w.join()
     disk = on_disk(log)
     # copytruncate itself loses what is written between its copy and its
