@@ -1,5 +1,6 @@
 // The one place where component types are registered: adding one is a new
 // folder under inputs/, filters/ or outputs/ and one line here.
+#include "common/kafka/statistics.h"
 #include "config/registry.h"
 #include "filters/decode_base64/decode_base64_filter.h"
 #include "filters/drop/drop_filter.h"
@@ -9,7 +10,9 @@
 #include "filters/parse_regex/parse_regex_filter.h"
 #include "filters/parse_timestamp/parse_timestamp_filter.h"
 #include "inputs/file/file_input.h"
+#include "inputs/file/metrics.h"
 #include "inputs/kafka/kafka_input.h"
+#include "inputs/kafka/metrics.h"
 #include "inputs/stdin/stdin_input.h"
 #include "outputs/elasticsearch/elasticsearch_output.h"
 #include "outputs/file/file_output.h"
@@ -23,9 +26,10 @@ namespace bifrost::config {
 namespace {
 Registry make() {
   Registry r;
-  r.add_input({"file", "tail files: globs, rotation, multiline, checkpoints", inputs::file::parse});
+  r.add_input({"file", "tail files: globs, rotation, multiline, checkpoints", inputs::file::parse, false,
+               inputs::file::metric_families()});
   r.add_input({"kafka", "consume Kafka topics as a consumer group; offsets committed after acknowledgement",
-               inputs::kafka::parse});
+               inputs::kafka::parse, false, inputs::kafka::metric_families()});
   r.add_input({"stdin", "lines from standard input, until end of file", inputs::stdin_::parse});
 
   r.add_filter({"modify", "rename, copy, add (templates) and remove fields", filters::modify::parse});
@@ -41,7 +45,8 @@ Registry make() {
   r.add_output({"stdout", "one event per line on standard output", outputs::stdout_::parse});
   r.add_output({"file", "append one event per line to files (templated path)", outputs::file::parse});
   r.add_output({"influxdb", "write points in line protocol to InfluxDB (v1 or v2 API)", outputs::influxdb::parse});
-  r.add_output({"kafka", "produce one Kafka record per event (librdkafka, idempotent)", outputs::kafka::parse});
+  r.add_output({"kafka", "produce one Kafka record per event (librdkafka, idempotent)", outputs::kafka::parse, false,
+                common::kafka::statistics_families()});
   r.add_output(
       {"elasticsearch", "index events with the bulk API; an outcome per document", outputs::elasticsearch::parse});
   r.add_output({"http", "send events to an HTTP endpoint (webhook), JSON or NDJSON", outputs::http::parse});

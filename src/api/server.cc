@@ -47,10 +47,10 @@ bool Server::authorized(const void* request) const {
   return constant_time_equal(std::string_view(auth).substr(kBearer.size()), options_.token);
 }
 
-std::expected<std::string, std::string> Server::start() {
+core::Result<std::string, Error> Server::start() {
   std::string host;
   int port = 0;
-  if (!split_host_port(options_.listen, host, port)) return std::unexpected("api.listen: expected HOST:PORT");
+  if (!split_host_port(options_.listen, host, port)) return core::fail(Errc::kListen, "api.listen: expected HOST:PORT");
   http_ = std::make_unique<httplib::Server>();
   auto& s = *http_;
   auto deny = [](httplib::Response& res) {
@@ -70,7 +70,7 @@ std::expected<std::string, std::string> Server::start() {
   s.Get("/metrics", [this, deny](const httplib::Request& req, httplib::Response& res) {
     if (!authorized(&req)) return deny(res);
     auto rt = runtime_();
-    res.set_content(render_metrics(rt.get()), "text/plain; version=0.0.4; charset=utf-8");
+    res.set_content(render_metrics(rt.get(), options_.metric_families), "text/plain; version=0.0.4; charset=utf-8");
   });
 
   s.Get("/tap", [this, deny](const httplib::Request& req, httplib::Response& res) {
@@ -144,7 +144,8 @@ std::expected<std::string, std::string> Server::start() {
 
   int bound = port == 0 ? s.bind_to_any_port(host) : (s.bind_to_port(host, port) ? port : -1);
   if (bound < 0)
-    return std::unexpected("api.listen " + options_.listen + ": cannot listen (address in use, or not local?)");
+    return core::fail(Errc::kListen,
+                      "api.listen " + options_.listen + ": cannot listen (address in use, or not local?)");
   thread_ = std::thread([this] { http_->listen_after_bind(); });
   return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(bound);
 }

@@ -9,12 +9,15 @@
 #pragma once
 
 #include <atomic>
-#include <expected>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "core/result.h"
+#include "core/stats.h"
 #include "pipeline/runtime.h"
 
 namespace httplib {
@@ -23,9 +26,16 @@ class Server;
 
 namespace bifrost::api {
 
+enum class Errc : std::uint8_t {
+  kListen,  // api.listen is not HOST:PORT, or cannot be bound
+};
+using Error = core::Error<Errc>;
+
 struct ServerOptions {
   std::string listen;  // HOST:PORT; port 0 picks a free one
   std::string token;   // empty: no authentication
+  // The metric families the component types declare (shown on /metrics).
+  std::vector<const core::MetricFamily*> metric_families;
 };
 
 class Server {
@@ -34,8 +44,9 @@ class Server {
   Server(ServerOptions options, RuntimeSource runtime, std::function<bool()> ready);
   ~Server();
 
-  // Binds and serves on a thread. Returns the address it listens on.
-  std::expected<std::string, std::string> start();
+  // Binds and serves on a thread. Returns the address it listens on, or
+  // kListen with why.
+  core::Result<std::string, Error> start();
   void stop();
 
  private:

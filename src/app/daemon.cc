@@ -20,6 +20,7 @@
 #include "app/load.h"
 #include "app/service.h"
 #include "config/model.h"
+#include "config/registry.h"
 #include "core/log.h"
 #include "pipeline/runtime.h"
 
@@ -28,7 +29,13 @@ namespace bifrost::app {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using pipeline::Runtime;
+
+// The running pipelines and the config they were built from (they point
+// into it), destroyed after them.
+struct Runtime final : pipeline::Runtime {
+  std::unique_ptr<config::Config> config;
+  ~Runtime() override { pipelines.clear(); }
+};
 constexpr const char* kLog = "bifrost";
 
 // Sent by bifrost to itself when an input ends, so that the main loop
@@ -49,6 +56,9 @@ sigset_t handled_signals() {
 std::unique_ptr<config::Config> load_for_reload(const std::string& path) {
   config::Diagnostics diag;
   auto cfg = config::load(path, diag);
+  for (const auto& w : diag.warnings()) {
+    core::log::warn(kLog, w.loc.file, ":", w.loc.line, ":", w.loc.col, ": ", w.path, ": ", w.message);
+  }
   if (!cfg) {
     std::string text = diag.render();
     if (!text.empty() && text.back() == '\n') text.pop_back();
@@ -68,7 +78,7 @@ std::shared_ptr<Runtime> start(std::unique_ptr<config::Config> cfg) {
   rt->config = std::move(cfg);
   try {
     for (const auto& pc : rt->config->pipelines) {
-      rt->pipelines.push_back(std::make_unique<pipeline::Pipeline>(pc, *rt->config));
+      rt->pipelines.push_back(std::make_unique<pipeline::Pipeline>(topology_of(pc, *rt->config)));
       rt->pipelines.back()->on_input_end([] { ::kill(::getpid(), input_end_signal()); });
     }
   } catch (const std::exception& e) {
@@ -98,7 +108,7 @@ long peak_rss_kib() {
 
 void log_summary(const Runtime& r) {
   for (const auto& p : r.pipelines) {
-    for (const pipeline::ComponentStats* s : p->stats()) {
+    for (const core::ComponentStats* s : p->stats()) {
       std::string dropped;
       for (const auto& [reason, n] : s->dropped()) dropped += " dropped{" + reason + "}=" + std::to_string(n);
       core::log::info(kLog, p->id(), "/", s->component, " (", s->kind, " ", s->type, "): in=", s->events_in.load(),
@@ -184,7 +194,7 @@ int run_daemon(const std::string& config_path) {
     auto token = api_token(*cfg);
     if (!token) return kExitFatal;
     server = std::make_unique<api::Server>(
-        api::ServerOptions{api_listen, *token},
+        api::ServerOptions{api_listen, *token, config::declared_metric_families(config::components())},
         [&] {
           std::lock_guard lock(current_mu);
           return current;
@@ -192,7 +202,7 @@ int run_daemon(const std::string& config_path) {
         [&] { return ready.load(); });
     auto bound = server->start();
     if (!bound) {
-      core::log::error(kLog, bound.error());
+      core::log::error(kLog, bound.error().message);
       return kExitFatal;
     }
     core::log::info(kLog, "api: listening on http://", *bound);

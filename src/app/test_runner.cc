@@ -10,8 +10,8 @@
 #include "app/load.h"
 #include "config/model.h"
 #include "core/json.h"
+#include "core/json_value.h"
 #include "core/time.h"
-#include "filters/common/json_value.h"
 
 namespace bifrost::app {
 
@@ -119,7 +119,7 @@ bool run_one(const config::Config& cfg, const config::TestCase& t) {
   const std::int64_t now = core::now_ns();
   std::string why;
   for (const std::string& text : t.events) {
-    auto v = filters::parse_json_value(text, batch->arena);
+    auto v = core::parse_json_value(text, batch->arena);
     if (!v) {  // nested deeper than the JSON parser goes (1024 levels)
       why += "    an input event cannot be read back (nested too deep)\n";
       continue;
@@ -147,7 +147,7 @@ bool run_one(const config::Config& cfg, const config::TestCase& t) {
     ok = false;
   }
   for (std::size_t i = 0; i < std::min(scratch.size(), t.expect.size()); ++i) {
-    auto expected = filters::parse_json_value(t.expect[i], batch->arena);
+    auto expected = core::parse_json_value(t.expect[i], batch->arena);
     std::string diff;
     if (!expected) {
       why += "    expected event " + std::to_string(i + 1) + " cannot be read back (nested too deep)\n";

@@ -8,9 +8,14 @@ void Diagnostics::error(Location loc, std::string path, std::string message) {
   items_.push_back(Diagnostic{std::move(loc), std::move(path), std::move(message)});
 }
 
-std::string Diagnostics::render() const {
+void Diagnostics::warning(Location loc, std::string path, std::string message) {
+  warnings_.push_back(Diagnostic{std::move(loc), std::move(path), std::move(message)});
+}
+
+namespace {
+std::string render_all(const std::vector<Diagnostic>& items, const char* tag) {
   std::vector<const Diagnostic*> sorted;
-  for (const auto& d : items_) sorted.push_back(&d);
+  for (const auto& d : items) sorted.push_back(&d);
   std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic* a, const Diagnostic* b) {
     if (a->loc.file != b->loc.file) return a->loc.file < b->loc.file;
     if (a->loc.line != b->loc.line) return a->loc.line < b->loc.line;
@@ -23,10 +28,15 @@ std::string Diagnostics::render() const {
       out.append(":").append(std::to_string(d->loc.line)).append(":").append(std::to_string(d->loc.col));
     }
     out += ": ";
+    out += tag;
     if (!d->path.empty()) out += d->path + ": ";
     out += d->message + "\n";
   }
   return out;
 }
+}  // namespace
+
+std::string Diagnostics::render() const { return render_all(items_, ""); }
+std::string Diagnostics::render_warnings() const { return render_all(warnings_, "warning: "); }
 
 }  // namespace bifrost::config

@@ -22,13 +22,19 @@ struct Diagnostic {
 class Diagnostics {
  public:
   void error(Location loc, std::string path, std::string message);
+  // Not an error: the config loads (a deprecated key, say).
+  void warning(Location loc, std::string path, std::string message);
   bool ok() const { return items_.empty(); }
   const std::vector<Diagnostic>& items() const { return items_; }
+  const std::vector<Diagnostic>& warnings() const { return warnings_; }
   // One line per error: "FILE:LINE:COL: PATH: message".
   std::string render() const;
+  // One line per warning: "FILE:LINE:COL: warning: PATH: message".
+  std::string render_warnings() const;
 
  private:
   std::vector<Diagnostic> items_;
+  std::vector<Diagnostic> warnings_;
 };
 
 }  // namespace bifrost::config

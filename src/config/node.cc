@@ -91,6 +91,8 @@ Location Node::location_in_scalar(std::size_t offset) const {
 
 void Node::error(const std::string& message) const { diag().error(location(), path_, message); }
 
+void Node::warning(const std::string& message) const { diag().warning(location(), path_, message); }
+
 void Node::error_at(std::size_t offset, const std::string& message) const {
   diag().error(location_in_scalar(offset), path_, message);
 }

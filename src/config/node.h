@@ -54,6 +54,7 @@ class Node {
   Location location_in_scalar(std::size_t offset) const;
 
   void error(const std::string& message) const;
+  void warning(const std::string& message) const;
   void error_at(std::size_t offset_in_scalar, const std::string& message) const;
 
   // The scalar's text with environment variables substituted; reports and

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/reader.h"
+#include "core/stats.h"
 #include "pipeline/component.h"
 
 namespace bifrost::config {
@@ -18,6 +19,9 @@ struct ComponentType {
   std::string summary;
   Parse parse;
   bool requires_when = false;  // a filter whose meaning is its `when:` (drop)
+  // The type's own metric families (beyond every component's), shown on
+  // /metrics; its components publish their samples in their SeriesSet.
+  std::vector<const core::MetricFamily*> metrics = {};
 };
 
 class Registry {
@@ -38,5 +42,9 @@ class Registry {
 
 // Every built-in component; defined in src/components.cc.
 const Registry& components();
+
+// The metric families the registered types declare, each once, in
+// registration order.
+std::vector<const core::MetricFamily*> declared_metric_families(const Registry& r);
 
 }  // namespace bifrost::config

@@ -85,6 +85,15 @@ Batch* BatchPool::acquire_for(std::chrono::milliseconds wait) {
   return b;
 }
 
+Batch* BatchPool::try_acquire() {
+  std::lock_guard lock(mu_);
+  if (closed_ || free_.empty()) return nullptr;
+  Batch* b = free_.back();
+  free_.pop_back();
+  b->refs_.store(1, std::memory_order_relaxed);
+  return b;
+}
+
 void BatchPool::close(bool final) {
   std::lock_guard lock(mu_);
   closed_ = true;

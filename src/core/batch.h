@@ -122,6 +122,8 @@ class BatchPool {
   Batch* acquire(bool even_closed = false);
   // Like acquire(), but gives up (nullptr) after `wait`.
   Batch* acquire_for(std::chrono::milliseconds wait);
+  // A free batch now, or nullptr (none free, or closed): never waits.
+  Batch* try_acquire();
   // Wakes every waiter. `final`: even_closed waiters give up too.
   void close(bool final = false);
 

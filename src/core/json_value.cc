@@ -1,4 +1,4 @@
-#include "filters/common/json_value.h"
+#include "core/json_value.h"
 
 #include <simdjson.h>
 
@@ -10,7 +10,7 @@
 #include <span>
 #include <string>
 
-namespace bifrost::filters {
+namespace bifrost::core {
 
 namespace {
 
@@ -175,4 +175,4 @@ bool is_json(std::string_view text) {
   return parse(text, false, doc) == simdjson::SUCCESS;
 }
 
-}  // namespace bifrost::filters
+}  // namespace bifrost::core

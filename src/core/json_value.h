@@ -10,7 +10,7 @@
 #include "core/arena.h"
 #include "core/value.h"
 
-namespace bifrost::filters {
+namespace bifrost::core {
 
 // The document as a Value (strings copied into `arena`), or nothing when
 // `text` is not valid JSON.
@@ -26,4 +26,4 @@ bool parse_json_members(std::string_view text, core::Arena& arena, bool padded, 
 // Whether `text` is valid JSON (no Value is built).
 bool is_json(std::string_view text);
 
-}  // namespace bifrost::filters
+}  // namespace bifrost::core

@@ -1,8 +1,8 @@
-#include "pipeline/stats.h"
+#include "core/stats.h"
 
 #include <cstring>
 
-namespace bifrost::pipeline {
+namespace bifrost::core {
 
 void Histogram::observe(double seconds) {
   std::size_t i = 0;
@@ -45,4 +45,4 @@ std::uint64_t ComponentStats::dropped_total() const {
   return n;
 }
 
-}  // namespace bifrost::pipeline
+}  // namespace bifrost::core

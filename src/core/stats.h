@@ -7,6 +7,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -14,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-namespace bifrost::pipeline {
+namespace bifrost::core {
 
 // A counter split into per-thread shards, summed when read.
 class Counter {
@@ -57,29 +58,75 @@ class Histogram {
   std::atomic<std::uint64_t> sum_ns_{0};
 };
 
-// Gauges a component keeps per thing it follows (a file, a partition), for
-// /metrics: the component replaces the whole set now and then (about once a
-// second); a scrape copies it.
+// A metric family a component type declares when it registers
+// (src/components.cc): /metrics shows it, with HELP and TYPE, whether or not
+// a component of the type runs, and takes its samples from the components'
+// SeriesSets. Its series carry `pipeline` and `component` labels, then
+// `labels` in this order.
+enum class MetricType : std::uint8_t { kCounter, kGauge };
+struct MetricFamily {
+  const char* name;  // bifrost_...
+  MetricType type;
+  const char* help;
+  std::vector<const char*> labels;
+};
+
+// One sample of a declared family, label values in the family's order.
 struct Series {
-  const char* metric;                                       // e.g. "bifrost_file_lag_bytes"
-  std::vector<std::pair<const char*, std::string>> labels;  // beyond pipeline and component
+  const MetricFamily* family;
+  std::vector<std::string> labels;
   double value;
 };
 
+// Samples a component keeps per thing it follows (a file, a partition, a
+// broker): the component replaces a whole group now and then (about once a
+// second); a scrape copies them. Groups are replaced apart: the Kafka
+// input's lag and its client's statistics come from different callbacks.
 class SeriesSet {
  public:
-  void replace(std::vector<Series> fresh) {
+  void replace(std::vector<Series> fresh, std::size_t group = 0) {
     std::lock_guard lock(mu_);
-    series_.swap(fresh);
+    if (groups_.size() <= group) groups_.resize(group + 1);
+    groups_[group].swap(fresh);
   }
   std::vector<Series> snapshot() const {
     std::lock_guard lock(mu_);
-    return series_;
+    std::vector<Series> out;
+    for (const auto& g : groups_) out.insert(out.end(), g.begin(), g.end());
+    return out;
   }
 
  private:
   mutable std::mutex mu_;
-  std::vector<Series> series_;
+  std::vector<std::vector<Series>> groups_;
+};
+
+// Time spent in a state (an input waiting for a free batch, an output's
+// queue full), the ongoing spell included, read by a scrape on another
+// thread. start() and stop() are called on transitions only, never per
+// event; one thread at a time is in the state.
+class Stopwatch {
+ public:
+  using time_point = std::chrono::steady_clock::time_point;
+  void start(time_point now) {
+    std::lock_guard lock(mu_);
+    if (!running_) since_ = now, running_ = true;
+  }
+  void stop(time_point now) {
+    std::lock_guard lock(mu_);
+    if (running_) total_ += now - since_, running_ = false;
+  }
+  double seconds(time_point now) const {
+    std::lock_guard lock(mu_);
+    auto t = total_ + (running_ && now > since_ ? now - since_ : std::chrono::steady_clock::duration::zero());
+    return std::chrono::duration<double>(t).count();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  bool running_ = false;
+  time_point since_{};
+  std::chrono::steady_clock::duration total_{};
 };
 
 struct ComponentStats {
@@ -87,6 +134,12 @@ struct ComponentStats {
   std::string component;
   std::string kind;  // input | filter | output
   std::string type;
+  void identify(std::string pipeline_id, std::string component_id, std::string kind_name, std::string type_name) {
+    pipeline = std::move(pipeline_id);
+    component = std::move(component_id);
+    kind = std::move(kind_name);
+    type = std::move(type_name);
+  }
 
   Counter events_in;
   Counter events_out;
@@ -102,6 +155,7 @@ struct ComponentStats {
   Histogram checkpoint_duration;              // inputs: one atomic checkpoint write
   Counter checkpoint_errors;                  // checkpoints that could not be read or written
   Counter disk_write_errors;                  // disk buffer and failed queue writes that failed (disk full, I/O error)
+  Stopwatch blocked;  // inputs: waiting for a free batch; outputs: the queue holding every batch it can
   SeriesSet series;
 
   // Drop reasons are static strings; a few slots claimed lock-free.
@@ -119,4 +173,4 @@ struct ComponentStats {
 inline void add(Counter& c, std::uint64_t n) { c.add(n); }
 inline void add_queue(ComponentStats& s, std::int64_t n) { s.queue_events.fetch_add(n, std::memory_order_relaxed); }
 
-}  // namespace bifrost::pipeline
+}  // namespace bifrost::core

@@ -31,17 +31,18 @@ std::uint32_t crc(std::string_view body) {
 }  // namespace
 
 CheckpointStore::CheckpointStore(const std::string& data_dir, const std::string& pipeline, const std::string& component,
-                                 pipeline::ComponentStats* stats)
+                                 core::ComponentStats* stats)
     : dir_(data_dir + "/checkpoints/" + pipeline), path_(dir_ + "/" + component + ".ckpt"), stats_(stats) {}
 
-LoadResult CheckpointStore::load() {
+Result<std::string> CheckpointStore::load() {
   std::string text;
   int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT) return {};
-    core::log::error(path_, "cannot read the checkpoint: ", std::strerror(errno));
+    if (errno == ENOENT) return std::string();
+    std::string why = std::string("cannot read the checkpoint: ") + std::strerror(errno);
+    core::log::error(path_, why);
     if (stats_) stats_->checkpoint_errors.add(1);
-    return LoadResult{CheckpointError::kIo, {}};
+    return core::fail(Errc::kIo, why);
   }
   char buf[65536];
   ssize_t n;
@@ -49,9 +50,10 @@ LoadResult CheckpointStore::load() {
   int read_errno = errno;
   ::close(fd);
   if (n < 0) {
-    core::log::error(path_, "cannot read the checkpoint: ", std::strerror(read_errno));
+    std::string why = std::string("cannot read the checkpoint: ") + std::strerror(read_errno);
+    core::log::error(path_, why);
     if (stats_) stats_->checkpoint_errors.add(1);
-    return LoadResult{CheckpointError::kIo, {}};
+    return core::fail(Errc::kIo, why);
   }
 
   std::string why;
@@ -72,7 +74,7 @@ LoadResult CheckpointStore::load() {
   } else if (crc(std::string_view(text).substr(nl + 1)) != sum) {
     why = "checksum mismatch";
   }
-  if (why.empty()) return LoadResult{CheckpointError::kNone, text.substr(nl + 1)};
+  if (why.empty()) return text.substr(nl + 1);
 
   std::string aside = path_ + ".corrupt-" + std::to_string(std::time(nullptr));
   bool moved = ::rename(path_.c_str(), aside.c_str()) == 0;
@@ -80,16 +82,16 @@ LoadResult CheckpointStore::load() {
                    moved ? "moved aside to " + aside : std::string("could not move it aside: ") + std::strerror(errno),
                    "; starting without it: files are read from their start (duplicates, not loss)");
   if (stats_) stats_->checkpoint_errors.add(1);
-  return LoadResult{CheckpointError::kCorrupt, {}};
+  return core::fail(Errc::kCorrupt, "corrupt checkpoint (" + why + ")");
 }
 
-bool CheckpointStore::save(std::string_view body) {
+Result<void> CheckpointStore::save(std::string_view body) {
   auto started = std::chrono::steady_clock::now();
-  auto fail = [&](const char* what) {
-    core::log::error(path_, "cannot write the checkpoint (", what, "): ", std::strerror(errno),
-                     "; the previous one stays");
+  auto fail = [&](const char* what) -> Result<void> {
+    std::string why = std::string("cannot write the checkpoint (") + what + "): " + std::strerror(errno);
+    core::log::error(path_, why, "; the previous one stays");
     if (stats_) stats_->checkpoint_errors.add(1);
-    return false;
+    return core::fail(Errc::kIo, why);
   };
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
@@ -123,7 +125,7 @@ bool CheckpointStore::save(std::string_view body) {
     stats_->checkpoint_duration.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
-  return true;
+  return {};
 }
 
 }  // namespace bifrost::delivery

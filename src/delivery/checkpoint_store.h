@@ -19,38 +19,30 @@
 #include <string>
 #include <string_view>
 
-#include "pipeline/stats.h"
+#include "core/stats.h"
+#include "delivery/errors.h"
 
 namespace bifrost::delivery {
-
-enum class CheckpointError : std::uint8_t { kNone, kCorrupt, kIo };
-
-// (A plain struct rather than std::expected: the fuzz targets build this
-// with clang 14, whose libstdc++ 12 headers have no std::expected.)
-struct LoadResult {
-  CheckpointError error = CheckpointError::kNone;
-  std::string body;  // empty when there is no checkpoint yet
-  explicit operator bool() const { return error == CheckpointError::kNone; }
-};
 
 class CheckpointStore {
  public:
   // `stats` (may be null) gets the write durations and errors.
   CheckpointStore(const std::string& data_dir, const std::string& pipeline, const std::string& component,
-                  pipeline::ComponentStats* stats);
+                  core::ComponentStats* stats);
 
   const std::string& path() const { return path_; }
 
   // The body last saved; an empty body when there is no checkpoint yet.
-  LoadResult load();
+  // Errc::kCorrupt or kIo when it cannot be read (reported, counted).
+  Result<std::string> load();
   // Replaces the checkpoint atomically. On failure (reported, counted) the
-  // previous one stays and this returns false.
-  bool save(std::string_view body);
+  // previous one stays.
+  Result<void> save(std::string_view body);
 
  private:
   std::string dir_;
   std::string path_;
-  pipeline::ComponentStats* stats_;
+  core::ComponentStats* stats_;
 };
 
 }  // namespace bifrost::delivery

@@ -54,7 +54,7 @@ std::size_t next_valid_record(std::string_view bytes, std::size_t from) {
 
 }  // namespace
 
-DiskBuffer::DiskBuffer(std::string dir, BufferOptions options, CheckpointStore cursor, pipeline::ComponentStats* stats)
+DiskBuffer::DiskBuffer(std::string dir, BufferOptions options, CheckpointStore cursor, core::ComponentStats* stats)
     : dir_(std::move(dir)), options_(options), cursor_store_(std::move(cursor)), stats_(stats) {}
 
 DiskBuffer::~DiskBuffer() {
@@ -78,9 +78,9 @@ void DiskBuffer::open() {
     found.push_back(Segment{std::strtoull(name.c_str(), nullptr, 10), e.file_size(ec)});
   }
   std::sort(found.begin(), found.end(), [](const Segment& a, const Segment& b) { return a.seq < b.seq; });
-  LoadResult cursor = cursor_store_.load();  // a corrupt one is reported: start from the oldest segment
+  auto cursor = cursor_store_.load();  // a corrupt one is reported: start from the oldest segment
   unsigned long long seq = 0, off = 0;
-  if (cursor && !cursor.body.empty() && std::sscanf(cursor.body.c_str(), "%llu %llu", &seq, &off) != 2) seq = off = 0;
+  if (cursor && !cursor->empty() && std::sscanf(cursor->c_str(), "%llu %llu", &seq, &off) != 2) seq = off = 0;
   std::lock_guard lock(mu_);
   for (const Segment& s : found) {
     if (s.seq < seq) {  // sent before the last stop
@@ -103,7 +103,7 @@ void DiskBuffer::open() {
   if (total_ > 0) core::log::info(dir_, "disk buffer: ", total_, " bytes from before; they go out first");
 }
 
-DiskBuffer::Put DiskBuffer::append(std::string_view records, const std::function<bool()>& give_up) {
+Result<DiskBuffer::Put> DiskBuffer::append(std::string_view records, const std::function<bool()>& give_up) {
   std::unique_lock lock(mu_);
   bool warned = false;
   while (total_ + records.size() > options_.max_bytes && total_ > 0) {
@@ -112,7 +112,7 @@ DiskBuffer::Put DiskBuffer::append(std::string_view records, const std::function
       core::log::warn(dir_, "disk buffer full (max_bytes ", options_.max_bytes, "): the pipeline waits");
       warned = true;
     }
-    if (give_up()) return Put::kFailed;
+    if (give_up()) return core::fail(Errc::kGivenUp, "the disk buffer is full");
     cv_.wait_for(lock, std::chrono::milliseconds(100));
   }
   if (write_fd_ < 0 || segments_.empty() || segments_.back().size >= kSegmentBytes) {
@@ -127,7 +127,7 @@ DiskBuffer::Put DiskBuffer::append(std::string_view records, const std::function
         ::close(fd);
         ::unlink(path.c_str());
       }
-      return Put::kFailed;
+      return core::fail(Errc::kIo, "cannot create a buffer segment");
     }
     fsync_dir(dir_);
     write_fd_ = fd;
@@ -148,11 +148,11 @@ DiskBuffer::Put DiskBuffer::append(std::string_view records, const std::function
     // how space comes back). An empty one is kept for the next attempt.
     const bool cut = ::ftruncate(fd, static_cast<off_t>(durable)) == 0;
     lock.lock();
-    if (cut && durable == kMagic.size()) return Put::kFailed;
+    if (cut && durable == kMagic.size()) return core::fail(Errc::kIo, "cannot write the disk buffer");
     ::close(write_fd_);
     write_fd_ = -1;
     cv_.notify_all();
-    return Put::kFailed;
+    return core::fail(Errc::kIo, "cannot write the disk buffer");
   }
   lock.lock();
   segments_.back().size += records.size();
@@ -379,7 +379,8 @@ void DiskBuffer::save_cursor() {
     seq = read_seq_;
     off = read_off_;
   }
-  cursor_store_.save(std::to_string(seq) + " " + std::to_string(off) + "\n");
+  (void)cursor_store_.save(std::to_string(seq) + " " + std::to_string(off) +
+                           "\n");  // reported; read again after a crash
   last_save_ = std::chrono::steady_clock::now();
 }
 

@@ -36,16 +36,17 @@
 #include <string_view>
 
 #include "core/batch.h"
+#include "core/stats.h"
 #include "core/time.h"
 #include "delivery/checkpoint_store.h"
+#include "delivery/errors.h"
 #include "delivery/options.h"
-#include "pipeline/stats.h"
 
 namespace bifrost::delivery {
 
 class DiskBuffer {
  public:
-  DiskBuffer(std::string dir, BufferOptions options, CheckpointStore cursor, pipeline::ComponentStats* stats);
+  DiskBuffer(std::string dir, BufferOptions options, CheckpointStore cursor, core::ComponentStats* stats);
   ~DiskBuffer();
   DiskBuffer(const DiskBuffer&) = delete;
   DiskBuffer& operator=(const DiskBuffer&) = delete;
@@ -55,9 +56,10 @@ class DiskBuffer {
   void open();
 
   // Writer: appends whole records (append_buffer_record). Waits while
-  // full (unless drop_newest: then returns kDropped). kFailed: not durable.
-  enum class Put : std::uint8_t { kStored, kDropped, kFailed };
-  Put append(std::string_view records, const std::function<bool()>& give_up);
+  // full (unless drop_newest: then kDropped). An error when they are not
+  // durable: kIo (reported, counted; cut off the segment) or kGivenUp.
+  enum class Put : std::uint8_t { kStored, kDropped };
+  Result<Put> append(std::string_view records, const std::function<bool()>& give_up);
   // Writer: no more appends (the reader may finish once the buffer is empty).
   void close_writer();
 
@@ -94,7 +96,7 @@ class DiskBuffer {
   std::string dir_;
   BufferOptions options_;
   CheckpointStore cursor_store_;
-  pipeline::ComponentStats* stats_;
+  core::ComponentStats* stats_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

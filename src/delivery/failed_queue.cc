@@ -42,7 +42,7 @@ std::uint64_t count_lines(const std::string& path) {
 
 }  // namespace
 
-FailedQueue::FailedQueue(std::string dir, FailedQueueOptions options, pipeline::ComponentStats* stats)
+FailedQueue::FailedQueue(std::string dir, FailedQueueOptions options, core::ComponentStats* stats)
     : dir_(std::move(dir)), options_(options), stats_(stats) {}
 
 FailedQueue::~FailedQueue() = default;
@@ -120,8 +120,8 @@ void FailedQueue::drop_oldest(std::uint64_t need) {
   }
 }
 
-bool FailedQueue::append(std::string_view records, const std::function<bool()>& give_up) {
-  if (records.empty()) return true;
+Result<void> FailedQueue::append(std::string_view records, const std::function<bool()>& give_up) {
+  if (records.empty()) return {};
   rescan();  // `bifrost replay` may have freed space
   bool warned = false;
   while (total_ + records.size() > options_.max_bytes) {
@@ -135,12 +135,12 @@ bool FailedQueue::append(std::string_view records, const std::function<bool()>& 
                       "): waiting for space (bifrost replay)");
       warned = true;
     }
-    if (give_up()) return false;
+    if (give_up()) return core::fail(Errc::kGivenUp, "the failed queue is full");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     rescan();
   }
   int fd = open_segment();
-  if (fd < 0) return false;
+  if (fd < 0) return core::fail(Errc::kIo, "cannot open a failed-queue segment");
   const off_t before = ::lseek(fd, 0, SEEK_END);
   bool ok = write_all(fd, records);
   if (!ok) {
@@ -157,10 +157,10 @@ bool FailedQueue::append(std::string_view records, const std::function<bool()>& 
     if (before < 0 || ::ftruncate(fd, before) != 0) current_seq_ = 0;
   }
   ::close(fd);  // also releases the lock
-  if (!ok) return false;
+  if (!ok) return core::fail(Errc::kIo, "cannot write the failed queue");
   current_bytes_ += records.size();
   total_ += records.size();
-  return true;
+  return {};
 }
 
 }  // namespace bifrost::delivery

@@ -19,22 +19,23 @@
 #include <string_view>
 #include <vector>
 
+#include "core/stats.h"
+#include "delivery/errors.h"
 #include "delivery/options.h"
-#include "pipeline/stats.h"
 
 namespace bifrost::delivery {
 
 class FailedQueue {
  public:
-  FailedQueue(std::string dir, FailedQueueOptions options, pipeline::ComponentStats* stats);
+  FailedQueue(std::string dir, FailedQueueOptions options, core::ComponentStats* stats);
   ~FailedQueue();
   FailedQueue(const FailedQueue&) = delete;
   FailedQueue& operator=(const FailedQueue&) = delete;
 
   // Appends records (whole lines) durably. While full (and not
-  // drop_oldest) waits, checking `give_up` every 100 ms. False when the
-  // records are not on disk (an I/O error, reported; or given up).
-  bool append(std::string_view records, const std::function<bool()>& give_up);
+  // drop_oldest) waits, checking `give_up` every 100 ms. An error when the
+  // records are not on disk: kIo (reported, counted) or kGivenUp.
+  Result<void> append(std::string_view records, const std::function<bool()>& give_up);
 
   const std::string& dir() const { return dir_; }
   std::uint64_t bytes() const { return total_; }
@@ -49,7 +50,7 @@ class FailedQueue {
 
   std::string dir_;
   FailedQueueOptions options_;
-  pipeline::ComponentStats* stats_;
+  core::ComponentStats* stats_;
   std::uint64_t current_seq_ = 0;  // 0: pick a new segment
   std::uint64_t current_bytes_ = 0;
   std::uint64_t total_ = 0;

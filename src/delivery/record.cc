@@ -3,7 +3,7 @@
 #include <charconv>
 
 #include "core/json.h"
-#include "filters/common/json_value.h"
+#include "core/json_value.h"
 
 namespace bifrost::delivery {
 
@@ -22,7 +22,7 @@ void append_record(std::string& out, const core::Event& e, const RecordMeta& met
 }
 
 bool decode_record(std::string_view line, core::Batch& batch, DecodedRecord& meta) {
-  auto v = filters::parse_json_value(line, batch.arena);
+  auto v = core::parse_json_value(line, batch.arena);
   if (!v || !v->is_object()) return false;
   const core::Value* event = v->find("event");
   const core::Value* ts = v->find("ts");

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "core/batch.h"
+#include "core/stats.h"
 #include "expr/condition.h"
-#include "pipeline/stats.h"
 
 namespace bifrost::pipeline {
 
@@ -23,6 +23,10 @@ struct BuildContext {
   std::string pipeline;
   std::string component;
   std::string data_dir;
+  // The component's counters, owned by the pipeline and alive as long as the
+  // component: where it publishes its own series (SeriesSet). May be null
+  // (bifrost test, bifrost replay).
+  core::ComponentStats* stats = nullptr;
 };
 
 // ---- inputs -------------------------------------------------------------
@@ -47,7 +51,7 @@ class InputContext {
   virtual void publish(core::Batch* batch) = 0;
   // True once the input should stop reading and return from run().
   virtual bool stopping() const = 0;
-  virtual ComponentStats& stats() = 0;
+  virtual core::ComponentStats& stats() = 0;
 };
 
 class Input : public core::BatchOrigin {

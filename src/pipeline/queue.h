@@ -6,8 +6,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
+
+#include "core/clock.h"
 
 namespace bifrost::pipeline {
 
@@ -22,6 +25,7 @@ class BoundedQueue {
     not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
     if (closed_) return false;
     items_.push_back(std::move(item));
+    if (on_fill_ && items_.size() == fill_at_) on_fill_(true);
     not_empty_.notify_one();
     return true;
   }
@@ -33,11 +37,19 @@ class BoundedQueue {
     return take(sequence);
   }
 
-  template <class Rep, class Period>
-  std::optional<T> pop_for(std::chrono::duration<Rep, Period> wait) {
+  // Pops the next item, waiting until `deadline` on `clock` at most.
+  std::optional<T> pop_until(core::Clock& clock, core::Clock::time_point deadline) {
     std::unique_lock lock(mu_);
-    not_empty_.wait_for(lock, wait, [&] { return closed_ || !items_.empty(); });
+    clock.wait_until(lock, not_empty_, deadline, [&] { return closed_ || !items_.empty(); });
     return take(nullptr);
+  }
+
+  // Calls f(true) when a push brings the queue to `at` items, f(false) when
+  // a pop takes it below: under the queue's lock, so f must be quick.
+  void watch_fill(std::size_t at, std::function<void(bool)> f) {
+    std::lock_guard lock(mu_);
+    fill_at_ = at;
+    on_fill_ = std::move(f);
   }
 
   void close() {
@@ -62,6 +74,7 @@ class BoundedQueue {
     if (items_.empty()) return std::nullopt;
     T item = std::move(items_.front());
     items_.pop_front();
+    if (on_fill_ && items_.size() + 1 == fill_at_) on_fill_(false);
     if (sequence) *sequence = popped_;
     ++popped_;
     not_full_.notify_one();
@@ -74,6 +87,8 @@ class BoundedQueue {
   std::deque<T> items_;
   std::size_t capacity_;
   std::uint64_t popped_ = 0;
+  std::size_t fill_at_ = 0;
+  std::function<void(bool)> on_fill_;
   bool closed_ = false;
 };
 

@@ -1,19 +1,20 @@
-// What runs between two reloads: a config and the pipelines built from it.
-// Shared (shared_ptr) with the API, which reads its stats while it runs.
+// What runs between two reloads: the pipelines. The app keeps what they
+// were built from beside them (a derived Runtime, app/daemon.cc), destroyed
+// after them. Shared (shared_ptr) with the API, which reads their stats
+// while they run.
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
-#include "config/model.h"
 #include "pipeline/pipeline.h"
 
 namespace bifrost::pipeline {
 
 struct Runtime {
-  std::unique_ptr<config::Config> config;
   std::vector<std::unique_ptr<Pipeline>> pipelines;
-  ~Runtime() { pipelines.clear(); }  // before the config they point into
+  virtual ~Runtime() = default;
 
   Pipeline* find(const std::string& id) const {
     for (const auto& p : pipelines) {

@@ -83,4 +83,9 @@ void TapPoint::detach(const std::shared_ptr<TapListener>& l) {
   listeners_.store(static_cast<int>(list_.size()), std::memory_order_relaxed);
 }
 
+void tap_events(TapPoint& tap, core::ComponentStats& stats, const core::Batch& batch,
+                std::span<const std::uint32_t> events) {
+  if (std::uint64_t dropped = tap.publish(batch, events)) core::add(stats.tap_dropped, dropped);
+}
+
 }  // namespace bifrost::pipeline

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/batch.h"
+#include "core/stats.h"
 #include "expr/condition.h"
 
 namespace bifrost::pipeline {
@@ -76,5 +77,10 @@ class TapPoint {
   std::mutex mu_;
   std::vector<std::shared_ptr<TapListener>> list_;
 };
+
+// Offers the events leaving a component to its tap, counting the copies a
+// slow client made the tap drop.
+void tap_events(TapPoint& tap, core::ComponentStats& stats, const core::Batch& batch,
+                std::span<const std::uint32_t> events);
 
 }  // namespace bifrost::pipeline

@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     seg << "bifrost-buffer2\n";
     seg.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   }
-  pipeline::ComponentStats stats;
+  core::ComponentStats stats;
   delivery::DiskBuffer buffer(dir + "/buf", {}, delivery::CheckpointStore(dir, "p", "o.buffer", &stats), &stats);
   buffer.open();
   buffer.close_writer();

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "config/model.h"
-#include "core/codec.h"
+#include "outputs/common/codec.h"
 
 namespace {
 
@@ -54,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fx.filters[which]->process(*b, sel);
   b->slots.resize(1);
   b->slots[0].selected.push_back(0);
-  bifrost::core::encode_slot(*b, b->slots[0], bifrost::core::Codec::kJson);
+  bifrost::outputs::encode_slot(*b, b->slots[0], bifrost::outputs::Codec::kJson);
   b->release();
   return 0;
 }

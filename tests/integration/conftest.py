@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 _HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(_HERE.parent / "support"))  # the shared helpers (sink_down.py)
 _spec = importlib.util.spec_from_file_location("e2e", _HERE.parent / "e2e" / "conftest.py")
 e2e = importlib.util.module_from_spec(_spec)
 sys.modules["e2e"] = e2e

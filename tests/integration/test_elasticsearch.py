@@ -11,7 +11,8 @@ import uuid
 import pytest
 
 from e2e import Daemon, free_port, run, wait_for, write
-from realservices import outage, service
+from realservices import service
+from sink_down import Feed, feed_through_an_outage, peak_rss_kib
 
 BASE_MS = 1_795_000_000_000
 
@@ -148,24 +149,13 @@ def test_elasticsearch_stopped_for_30s_mid_stream_loses_nothing(bifrost, tmp_pat
     cfg = file_config(tmp_path, es, index, log, end_at_eof=False,
                       extra="    retry: {initial_backoff: 200ms, max_backoff: 2s}")
     d = Daemon(bifrost, cfg)
-    written = 0
-
-    def add(k):
-        nonlocal written
-        with open(log, "a") as f:
-            f.write(docs(k, start=written))
-        written += k
-
-    for _ in range(10):
-        add(500)
-        time.sleep(0.1)
-    outage("elasticsearch", 30, lambda: add(100))  # 30 s down while lines keep coming
-    add(1000)
+    # 30 s down while lines keep coming
+    written = feed_through_an_outage(Feed(log, lambda k, start: docs(k, start=start)), "elasticsearch", 30)
     assert wait_for(lambda: count(es, index) >= written, 180), f"{count(es, index)} of {written}"
     err = d.stop()
     assert count(es, index) == written
     assert failed(tmp_path) == []
-    rss = int(re.search(r"peak_rss_kib=(\d+)", err).group(1))
+    rss = peak_rss_kib(err)
     print(f"Elasticsearch down 30 s: {written} documents, all counted; peak RSS {rss // 1024} MiB")
 
 

@@ -13,7 +13,8 @@ import uuid
 import pytest
 
 from e2e import Daemon, run, wait_for, write
-from realservices import outage, service
+from realservices import service
+from sink_down import Feed, feed_through_an_outage, peak_rss_kib
 
 BASE_MS = 1_795_000_000_000
 
@@ -169,24 +170,13 @@ outputs:
     retry: {{initial_backoff: 200ms, max_backoff: 2s}}
 """)
     d = Daemon(bifrost, cfg)
-    written = 0
-
-    def add(k):
-        nonlocal written
-        with open(log, "a") as f:
-            f.write(points(k, start=written))
-        written += k
-
-    for _ in range(10):
-        add(500)
-        time.sleep(0.1)
-    outage("influxdb", 30, lambda: add(100))  # 30 s down while lines keep coming
-    add(1000)
+    # 30 s down while lines keep coming
+    written = feed_through_an_outage(Feed(log, lambda k, start: points(k, start=start)), "influxdb", 30)
     assert wait_for(lambda: count(influx, db) >= written, 120), f"{count(influx, db)} of {written}"
     err = d.stop()
     assert count(influx, db) == written
     assert failed(tmp_path) == []
-    rss = int(re.search(r"peak_rss_kib=(\d+)", err).group(1))
+    rss = peak_rss_kib(err)
     print(f"InfluxDB down 30 s: {written} points, all counted; peak RSS {rss // 1024} MiB")
 
 

@@ -3,6 +3,7 @@
 with kcat as the outside client."""
 import json
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -10,7 +11,8 @@ import time
 import urllib.request
 
 from e2e import ROOT, Daemon, free_port, lines, run, wait_for, whole_lines, write
-from realservices import outage, service
+from realservices import service
+from sink_down import Feed, feed_through_an_outage, peak_rss_kib
 
 BASE_MS = 1_795_000_000_000  # 2026-11-18T...Z
 
@@ -266,25 +268,13 @@ def test_broker_stopped_for_30s_during_file_to_kafka_loses_nothing(bifrost, tmp_
     cfg = file_to_kafka(tmp_path, kafka, topic, log, end_at_eof=False,
                         extra_output="    retry: {initial_backoff: 200ms, max_backoff: 2s}\n    message_timeout: 5s")
     d = Daemon(bifrost, cfg)
-    written = 0
-
-    def write_lines(k):
-        nonlocal written
-        with open(log, "a") as f:
-            f.write(numbered_lines(k, start=written))
-        written += k
-
-    for _ in range(20):  # 2 s of lines before the outage
-        write_lines(1000)
-        time.sleep(0.1)
-    outage("kafka", 30, lambda: write_lines(1000))  # 30 s down while lines keep coming
-    for _ in range(20):
-        write_lines(1000)
-        time.sleep(0.1)
+    # 2 s of lines before the outage, 30 s down while lines keep coming, 2 s after
+    written = feed_through_an_outage(Feed(log, lambda k, start: numbered_lines(k, start=start)), "kafka", 30,
+                                     before=(20, 1000), during=1000, after=(20, 1000))
     records = wait_records(kafka, topic, written, timeout=180)
     err = d.stop()
     assert {int(x.split()[2]) for x in records} == set(range(written))
-    rss = int(re.search(r"peak_rss_kib=(\d+)", err).group(1))
+    rss = peak_rss_kib(err)
     print(f"broker down 30 s: {written} lines, {len(records) - written} duplicates, peak RSS {rss // 1024} MiB")
     assert rss < (400 if "asan" in bifrost else 200) * 1024, f"peak RSS {rss} KiB"
 
@@ -375,6 +365,54 @@ def test_topics_by_regex_and_the_lag_of_each_partition(bifrost, tmp_path, kafka,
     assert len(got) == 550
 
 
+def test_the_kafka_clients_statistics_are_on_metrics_beside_the_lag(bifrost, tmp_path, kafka, topic):
+    """librdkafka's statistics of both directions: per broker round trips,
+    requests and bytes; the consumer's fetched messages. promtool-clean."""
+    produce(kafka, topic, "".join(f"r {i}\n" for i in range(1000)))
+    out = tmp_path / "out.ndjson"
+    port = free_port()
+    cfg = write(tmp_path / "k2k.yaml", f"""
+data_dir: {tmp_path / "data"}
+api: {{listen: "127.0.0.1:{port}"}}
+inputs:
+  - id: kafka
+    type: kafka
+    brokers: {kafka}
+    topics: [{topic}]
+    group_id: g-{topic}
+    librdkafka: {{statistics.interval.ms: 500}}
+outputs:
+  - {{id: out, type: file, path: "{out}"}}
+  - {{id: copy, type: kafka, brokers: {kafka}, topic: {topic}-copy, librdkafka: {{statistics.interval.ms: 500}}}}
+""")
+    d = Daemon(bifrost, cfg)
+    assert wait_for(lambda: len(lines(out)) >= 1000, 60), len(lines(out))
+
+    def scrape():
+        return urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+
+    def value(text, name, component, extra=""):
+        m = re.search(rf'^{name}\{{pipeline="main",component="{component}"{extra}\}} (\S+)$', text, re.M)
+        return float(m.group(1)) if m else None
+
+    broker = r',broker="127\.0\.0\.1:\d+"'
+    assert wait_for(lambda: (value(scrape(), "bifrost_kafka_consumer_fetched_messages_total", "kafka") or 0) >= 1000,
+                    20), scrape()
+    assert wait_for(lambda: (value(scrape(), "bifrost_kafka_broker_requests_total", "copy", broker) or 0) > 0, 20)
+    text = scrape()
+    for component in ("kafka", "copy"):
+        assert value(text, "bifrost_kafka_broker_rtt_seconds", component, broker) is not None, text
+        assert value(text, "bifrost_kafka_broker_bytes_sent_total", component, broker) > 0
+        assert value(text, "bifrost_kafka_broker_bytes_received_total", component, broker) > 0
+    assert value(text, "bifrost_kafka_consumer_fetched_bytes_total", "kafka") > 0
+    assert value(text, "bifrost_kafka_consumer_fetched_messages_total", "copy") is None  # a producer fetches nothing
+    assert re.search(r'^bifrost_kafka_consumer_lag\{pipeline="main",component="kafka",topic=', text, re.M), text
+    check = subprocess.run([shutil.which("promtool") or "promtool", "check", "metrics"], input=text.encode(),
+                           capture_output=True)
+    assert check.returncode == 0, check.stdout.decode() + check.stderr.decode()
+    d.stop()
+
+
 def test_two_instances_in_one_group_share_the_partitions_and_lose_nothing(bifrost, tmp_path, kafka, topic):
     n = 100_000
     produce(kafka, topic, "".join(f"value {i}\n" for i in range(n)))
@@ -445,5 +483,5 @@ outputs:
     assert sorted(set(got)) == sorted(f"event {i}" for i in range(n))
     assert "poll interval" not in err.lower(), err[-2000:]
     assert err.count("assigned") == 1, "the group rebalanced while the consumer was held back"
-    rss = int(re.search(r"peak_rss_kib=(\d+)", err).group(1))
+    rss = peak_rss_kib(err)
     print(f"held back 20 s: {len(got)} events for {n}, one assignment, peak RSS {rss // 1024} MiB")

@@ -15,16 +15,3 @@ def service(name, action="start"):
                     f"{name}:\n{p.stderr[-3000:]}{p.stdout[-1000:]}", pytrace=False)
     out = p.stdout.strip().splitlines()
     return out[-1] if out else ""
-
-
-def outage(name, seconds, tick, every=0.1):
-    """Stops service NAME for about `seconds`, calling tick() every `every`
-    seconds meanwhile (a writer that goes on), then starts it again."""
-    import time
-    service(name, "stop")
-    try:
-        for _ in range(int(seconds / every)):
-            tick()
-            time.sleep(every)
-    finally:
-        service(name, "start")

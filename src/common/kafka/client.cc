@@ -1,10 +1,10 @@
-#include "outputs/kafka/client.h"
+#include "common/kafka/client.h"
 
 #include <memory>
 
 #include "core/log.h"
 
-namespace bifrost::outputs::kafka {
+namespace bifrost::common::kafka {
 
 namespace {
 struct ConfDeleter {
@@ -48,10 +48,11 @@ ClientSettings read_client_settings(config::MapReader& r) {
   return s;
 }
 
-rd_kafka_conf_t* make_conf(const ClientSettings& s, const std::vector<std::pair<std::string, std::string>>& ours,
-                           std::string& error) {
+core::Result<rd_kafka_conf_t*, Error> make_conf(const ClientSettings& s,
+                                                const std::vector<std::pair<std::string, std::string>>& ours) {
   std::unique_ptr<rd_kafka_conf_t, ConfDeleter> conf(rd_kafka_conf_new());
   char err[512];
+  std::string error;
   auto set = [&](const std::string& k, const std::string& v) {
     if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
       error = k + ": " + err;
@@ -59,13 +60,10 @@ rd_kafka_conf_t* make_conf(const ClientSettings& s, const std::vector<std::pair<
     }
     return true;
   };
-  if (!set("bootstrap.servers", s.brokers)) return nullptr;
-  for (const auto& [k, v] : ours) {
-    if (!set(k, v)) return nullptr;
-  }
-  for (const auto& [k, v] : s.librdkafka) {
-    if (!set(k, v)) return nullptr;
-  }
+  bool ok = set("bootstrap.servers", s.brokers);
+  for (const auto& [k, v] : ours) ok = ok && set(k, v);
+  for (const auto& [k, v] : s.librdkafka) ok = ok && set(k, v);
+  if (!ok) return core::fail(Errc::kConfig, error);
   return conf.release();
 }
 
@@ -97,4 +95,4 @@ bool retriable(rd_kafka_resp_err_t err) {
   }
 }
 
-}  // namespace bifrost::outputs::kafka
+}  // namespace bifrost::common::kafka

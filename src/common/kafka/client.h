@@ -4,6 +4,7 @@
 // setting it on a scratch configuration: no socket, no file).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -12,8 +13,9 @@
 #include <librdkafka/rdkafka.h>
 
 #include "config/reader.h"
+#include "core/result.h"
 
-namespace bifrost::outputs::kafka {
+namespace bifrost::common::kafka {
 
 struct ClientSettings {
   std::string brokers;                                          // "host:port,host:port"
@@ -23,11 +25,16 @@ struct ClientSettings {
 // Reads `brokers` (a list or a comma-separated string) and `librdkafka`.
 ClientSettings read_client_settings(config::MapReader& r);
 
+enum class Errc : std::uint8_t {
+  kConfig,  // librdkafka refused a property
+};
+using Error = core::Error<Errc>;
+
 // A configuration with `ours` set first and the passthrough after it (a
-// user's property wins). Returns nullptr with `error` set when librdkafka
-// refuses one.
-rd_kafka_conf_t* make_conf(const ClientSettings& s, const std::vector<std::pair<std::string, std::string>>& ours,
-                           std::string& error);
+// user's property wins); the caller owns it. kConfig, naming the property,
+// when librdkafka refuses one.
+core::Result<rd_kafka_conf_t*, Error> make_conf(const ClientSettings& s,
+                                                const std::vector<std::pair<std::string, std::string>>& ours);
 
 // librdkafka's log lines and error callbacks, into bifrost's log under the
 // component's id.
@@ -37,4 +44,4 @@ void log_librdkafka_error(std::string_view id, int err, const char* reason);
 // Whether a failed delivery or request is worth trying again.
 bool retriable(rd_kafka_resp_err_t err);
 
-}  // namespace bifrost::outputs::kafka
+}  // namespace bifrost::common::kafka

@@ -5,7 +5,7 @@
 
 #include "config/expr_reader.h"
 #include "core/json.h"
-#include "filters/common/json_value.h"
+#include "core/json_value.h"
 
 namespace bifrost::filters::decode_base64 {
 
@@ -48,7 +48,7 @@ class DecodeBase64Filter final : public pipeline::Filter {
       }
       std::string_view decoded(out, *n);
       if (spec_.parse_json) {
-        auto doc = parse_json_value(decoded, batch.arena);
+        auto doc = core::parse_json_value(decoded, batch.arena);
         if (!doc) {
           apply_failure(spec_.on_failure, batch, e, failure_tag_, "base64_failure");
           continue;

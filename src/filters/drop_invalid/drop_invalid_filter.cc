@@ -4,8 +4,8 @@
 
 #include "config/expr_reader.h"
 #include "core/json.h"
+#include "core/json_value.h"
 #include "core/strings.h"
-#include "filters/common/json_value.h"
 
 namespace bifrost::filters::drop_invalid {
 
@@ -63,7 +63,7 @@ class DropInvalidFilter final : public pipeline::Filter {
   const char* check(const core::Event& e) const {
     if (spec_.max_bytes && e.message.size() > spec_.max_bytes) return "too_large";
     if (spec_.utf8 && !core::is_valid_utf8(e.message)) return "invalid_utf8";
-    if (spec_.json && !is_json(e.message)) return "invalid_json";
+    if (spec_.json && !core::is_json(e.message)) return "invalid_json";
     for (const core::FieldPath& p : spec_.require) {
       if (!present(core::get_field(e, p))) return "missing_field";
     }

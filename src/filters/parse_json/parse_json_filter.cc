@@ -1,7 +1,7 @@
 #include "filters/parse_json/parse_json_filter.h"
 
 #include "config/expr_reader.h"
-#include "filters/common/json_value.h"
+#include "core/json_value.h"
 
 namespace bifrost::filters::parse_json {
 
@@ -24,14 +24,14 @@ class ParseJsonFilter final : public pipeline::Filter {
  private:
   bool apply(core::Batch& batch, core::Event& e, std::string_view text) const {
     if (spec_.target) {
-      auto doc = parse_json_value(text, batch.arena);
+      auto doc = core::parse_json_value(text, batch.arena);
       if (!doc) return false;
       core::set_field(e, *spec_.target, *doc, batch.arena);
       return true;
     }
     // Merged into the event: the members go straight into its fields.
     thread_local std::vector<core::Member> members;
-    if (!parse_json_members(text, batch.arena, batch.chunk.holds(text), members)) return false;
+    if (!core::parse_json_members(text, batch.arena, batch.chunk.holds(text), members)) return false;
     if (!e.fields.is_object()) e.fields = core::Value::object(batch.arena, 8);
     core::ObjectBuilder fields(e.fields, batch.arena, static_cast<std::uint32_t>(members.size()));
     for (const core::Member& m : members) {

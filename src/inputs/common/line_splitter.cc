@@ -1,4 +1,4 @@
-#include "inputs/line_splitter.h"
+#include "inputs/common/line_splitter.h"
 
 #include <cstring>
 

@@ -1,4 +1,4 @@
-#include "inputs/source_fields.h"
+#include "inputs/common/source_fields.h"
 
 #include <unistd.h>
 

@@ -43,18 +43,16 @@ std::optional<std::uint64_t> hex(simdjson::dom::element e, const char* key) {
 }
 }  // namespace
 
-std::optional<std::vector<SavedFile>> decode_state(std::string_view body, std::string& error) {
+core::Result<std::vector<SavedFile>, Error> decode_state(std::string_view body) {
   simdjson::dom::parser parser;
   simdjson::padded_string padded(body);
   simdjson::dom::element doc;
   if (auto err = parser.parse(padded).get(doc); err) {
-    error = simdjson::error_message(err);
-    return std::nullopt;
+    return core::fail(Errc::kBadState, simdjson::error_message(err));
   }
   simdjson::dom::array files;
   if (doc["files"].get(files) != simdjson::SUCCESS) {
-    error = "no \"files\" array";
-    return std::nullopt;
+    return core::fail(Errc::kBadState, "no \"files\" array");
   }
   std::vector<SavedFile> out;
   for (simdjson::dom::element e : files) {
@@ -65,14 +63,12 @@ std::optional<std::vector<SavedFile>> decode_state(std::string_view body, std::s
     bool detached = false;
     if (e["dev"].get(f.id.dev) || e["ino"].get(f.id.ino) || e["fp_len"].get(fp_len) || e["offset"].get(f.offset) ||
         e["seen"].get(seen) || e["path"].get(path) || e["detached"].get(detached) || fp_len > (1u << 20)) {
-      error = "an entry lacks a field or has a wrong type";
-      return std::nullopt;
+      return core::fail(Errc::kBadState, "an entry lacks a field or has a wrong type");
     }
     auto fp = hex(e, "fp");
     auto src = hex(e, "source");
     if (!fp || !src) {
-      error = "bad fingerprint or source id";
-      return std::nullopt;
+      return core::fail(Errc::kBadState, "bad fingerprint or source id");
     }
     f.fp = Fingerprint{static_cast<std::uint32_t>(fp_len), *fp};
     f.source = *src;

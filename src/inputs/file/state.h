@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/result.h"
 #include "inputs/file/identity.h"
 
 namespace bifrost::inputs::file {
@@ -31,7 +32,12 @@ struct SavedFile {
 };
 
 std::string encode_state(const std::vector<SavedFile>& files);
-// The entries, or nothing with `error` saying what is wrong with the body.
-std::optional<std::vector<SavedFile>> decode_state(std::string_view body, std::string& error);
+enum class Errc : std::uint8_t {
+  kBadState,  // a checkpoint body that is not the file input's (the message says what is wrong)
+};
+using Error = core::Error<Errc>;
+
+// The entries, or kBadState saying what is wrong with the body.
+core::Result<std::vector<SavedFile>, Error> decode_state(std::string_view body);
 
 }  // namespace bifrost::inputs::file

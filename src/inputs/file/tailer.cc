@@ -11,7 +11,8 @@
 
 #include "core/log.h"
 #include "core/time.h"
-#include "inputs/source_fields.h"
+#include "inputs/common/source_fields.h"
+#include "inputs/file/metrics.h"
 
 namespace bifrost::inputs::file {
 
@@ -20,9 +21,10 @@ namespace {
 constexpr int kIdlePollMs = 250;
 constexpr auto kCheckpointEvery = std::chrono::seconds(1);
 
+}  // namespace
+
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
-// Opens `path` for reading if it is still the file `id`.
 int open_checked(const std::string& path, const FileId& id, struct stat& st) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return -1;
@@ -33,8 +35,6 @@ int open_checked(const std::string& path, const FileId& id, struct stat& st) {
   }
   return fd;
 }
-
-}  // namespace
 
 Tailer::Tailer(const Spec& spec, const pipeline::BuildContext& ctx)
     : spec_(spec), id_(ctx.component), pipeline_(ctx.pipeline), data_dir_(ctx.data_dir), hostname_(host_name()) {}
@@ -118,17 +118,16 @@ void Tailer::decorate(core::Batch& batch) const {
 // ---- state -----------------------------------------------------------------
 
 void Tailer::load_checkpoint() {
-  delivery::LoadResult loaded = store_->load();
+  auto loaded = store_->load();
   if (!loaded) {  // reported by the store; the rule: read everything from its start
     had_checkpoint_ = true;
     return;
   }
-  if (loaded.body.empty()) return;  // the first run
+  if (loaded->empty()) return;  // the first run
   had_checkpoint_ = true;
-  std::string error;
-  auto files = decode_state(loaded.body, error);
+  auto files = decode_state(*loaded);
   if (!files) {
-    core::log::error(id_, store_->path(), ": unreadable checkpoint body (", error,
+    core::log::error(id_, store_->path(), ": unreadable checkpoint body (", files.error().message,
                      "); files are read from their start");
     stats_->checkpoint_errors.add(1);
     return;
@@ -170,288 +169,22 @@ void Tailer::save_checkpoint(bool force) {
     files.push_back(SavedFile{t->detached ? FileId{} : t->id, t->fp, t->acknowledged(), t->source, t->path,
                               t->seen_unix, t->detached});
   }
-  if (!store_->save(encode_state(files))) return;  // reported; tried again next second
+  if (!store_->save(encode_state(files))) return;  // reported by the store; tried again next second
   for (std::size_t i = 0; i < tails_.size(); ++i) tails_[i]->saved_offset = files[i].offset;
   structure_changed_ = false;
 }
 
 void Tailer::publish_series() {
-  std::vector<pipeline::Series> series;
+  std::vector<core::Series> series;
   series.reserve(tails_.size() + 1);
-  series.push_back(pipeline::Series{"bifrost_files_open", {}, static_cast<double>(open_files_)});
+  series.push_back(core::Series{&kFilesOpen, {}, static_cast<double>(open_files_)});
   for (const auto& t : tails_) {
     if (t->detached) continue;
     std::uint64_t acked = t->acknowledged();
     double lag = t->size > acked ? static_cast<double>(t->size - acked) : 0.0;
-    series.push_back(pipeline::Series{"bifrost_file_lag_bytes", {{"path", t->path}}, lag});
+    series.push_back(core::Series{&kFileLagBytes, {t->path}, lag});
   }
   stats_->series.replace(std::move(series));
-}
-
-// ---- discovery and identity -------------------------------------------------
-
-void Tailer::scan(bool first) {
-  rescan_ = false;
-  next_scan_ = Clock::now() + std::chrono::nanoseconds(spec_.scan_interval_ns);
-  watcher_->refresh();
-  const std::vector<Found> found = discover(spec_.paths, spec_.exclude);
-  for (auto& t : tails_) t->matched = false;
-  std::vector<const Found*> unknown;
-  for (const Found& f : found) {
-    if (auto it = live_.find(f.id); it != live_.end()) {
-      track_known(*it->second, f, first);
-    } else {
-      unknown.push_back(&f);
-    }
-  }
-  // Live files no scan found: renamed out of `paths`, or deleted.
-  for (std::size_t i = 0; i < tails_.size(); ++i) {
-    Tail& t = *tails_[i];
-    if (t.detached || t.matched) continue;
-    if (t.fd < 0) {
-      detach(t, "no longer found");
-    } else if (!t.finishing) {
-      t.finishing = true;
-      core::log::info(id_, t.path, ": no longer in `paths` (renamed or deleted); reading it to its end");
-    }
-  }
-  for (const Found* f : unknown) track_unknown(*f, first);
-  std::erase_if(deferred_, [&](const auto& kv) {
-    return std::none_of(found.begin(), found.end(), [&](const Found& f) { return f.id == kv.first; });
-  });
-}
-
-void Tailer::track_known(Tail& t, const Found& f, bool first) {
-  t.matched = true;
-  t.seen_unix = unix_now();
-  if (t.path != f.path) {
-    core::log::debug(id_, t.path, ": now at ", f.path);
-    t.path = f.path;
-    structure_changed_ = true;
-  }
-  if (t.finishing && !t.deleted) t.finishing = false;  // back in `paths`
-  if (t.fd >= 0) return;                               // pump() watches open files
-  if (!first && f.size == t.size && !t.wants_open) return;
-  struct stat st {};
-  int fd = open_checked(f.path, f.id, st);
-  if (fd < 0) return;  // changed under us: the next scan sees it
-  const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
-  if (!read_head(fd, size, prefix_)) {
-    ::close(fd);
-    return;
-  }
-  const bool shorter = size < t.read_pos && !t.filling;
-  if (!prefix_matches(prefix_, t.fp) || shorter) {
-    restart_from_zero(t, prefix_, shorter ? "truncated" : "another file now (inode reused or rewritten)");
-  } else if (prefix_.size() > t.fp.len) {
-    t.fp = fingerprint_of(prefix_);
-  }
-  t.size = size;
-  if (size > t.read_pos && open_files_ < static_cast<std::size_t>(spec_.max_open_files)) {
-    t.fd = fd;
-    ++open_files_;
-    t.at_eof = false;
-    t.wants_open = false;
-    t.last_active = Clock::now();
-  } else {
-    ::close(fd);
-    t.wants_open = size > t.read_pos;
-  }
-}
-
-void Tailer::track_unknown(const Found& f, bool first) {
-  struct stat st {};
-  int fd = open_checked(f.path, f.id, st);
-  if (fd < 0) return;
-  const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
-  if (!read_head(fd, size, prefix_)) {
-    ::close(fd);
-    return;
-  }
-  // An empty file is followed at once (a new log may be renamed away soon
-  // after its first lines); whether it is a copy of another file is looked
-  // at again when its first bytes arrive (pump()).
-  const auto now = Clock::now();
-  // A detached file this one continues (the newest, when several match).
-  Tail* continued = nullptr;
-  for (auto& t : tails_) {
-    if (prefix_.empty()) break;
-    if (t->detached && t->fp.len > 0 && prefix_matches(prefix_, t->fp) &&
-        (!continued || t->detached_at > continued->detached_at)) {
-      continued = t.get();
-    }
-  }
-  if (continued) {
-    adopt(*continued, f, fd);
-    return;
-  }
-  // A copy of a live file: copytruncate between its copy and its truncate,
-  // or a plain copy. Look at the original again.
-  for (std::size_t i = 0; i < tails_.size() && !prefix_.empty(); ++i) {
-    Tail& t = *tails_[i];
-    if (t.detached || t.fp.len == 0 || !prefix_matches(prefix_, t.fp)) continue;
-    if (!check_intact(t)) {  // truncated: its old content is the newest detached tail
-      adopt(*tails_.back(), f, fd);
-      return;
-    }
-    if (t.deleted) {  // the original's continuation, adopted once it is read to its end and let go
-      ::close(fd);
-      return;
-    }
-    auto [it, fresh] = deferred_.try_emplace(f.id, now);
-    if (fresh)
-      core::log::debug(id_, f.path, ": same first bytes as ", t.path, "; waiting to see whether it is a rotated copy");
-    if (now - it->second < std::chrono::nanoseconds(spec_.rotate_wait_ns)) {
-      ::close(fd);
-      return;
-    }
-    deferred_.erase(it);
-    core::log::info(id_, f.path, ": a copy of ", t.path, " whose original stays; reading it as a file of its own");
-    break;
-  }
-  Tail& t = add_tail(f.id, f.path);
-  t.fp = fingerprint_of(prefix_);
-  t.source = source_id(f.id, t.fp);
-  const bool from_end = first && !had_checkpoint_ && spec_.start_at_end;
-  const std::uint64_t start = from_end ? size : 0;
-  t.read_pos = start;
-  t.splitter.reset(start);
-  t.tracker = std::make_shared<core::AckTracker>(start);
-  t.size = size;
-  core::log::info(id_, f.path, ": following from offset ", start);
-  if (open_files_ < static_cast<std::size_t>(spec_.max_open_files)) {
-    t.fd = fd;
-    ++open_files_;
-    t.last_active = now;
-  } else {
-    ::close(fd);
-    t.wants_open = true;
-  }
-}
-
-Tail& Tailer::add_tail(const FileId& id, const std::string& path) {
-  auto t = std::make_unique<Tail>();
-  t->id = id;
-  t->path = path;
-  t->seen_unix = unix_now();
-  t->splitter.configure(spec_.max_line_bytes, static_cast<std::size_t>(spec_.batch_events));
-  t->tracker = std::make_shared<core::AckTracker>(0);
-  live_[id] = t.get();
-  tails_.push_back(std::move(t));
-  structure_changed_ = true;
-  return *tails_.back();
-}
-
-// `t`'s inode holds other content now. What was read of the old content
-// becomes a detached tail (its rotated copy may continue it); `t` follows the
-// inode from its start, with `prefix` (its first bytes now) as fingerprint.
-void Tailer::restart_from_zero(Tail& t, const std::string& prefix, const char* why) {
-  core::log::info(id_, t.path, ": ", why, " at offset ", t.read_pos, "; reading it from the start");
-  auto old = std::make_unique<Tail>();
-  old->fp = t.fp;
-  old->source = t.source;
-  old->path = t.path;
-  old->splitter = std::move(t.splitter);
-  old->splitter.rewind();
-  old->read_pos = old->splitter.offset();
-  old->size = t.size;
-  old->tracker = std::move(t.tracker);
-  old->saved_offset = t.saved_offset;
-  old->seen_unix = unix_now();
-  old->detached = true;
-  old->matched = false;
-  old->detached_at = Clock::now();
-
-  t.fp = fingerprint_of(prefix);
-  t.source = source_id(t.id, t.fp);
-  t.read_pos = 0;
-  t.size = 0;
-  t.splitter = LineSplitter(0);
-  t.splitter.configure(spec_.max_line_bytes, static_cast<std::size_t>(spec_.batch_events));
-  t.tracker = std::make_shared<core::AckTracker>(0);
-  t.saved_offset = ~0ull;
-  t.at_eof = false;
-  t.open_group_offset = ~0ull;
-  tails_.push_back(std::move(old));
-  structure_changed_ = true;
-  rescan_ = true;  // look for the copy soon
-}
-
-// Whether live `t` still holds what was read of it; if not, restarts it.
-bool Tailer::check_intact(Tail& t) {
-  if (t.filling) return true;  // a copy still being written: nothing to judge yet
-  struct stat st {};
-  int fd = t.fd;
-  if (fd < 0) {
-    fd = open_checked(t.path, t.id, st);
-    if (fd < 0) return true;  // gone from its path: the scan deals with it
-  } else if (::fstat(fd, &st) != 0) {
-    return true;
-  }
-  const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
-  std::string now_prefix;
-  bool ok = read_head(fd, size, now_prefix);
-  if (fd != t.fd) ::close(fd);
-  if (!ok) return true;
-  if (st.st_nlink == 0) {  // deleted: read to its end first, then a copy may continue it
-    note_deleted(t);
-    return true;
-  }
-  if (size < t.read_pos || size < t.size) {
-    restart_from_zero(t, now_prefix, "truncated");
-    return false;
-  }
-  if (!prefix_matches(now_prefix, t.fp)) {
-    restart_from_zero(t, now_prefix, "rewritten in place");
-    return false;
-  }
-  return true;
-}
-
-void Tailer::note_deleted(Tail& t) {
-  if (t.deleted) return;
-  t.deleted = t.finishing = true;
-  core::log::info(id_, t.path, ": deleted; reading it to its end, then keeping it open `rotate_wait` for late writes");
-}
-
-void Tailer::adopt(Tail& d, const Found& f, int fd) {
-  core::log::info(id_, f.path, ": continues ", d.path, " (same first bytes); reading it from offset ",
-                  d.splitter.offset());
-  d.detached = false;
-  d.id = f.id;
-  d.path = f.path;
-  d.matched = true;
-  d.finishing = false;
-  d.deleted = false;
-  d.splitter.rewind();
-  d.read_pos = d.splitter.offset();
-  d.size = f.size;
-  d.filling = f.size < d.read_pos;
-  d.at_eof = false;
-  d.seen_unix = unix_now();
-  d.last_active = Clock::now();
-  live_[f.id] = &d;
-  deferred_.erase(f.id);
-  structure_changed_ = true;
-  if (open_files_ < static_cast<std::size_t>(spec_.max_open_files)) {
-    d.fd = fd;
-    ++open_files_;
-  } else {
-    ::close(fd);
-    d.wants_open = true;
-  }
-}
-
-void Tailer::detach(Tail& t, const char* why) {
-  core::log::info(id_, t.path, ": released (", why, ") at offset ", t.read_pos);
-  if (t.fd >= 0) close_tail(t);
-  live_.erase(t.id);
-  t.id = FileId{};
-  t.detached = true;
-  t.detached_at = Clock::now();
-  t.seen_unix = unix_now();
-  t.wants_open = false;
-  structure_changed_ = true;
 }
 
 // ---- reading ---------------------------------------------------------------

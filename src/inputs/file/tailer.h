@@ -24,13 +24,20 @@
 
 #include "core/ack.h"
 #include "delivery/checkpoint_store.h"
+#include "inputs/common/line_splitter.h"
 #include "inputs/file/discovery.h"
 #include "inputs/file/file_input.h"
 #include "inputs/file/identity.h"
 #include "inputs/file/state.h"
-#include "inputs/line_splitter.h"
+
+struct stat;
 
 namespace bifrost::inputs::file {
+
+// Shared by the tailer's files (tailer.cc, tracking.cc).
+std::int64_t unix_now();
+// Opens `path` for reading if it is still the file `id`; -1 otherwise.
+int open_checked(const std::string& path, const FileId& id, struct stat& st);
 
 using Clock = std::chrono::steady_clock;
 
@@ -107,7 +114,7 @@ class Tailer final : public pipeline::Input {
   std::string data_dir_;
   std::string hostname_;
   std::optional<delivery::CheckpointStore> store_;  // made in run(), with the stats
-  pipeline::ComponentStats* stats_ = nullptr;
+  core::ComponentStats* stats_ = nullptr;
   std::unique_ptr<Watcher> watcher_;
 
   std::vector<std::unique_ptr<Tail>> tails_;

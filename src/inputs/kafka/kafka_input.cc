@@ -7,11 +7,13 @@
 #include <set>
 #include <thread>
 
+#include "common/kafka/statistics.h"
 #include "core/ack.h"
+#include "core/json_value.h"
 #include "core/log.h"
 #include "core/strings.h"
 #include "core/time.h"
-#include "filters/common/json_value.h"
+#include "inputs/kafka/metrics.h"
 
 namespace bifrost::inputs::kafka {
 
@@ -134,18 +136,20 @@ class KafkaInput final : public pipeline::Input {
         {"enable.partition.eof", "false"},
         {"auto.offset.reset", spec_.start_at == "latest" ? "latest" : "earliest"},
         {"queued.max.messages.kbytes", "16384"},
+        {"statistics.interval.ms", common::kafka::kStatisticsIntervalMs},
     };
-    std::string error;
-    rd_kafka_conf_t* conf = outputs::kafka::make_conf(spec_.client, ours, error);
-    if (!conf) {
-      core::log::error(id_, error);
+    auto made = common::kafka::make_conf(spec_.client, ours);
+    if (!made) {
+      core::log::error(id_, made.error().message);
       return false;
     }
+    rd_kafka_conf_t* conf = *made;
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_rebalance_cb(conf, &KafkaInput::on_rebalance);
     rd_kafka_conf_set_error_cb(conf, &KafkaInput::on_error);
     rd_kafka_conf_set_log_cb(conf, &KafkaInput::on_log);
     rd_kafka_conf_set_offset_commit_cb(conf, &KafkaInput::on_commit);
+    rd_kafka_conf_set_stats_cb(conf, &KafkaInput::on_statistics);
     char err[512];
     rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
     if (!rk_) {
@@ -266,7 +270,7 @@ class KafkaInput final : public pipeline::Input {
   // object) becomes the event: `message`, `@timestamp` and the fields. A
   // record that is not a JSON object stays as its text, tagged.
   void decode_json(core::Batch& b, core::Event& e, std::string_view value) {
-    auto v = filters::parse_json_value(value, b.arena);
+    auto v = core::parse_json_value(value, b.arena);
     if (!v || !v->is_object()) {
       core::add_tag(e, "kafka_json_invalid", b.arena);
       core::log::warn(id_, "decoding: json: record ", e.offset, " of ", b.source,
@@ -346,14 +350,14 @@ class KafkaInput final : public pipeline::Input {
 
   // Per partition: high watermark minus the acknowledged offset.
   void publish_lag() {
-    std::vector<pipeline::Series> series;
+    std::vector<core::Series> series;
     for (auto& [key, p] : partitions_) {
       std::int64_t low = 0, high = 0;
       if (rd_kafka_get_watermark_offsets(rk_, key.topic.c_str(), key.partition, &low, &high) || high < 0) continue;
       std::int64_t acked = p.tracker ? static_cast<std::int64_t>(p.tracker->acknowledged()) : p.stored;
       if (acked < 0) acked = low;
-      series.push_back({"bifrost_kafka_consumer_lag",
-                        {{"topic", key.topic}, {"partition", std::to_string(key.partition)}},
+      series.push_back({&kConsumerLag,
+                        {key.topic, std::to_string(key.partition)},
                         static_cast<double>(std::max<std::int64_t>(0, high - acked))});
     }
     stats_->series.replace(std::move(series));
@@ -422,17 +426,25 @@ class KafkaInput final : public pipeline::Input {
     core::log::warn(self->id_, "offset commit failed (tried again with the next): ", rd_kafka_err2str(err));
   }
 
+  // librdkafka's thread that polls (this input's): the statistics document.
+  static int on_statistics(rd_kafka_t*, char* json, std::size_t len, void* opaque) {
+    auto* self = static_cast<KafkaInput*>(opaque);
+    if (self->stats_)
+      self->stats_->series.replace(common::kafka::parse_statistics({json, len}), common::kafka::kStatisticsGroup);
+    return 0;  // librdkafka frees the document
+  }
+
   static void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
-    outputs::kafka::log_librdkafka_error(static_cast<KafkaInput*>(opaque)->id_, err, reason);
+    common::kafka::log_librdkafka_error(static_cast<KafkaInput*>(opaque)->id_, err, reason);
   }
 
   static void on_log(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
-    outputs::kafka::log_librdkafka(static_cast<KafkaInput*>(rd_kafka_opaque(rk))->id_, level, fac, buf);
+    common::kafka::log_librdkafka(static_cast<KafkaInput*>(rd_kafka_opaque(rk))->id_, level, fac, buf);
   }
 
   Spec spec_;
   std::string id_;
-  pipeline::ComponentStats* stats_ = nullptr;
+  core::ComponentStats* stats_ = nullptr;
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_queue_t* queue_ = nullptr;  // the consumer's queue
   static constexpr std::size_t kReadAtOnce = 1024;
@@ -456,7 +468,7 @@ std::unique_ptr<pipeline::Input> Spec::build(const pipeline::BuildContext& ctx) 
 
 std::unique_ptr<pipeline::InputSpec> parse(config::MapReader& r) {
   auto s = std::make_unique<Spec>();
-  s->client = outputs::kafka::read_client_settings(r);
+  s->client = common::kafka::read_client_settings(r);
   s->topics = r.string_list("topics", "topic names, or ^regex patterns", /*required=*/true);
   s->group_id =
       r.string("group_id", s->group_id, "consumer group: members share the partitions, offsets are the group's");

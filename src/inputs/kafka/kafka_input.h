@@ -18,14 +18,14 @@
 #include <string>
 #include <vector>
 
+#include "common/kafka/client.h"
 #include "config/reader.h"
-#include "outputs/kafka/client.h"
 #include "pipeline/component.h"
 
 namespace bifrost::inputs::kafka {
 
 struct Spec final : pipeline::InputSpec {
-  outputs::kafka::ClientSettings client;
+  common::kafka::ClientSettings client;
   std::vector<std::string> topics;
   std::string group_id = "bifrost";
   std::string start_at = "earliest";  // earliest | latest | time

@@ -11,8 +11,8 @@
 
 #include "core/log.h"
 #include "core/time.h"
-#include "inputs/line_splitter.h"
-#include "inputs/source_fields.h"
+#include "inputs/common/line_splitter.h"
+#include "inputs/common/source_fields.h"
 
 namespace bifrost::inputs::stdin_ {
 

@@ -1,8 +1,8 @@
-#include "core/codec.h"
+#include "outputs/common/codec.h"
 
 #include "core/json.h"
 
-namespace bifrost::core {
+namespace bifrost::outputs {
 
 std::optional<Codec> codec_from_name(std::string_view name) {
   if (name == "json") return Codec::kJson;
@@ -10,18 +10,18 @@ std::optional<Codec> codec_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-void encode_slot(const Batch& batch, OutputSlot& slot, Codec codec) {
+void encode_slot(const core::Batch& batch, core::OutputSlot& slot, Codec codec) {
   slot.encoded.clear();
   slot.ends.clear();
   slot.ends.reserve(slot.selected.size());
-  Rfc3339Cache time_cache;
+  core::Rfc3339Cache time_cache;
   std::size_t estimate = 0;
   for (std::uint32_t i : slot.selected) estimate += batch.events[i].message.size();
   slot.encoded.reserve(codec == Codec::kJson ? estimate + estimate / 4 + slot.selected.size() * 96
                                              : estimate + slot.selected.size());
-  JsonWriter out(slot.encoded);
+  core::JsonWriter out(slot.encoded);
   for (std::uint32_t i : slot.selected) {
-    const Event& e = batch.events[i];
+    const core::Event& e = batch.events[i];
     if (codec == Codec::kJson) {
       out.event(e, time_cache);
     } else {
@@ -32,4 +32,4 @@ void encode_slot(const Batch& batch, OutputSlot& slot, Codec codec) {
   }
 }
 
-}  // namespace bifrost::core
+}  // namespace bifrost::outputs

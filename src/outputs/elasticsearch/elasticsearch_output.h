@@ -22,6 +22,7 @@
 
 #include "config/reader.h"
 #include "expr/template.h"
+#include "outputs/common/http_settings.h"
 #include "pipeline/component.h"
 
 namespace bifrost::outputs::elasticsearch {
@@ -33,15 +34,8 @@ struct Spec final : pipeline::OutputSpec {
   enum class Id { kAuto, kNone, kTemplate } id = Id::kAuto;
   std::optional<expr::Template> id_template;
   std::string pipeline;
-  std::string user, password, password_file, api_key, api_key_file;
-  std::string ca_file;
-  bool verify = true;
-  bool gzip = false;
-  std::int64_t max_events = 2048;
-  std::uint64_t max_bytes = 10u << 20;
+  HttpSettings http;  // compression, auth, tls, batch, timeouts
   std::int64_t concurrency = 2;
-  std::int64_t timeout_ns = 30'000'000'000;
-  std::int64_t connect_timeout_ns = 5'000'000'000;
   std::unique_ptr<pipeline::Output> build(const pipeline::BuildContext& ctx) const override;
 };
 

@@ -30,7 +30,7 @@ class FileOutput final : public pipeline::Output {
   ~FileOutput() override { close(); }
 
   void encode(const core::Batch& batch, core::OutputSlot& slot) const override {
-    core::encode_slot(batch, slot, spec_.codec);
+    outputs::encode_slot(batch, slot, spec_.codec);
   }
 
   void write(const core::Batch& batch, const core::OutputSlot& slot, pipeline::DeliveryReport& report) override {
@@ -191,7 +191,7 @@ std::unique_ptr<pipeline::Output> Spec::build(const pipeline::BuildContext& ctx)
 std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
   auto s = std::make_unique<Spec>();
   s->path = config::read_template(r, "path", "", "file to append to (a template: {{field}}, %Y-%m-%d)", true);
-  s->codec = *core::codec_from_name(
+  s->codec = *outputs::codec_from_name(
       r.choice("encoding", "json", {"json", "text"}, "json: the whole event; text: the message only"));
   s->flush_interval_ns = r.duration_ns("flush_interval", s->flush_interval_ns,
                                        "how often writeback of written data is started (fsynced at close)");

@@ -12,15 +12,15 @@
 #include <optional>
 
 #include "config/reader.h"
-#include "core/codec.h"
 #include "expr/template.h"
+#include "outputs/common/codec.h"
 #include "pipeline/component.h"
 
 namespace bifrost::outputs::file {
 
 struct Spec final : pipeline::OutputSpec {
   std::optional<expr::Template> path;
-  core::Codec codec = core::Codec::kJson;
+  outputs::Codec codec = outputs::Codec::kJson;
   std::int64_t flush_interval_ns = 1'000'000'000;
   std::int64_t idle_timeout_ns = 60'000'000'000;
   std::int64_t max_open_files = 256;

@@ -1,7 +1,8 @@
 // Output `http`: POSTs (or PUTs) events to a URL, as a JSON array or as
-// NDJSON, in requests of at most batch.max_events / batch.max_bytes, gzip
-// optional, basic or bearer authentication, extra headers. The generic
-// webhook sink.
+// NDJSON, in requests of at most batch.max_events / batch.max_bytes, with
+// the keys every HTTP output shares (compression, auth, tls, timeouts;
+// outputs/common/http_settings.h) and extra headers. The generic webhook
+// sink.
 //
 // Outcomes per request, for every event in it: 2xx delivered; 408, 429, 5xx,
 // a refused connection or a timeout: retry; any other status: rejected
@@ -13,22 +14,17 @@
 #include <string>
 
 #include "config/reader.h"
+#include "outputs/common/http_settings.h"
 #include "pipeline/component.h"
 
 namespace bifrost::outputs::http {
 
 struct Spec final : pipeline::OutputSpec {
   std::string url;
-  std::string scheme_host_port;  // "http://127.0.0.1:8080"
-  std::string path = "/";        // with the query, if any
   bool put = false;
   std::map<std::string, std::string> headers;
   bool ndjson = true;
-  bool gzip = false;
-  std::string user, password, bearer;
-  std::int64_t max_events = 1000;
-  std::uint64_t max_bytes = 10u << 20;
-  std::int64_t timeout_ns = 10'000'000'000;
+  HttpSettings http;
   std::unique_ptr<pipeline::Output> build(const pipeline::BuildContext& ctx) const override;
 };
 

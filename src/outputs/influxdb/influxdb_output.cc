@@ -1,16 +1,14 @@
 #include "outputs/influxdb/influxdb_output.h"
 
-#include <httplib.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <future>
 #include <span>
 
 #include "config/expr_reader.h"
 #include "core/log.h"
-#include "outputs/common/http_answer.h"
+#include "outputs/common/codec.h"
+#include "outputs/common/http_client.h"
 #include "outputs/common/http_url.h"
 #include "outputs/influxdb/line_protocol.h"
 
@@ -86,124 +84,27 @@ std::string url_encode(std::string_view s) {
   return out;
 }
 
-// One connection and what a request on it needs: sends a slot's points in
-// requests of batch.max_events / max_bytes, one after another.
-class Sender {
- public:
-  Sender(const Spec& spec, const std::string& id, const httplib::Headers& headers, const std::string& path,
-         const std::string& password)
-      : spec_(spec), id_(id), headers_(headers), path_(path), client_(spec.scheme_host_port) {
-    auto usecs = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::nanoseconds(spec.timeout_ns));
-    client_.set_connection_timeout(usecs);
-    client_.set_read_timeout(usecs);
-    client_.set_write_timeout(usecs);
-    client_.set_keep_alive(true);
-    client_.set_tcp_nodelay(true);
-    client_.set_compress(spec.gzip);
-    if (!spec.v2 && !spec.username.empty()) client_.set_basic_auth(spec.username, password);
-  }
-
-  void write(const core::OutputSlot& slot, pipeline::DeliveryReport& report) {
-    const std::size_t n = slot.selected.size();
-    slot_ = &slot;
-    report_ = &report;
-    std::size_t i = 0;
-    while (i < n) {
-      // One request: up to max_events points and max_bytes (at least one).
-      items_.clear();
-      std::size_t bytes = 0;
-      for (; i < n && items_.size() < static_cast<std::size_t>(spec_.max_events); ++i) {
-        std::string_view point = line(i);
-        if (point.starts_with('\0')) {  // encode() could not make it a point: why follows
-          report.set(i, pipeline::Outcome::kRejected, point.substr(1));
-          continue;
-        }
-        if (!items_.empty() && bytes + point.size() > spec_.max_bytes) break;
-        items_.push_back(static_cast<std::uint32_t>(i));
-        bytes += point.size();
-      }
-      if (items_.empty()) continue;
-      if (!send(items_)) {
-        // A later request must not overtake this one: the rest waits too.
-        for (std::size_t k = i; k < n; ++k) report.set(k, pipeline::Outcome::kRetry, "waiting behind a failed request");
-        break;
-      }
-    }
-    slot_ = nullptr;
-    report_ = nullptr;
-  }
-
- private:
-  std::string_view line(std::size_t i) const {
-    std::size_t b = i == 0 ? 0 : slot_->ends[i - 1];
-    return std::string_view(slot_->encoded).substr(b, slot_->ends[i] - b);
-  }
-
-  // Sends these points; false when they are to be retried (then the caller
-  // holds back what follows). Splits on 400 and 413 to isolate bad points.
-  bool send(std::span<const std::uint32_t> items) {
-    body_.clear();
-    for (std::uint32_t i : items) body_.append(line(i));
-    httplib::Result r = client_.Post(path_, headers_, body_, "text/plain; charset=utf-8");
-    std::string reason;
-    if (!r) {
-      reason = "request failed: " + httplib::to_string(r.error());
-    } else if (r->status >= 200 && r->status < 300) {
-      return true;
-    } else {
-      reason = http_failure(r->status, r->body);
-    }
-    const int status = r ? r->status : 0;
-    const bool transient = !r || transient_status(status);
-    if (transient) {
-      for (std::uint32_t i : items) report_->set(i, pipeline::Outcome::kRetry, reason);
-      return false;
-    }
-    if ((status == 400 || status == 413) && items.size() > 1) {
-      if (status == 413) core::log::info(id_, "HTTP 413 for ", items.size(), " points: sending them in two halves");
-      const std::size_t half = items.size() / 2;
-      if (!send(items.first(half))) {
-        for (std::uint32_t i : items.subspan(half))
-          report_->set(i, pipeline::Outcome::kRetry, "waiting behind a failed request");
-        return false;
-      }
-      return send(items.subspan(half));
-    }
-    for (std::uint32_t i : items) report_->set(i, pipeline::Outcome::kRejected, reason);
-    return true;
-  }
-
-  const Spec& spec_;
-  const std::string& id_;
-  const httplib::Headers& headers_;
-  const std::string& path_;
-  httplib::Client client_;
-  const core::OutputSlot* slot_ = nullptr;
-  pipeline::DeliveryReport* report_ = nullptr;
-  std::vector<std::uint32_t> items_;
-  std::string body_;
-};
-
-// Two batches on their way at once, each on its own connection and thread:
-// InfluxDB takes concurrent writes, and points are keyed by their time, so
-// the order of requests does not change what is stored.
+// Up to two batches on their way at once, their requests driven together
+// by the one client (InfluxDB takes concurrent writes, and points are keyed
+// by their time, so the order of requests does not change what is stored).
+// A batch's points go in requests of batch.max_events / max_bytes, one
+// after another.
 class InfluxOutput final : public pipeline::Output {
  public:
-  InfluxOutput(const Spec& spec, std::string id) : spec_(spec), id_(std::move(id)) {
-    std::string password;
+  InfluxOutput(const Spec& spec, std::string id)
+      : spec_(spec),
+        id_(std::move(id)),
+        client_(spec.http, id_, kInFlight + 1, {"Content-Type: text/plain; charset=utf-8"}, "Token") {
     if (spec.v2) {
-      std::string token = read_secret(spec.token, spec.token_file, secret_error_);
-      headers_.emplace("Authorization", "Token " + token);
       path_ = spec.base_path + "/api/v2/write?org=" + url_encode(spec.org) + "&bucket=" + url_encode(spec.bucket) +
               "&precision=" + spec.precision;
     } else {
-      password = read_secret(spec.password, spec.password_file, secret_error_);
       path_ = spec.base_path + "/write?db=" + url_encode(spec.database) +
               (spec.retention_policy.empty() ? "" : "&rp=" + url_encode(spec.retention_policy)) +
               "&precision=" + (spec.precision == "us" ? "u" : spec.precision);
     }
-    if (!secret_error_.empty()) core::log::error(id_, secret_error_);
-    for (auto& f : flights_) f.sender = std::make_unique<Sender>(spec_, id_, headers_, path_, password);
+    url_ = spec.scheme_host_port + path_;
+    for (auto& f : flights_) f.request = client_.acquire();
   }
 
   void encode(const core::Batch& batch, core::OutputSlot& slot) const override {
@@ -227,18 +128,31 @@ class InfluxOutput final : public pipeline::Output {
     while (flights_[r].busy) ++r;  // the pipeline never has more than kInFlight + 1 begun
     Flight& f = flights_[r];
     f.busy = true;
+    f.slot = &slot;
+    f.next = 0;
     f.report.reset(slot.selected.size());
-    if (!secret_error_.empty()) {
-      for (std::size_t i = 0; i < slot.selected.size(); ++i) f.report.set(i, pipeline::Outcome::kRetry, secret_error_);
+    if (!client_.secret_error().empty()) {
+      for (std::size_t i = 0; i < slot.selected.size(); ++i)
+        f.report.set(i, pipeline::Outcome::kRetry, client_.secret_error());
+      f.next = slot.selected.size();
       return r;
     }
-    f.done = std::async(std::launch::async, [&f, &slot] { f.sender->write(slot, f.report); });
+    if (take_next(f)) start(f, f.items);
     return r;
   }
 
   void end(std::uint64_t ticket, pipeline::DeliveryReport& report) override {
     Flight& f = flights_[ticket];
-    if (f.done.valid()) f.done.get();
+    while (!f.items.empty()) {
+      if (!finish(f, f.items, client_.wait(f.request))) {
+        // A later request must not overtake this one: the rest waits too.
+        for (std::size_t k = f.next; k < f.slot->selected.size(); ++k) {
+          f.report.set(k, pipeline::Outcome::kRetry, "waiting behind a failed request");
+        }
+        break;
+      }
+      if (take_next(f)) start(f, f.items);
+    }
     std::swap(report, f.report);
     f.busy = false;
   }
@@ -249,18 +163,78 @@ class InfluxOutput final : public pipeline::Output {
 
  private:
   struct Flight {
-    std::unique_ptr<Sender> sender;
-    pipeline::DeliveryReport report;
-    std::future<void> done;
+    std::size_t request = 0;  // its slot in the client
     bool busy = false;
+    const core::OutputSlot* slot = nullptr;
+    std::size_t next = 0;              // the next slot index not yet in a request
+    std::vector<std::uint32_t> items;  // slot indexes of the request on its way
+    pipeline::DeliveryReport report;
   };
   static constexpr std::size_t kInFlight = 2;
 
+  static std::string_view line(const Flight& f, std::size_t i) { return encoded(*f.slot, i); }
+
+  // The next request's points: up to max_events and max_bytes (at least
+  // one); a point encode() could not make is rejected on the way. False
+  // when none is left.
+  bool take_next(Flight& f) {
+    f.items.clear();
+    std::size_t bytes = 0;
+    const std::size_t n = f.slot->selected.size();
+    for (; f.next < n && f.items.size() < static_cast<std::size_t>(spec_.http.max_events); ++f.next) {
+      std::string_view point = line(f, f.next);
+      if (point.starts_with('\0')) {  // why follows
+        f.report.set(f.next, pipeline::Outcome::kRejected, point.substr(1));
+        continue;
+      }
+      if (!f.items.empty() && bytes + point.size() > spec_.http.max_bytes) break;
+      f.items.push_back(static_cast<std::uint32_t>(f.next));
+      bytes += point.size();
+    }
+    return !f.items.empty();
+  }
+
+  void start(Flight& f, std::span<const std::uint32_t> items) {
+    std::string& body = client_.body(f.request);
+    body.clear();
+    for (std::uint32_t i : items) body.append(line(f, i));
+    client_.start(f.request, url_);
+  }
+
+  bool send_now(Flight& f, std::span<const std::uint32_t> items) {
+    start(f, items);
+    return finish(f, items, client_.wait(f.request));
+  }
+
+  // Judges the answer to the request of `items`; false when they are to be
+  // retried (then the caller holds back what follows). Splits on 400 and
+  // 413 to isolate bad points.
+  bool finish(Flight& f, std::span<const std::uint32_t> items, const HttpAnswer& a) {
+    if (a.sent && a.status >= 200 && a.status < 300) return true;
+    const std::string reason = a.sent ? http_failure(a.status, a.body) : a.error;
+    if (!a.sent || transient_status(a.status)) {
+      for (std::uint32_t i : items) f.report.set(i, pipeline::Outcome::kRetry, reason);
+      return false;
+    }
+    if ((a.status == 400 || a.status == 413) && items.size() > 1) {
+      if (a.status == 413) core::log::info(id_, "HTTP 413 for ", items.size(), " points: sending them in two halves");
+      std::vector<std::uint32_t> all(items.begin(), items.end());
+      const std::size_t half = all.size() / 2;
+      std::span<const std::uint32_t> first(all.data(), half), second(all.data() + half, all.size() - half);
+      if (!send_now(f, first)) {
+        for (std::uint32_t i : second) f.report.set(i, pipeline::Outcome::kRetry, "waiting behind a failed request");
+        return false;
+      }
+      return send_now(f, second);
+    }
+    for (std::uint32_t i : items) f.report.set(i, pipeline::Outcome::kRejected, reason);
+    return true;
+  }
+
   const Spec& spec_;
   std::string id_;
-  httplib::Headers headers_;
-  std::string path_;
-  std::string secret_error_;
+  HttpClient client_;
+  std::string path_, url_;
   std::array<Flight, kInFlight + 1> flights_;
 };
 
@@ -269,6 +243,29 @@ class InfluxOutput final : public pipeline::Output {
 std::unique_ptr<pipeline::Output> Spec::build(const pipeline::BuildContext& ctx) const {
   return std::make_unique<InfluxOutput>(*this, ctx.component);
 }
+
+namespace {
+// The keys of the release before `auth:` (v1 username/password, v2 token),
+// into the shared auth: still read, with a warning (deprecated_key).
+void read_deprecated_auth(config::MapReader& r, Spec& s, const std::optional<config::Node>& username,
+                          const std::optional<config::Node>& password, const std::optional<config::Node>& password_file,
+                          const std::optional<config::Node>& token, const std::optional<config::Node>& token_file) {
+  auto text = [](const std::optional<config::Node>& n) { return n ? n->scalar().value_or("") : std::string(); };
+  const bool basic = username || password || password_file, key = token || token_file;
+  if (!basic && !key) return;
+  if (s.http.auth.kind != HttpAuth::Kind::kNone || (basic && key)) {
+    r.node().error("give auth: once (the deprecated username/password and token keys are another spelling of it)");
+    return;
+  }
+  if ((password && password_file) || (token && token_file))
+    r.node().error("give the secret inline or in a file, not both");
+  if (basic) {
+    s.http.auth = {HttpAuth::Kind::kBasic, text(username), text(password), text(password_file)};
+  } else {
+    s.http.auth = {HttpAuth::Kind::kApiKey, "", text(token), text(token_file)};
+  }
+}
+}  // namespace
 
 std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
   auto s = std::make_unique<Spec>();
@@ -289,9 +286,16 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
       r.get("tags", "list or map", "[]", "tags: a list of fields (tag key = field), or a map tag key -> template");
   auto fields = r.get("fields", "list or map", "", "fields: a list of fields, or a map field key -> event field", true);
   s->precision = r.choice("precision", s->precision, {"ns", "us", "ms", "s"}, "timestamp precision of the points");
-  auto batch = r.get("batch", "map", "", "{max_events: 5000, max_bytes: 5MiB}: points per request at most");
-  s->gzip = r.boolean("gzip", s->gzip, "compress request bodies (Content-Encoding: gzip)");
-  s->timeout_ns = r.duration_ns("timeout", s->timeout_ns, "connect, send and answer time limit of a request");
+  s->http.max_events = 5000;
+  s->http.max_bytes = 5u << 20;
+  s->http.timeout_ns = 10'000'000'000;
+  read_http_settings(r, s->http, "points");
+  auto gzip = deprecated_key(r, "gzip", "bool", "compression: gzip");
+  auto username = deprecated_key(r, "username", "string", "auth: {user: U, password: P}");
+  auto password = deprecated_key(r, "password", "string", "auth: {user: U, password: P}");
+  auto password_file = deprecated_key(r, "password_file", "string", "auth: {user: U, password_file: F}");
+  auto token = deprecated_key(r, "token", "string", "auth: {api_key: TOKEN}");
+  auto token_file = deprecated_key(r, "token_file", "string", "auth: {api_key_file: F}");
   if (r.describing()) return s;
 
   if (url) {
@@ -304,8 +308,10 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
   }
   if (!s->v2 && s->database.empty()) r.node().error("api: v1 needs database");
   if (s->v2 && (s->org.empty() || s->bucket.empty())) r.node().error("api: v2 needs org and bucket");
-  if (!s->password.empty() && !s->password_file.empty()) r.node().error("give password or password_file, not both");
-  if (!s->token.empty() && !s->token_file.empty()) r.node().error("give token or token_file, not both");
+  read_deprecated_auth(r, *s, username, password, password_file, token, token_file);
+  if (gzip) {
+    if (auto g = config::parse_bool(*gzip)) s->http.gzip = s->http.gzip || *g;
+  }
   if (tags) {
     if (tags->is_sequence()) {
       for (std::size_t i = 0; i < tags->yaml().size(); ++i) {
@@ -336,7 +342,6 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
     }
     if (s->fields.empty() && (fields->is_sequence() || fields->is_map())) fields->error("needs at least one field");
   }
-  read_batch_limits(batch, "points", s->max_events, s->max_bytes);
   if (!s->measurement) s->measurement = std::get<expr::Template>(expr::Template::parse("-"));
   return s;
 }

@@ -1,8 +1,9 @@
 // Output `influxdb`: events become points in line protocol (see
 // line_protocol.h), written with the v1 API (/write?db=&rp=, basic auth)
-// or the v2 API (/api/v2/write?org=&bucket=, a token).
+// or the v2 API (/api/v2/write?org=&bucket=, an API token:
+// `auth: {api_key: T}`, sent as "Authorization: Token T").
 //
-// Two batches are on their way at once, on two connections (points are
+// Two batches are on their way at once (points are
 // keyed by series and time, so the order of requests does not change what
 // is stored). Outcomes: 2xx delivered; 400 (bad points) and 413 (too large): the
 // request is split in halves until the bad points are alone, the rest is
@@ -23,6 +24,7 @@
 #include "config/reader.h"
 #include "core/event.h"
 #include "expr/template.h"
+#include "outputs/common/http_settings.h"
 #include "pipeline/component.h"
 
 namespace bifrost::outputs::influxdb {
@@ -38,10 +40,7 @@ struct Spec final : pipeline::OutputSpec {
   std::vector<std::pair<std::string, expr::Template>> tags;     // tag key -> template (a list: key = the field)
   std::vector<std::pair<std::string, core::FieldPath>> fields;  // field key -> event field
   std::string precision = "ns";
-  std::int64_t max_events = 5000;
-  std::uint64_t max_bytes = 5u << 20;
-  bool gzip = false;
-  std::int64_t timeout_ns = 10'000'000'000;
+  HttpSettings http;  // compression, auth (v1: basic; v2: api_key, sent as "Token"), tls, batch, timeouts
   std::unique_ptr<pipeline::Output> build(const pipeline::BuildContext& ctx) const override;
 };
 

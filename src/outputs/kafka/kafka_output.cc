@@ -3,6 +3,7 @@
 #include <array>
 #include <unordered_map>
 
+#include "common/kafka/statistics.h"
 #include "config/expr_reader.h"
 #include "core/log.h"
 
@@ -12,11 +13,12 @@ namespace {
 
 class KafkaOutput final : public pipeline::Output {
  public:
-  KafkaOutput(const Spec& spec, std::string id) : spec_(spec), id_(std::move(id)) {}
+  KafkaOutput(const Spec& spec, std::string id, core::ComponentStats* stats)
+      : spec_(spec), id_(std::move(id)), stats_(stats) {}
   ~KafkaOutput() override { destroy(); }
 
   void encode(const core::Batch& batch, core::OutputSlot& slot) const override {
-    core::encode_slot(batch, slot, spec_.codec);
+    outputs::encode_slot(batch, slot, spec_.codec);
   }
 
   // Up to kInFlight batches produced at once; one more ring slot for a
@@ -103,7 +105,7 @@ class KafkaOutput final : public pipeline::Output {
         continue;
       }
       if (headers) rd_kafka_headers_destroy(headers);  // not taken by librdkafka on failure
-      f.report.set(i, retriable(err) ? pipeline::Outcome::kRetry : pipeline::Outcome::kRejected,
+      f.report.set(i, common::kafka::retriable(err) ? pipeline::Outcome::kRetry : pipeline::Outcome::kRejected,
                    std::string("produce: ") + rd_kafka_err2str(err));
       return;
     }
@@ -120,13 +122,19 @@ class KafkaOutput final : public pipeline::Output {
         {"linger.ms", "1"},
         {"queue.buffering.max.messages", "1000000"},
         {"queue.buffering.max.kbytes", "1048576"},
+        {"statistics.interval.ms", common::kafka::kStatisticsIntervalMs},
     };
-    rd_kafka_conf_t* conf = make_conf(spec_.client, ours, create_error_);
-    if (!conf) return false;
+    auto made = common::kafka::make_conf(spec_.client, ours);
+    if (!made) {
+      create_error_ = made.error().message;
+      return false;
+    }
+    rd_kafka_conf_t* conf = *made;
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_dr_msg_cb(conf, &KafkaOutput::on_delivery);
     rd_kafka_conf_set_error_cb(conf, &KafkaOutput::on_error);
     rd_kafka_conf_set_log_cb(conf, &KafkaOutput::on_log);
+    rd_kafka_conf_set_stats_cb(conf, &KafkaOutput::on_statistics);
     char err[512];
     rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);  // takes conf on success only
     if (!rk_) {
@@ -184,21 +192,30 @@ class KafkaOutput final : public pipeline::Output {
     Flight& f = self->flights_[tag >> 32];
     --f.outstanding;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
-    bool again = retriable(m->err);
+    bool again = common::kafka::retriable(m->err);
     f.report.set(tag & 0xffffffffu, again ? pipeline::Outcome::kRetry : pipeline::Outcome::kRejected,
                  rd_kafka_err2str(m->err));
   }
 
+  // The thread that polls the producer (this output's): the statistics document.
+  static int on_statistics(rd_kafka_t*, char* json, std::size_t len, void* opaque) {
+    auto* self = static_cast<KafkaOutput*>(opaque);
+    if (self->stats_)
+      self->stats_->series.replace(common::kafka::parse_statistics({json, len}), common::kafka::kStatisticsGroup);
+    return 0;  // librdkafka frees the document
+  }
+
   static void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
-    log_librdkafka_error(static_cast<KafkaOutput*>(opaque)->id_, err, reason);
+    common::kafka::log_librdkafka_error(static_cast<KafkaOutput*>(opaque)->id_, err, reason);
   }
 
   static void on_log(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
-    log_librdkafka(static_cast<KafkaOutput*>(rd_kafka_opaque(rk))->id_, level, fac, buf);
+    common::kafka::log_librdkafka(static_cast<KafkaOutput*>(rd_kafka_opaque(rk))->id_, level, fac, buf);
   }
 
   Spec spec_;
   std::string id_;
+  core::ComponentStats* stats_;
   rd_kafka_t* rk_ = nullptr;
   std::string create_error_;
   std::unordered_map<std::string, rd_kafka_topic_t*> topics_;
@@ -215,12 +232,12 @@ class KafkaOutput final : public pipeline::Output {
 }  // namespace
 
 std::unique_ptr<pipeline::Output> Spec::build(const pipeline::BuildContext& ctx) const {
-  return std::make_unique<KafkaOutput>(*this, ctx.component);
+  return std::make_unique<KafkaOutput>(*this, ctx.component, ctx.stats);
 }
 
 std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
   auto s = std::make_unique<Spec>();
-  s->client = read_client_settings(r);
+  s->client = common::kafka::read_client_settings(r);
   s->topic = config::read_template(r, "topic", "", "topic of each record (a template: {{field}}, %Y.%m.%d)", true);
   s->key = config::read_template(r, "key", "", "record key (a template); none when absent or rendered empty");
   auto headers = r.get("headers", "map", "{}", "record headers, name: template");
@@ -231,7 +248,7 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
                             "idempotent producer: order kept and no duplicates across librdkafka's retries");
   s->event_time = r.choice("timestamp", "event", {"event", "now"},
                            "record timestamp: the event time, or the time it is produced") == "event";
-  s->codec = *core::codec_from_name(
+  s->codec = *outputs::codec_from_name(
       r.choice("encoding", "json", {"json", "text"}, "json: the whole event; text: the message only"));
   s->message_timeout_ns = r.duration_ns(
       "message_timeout", s->message_timeout_ns,

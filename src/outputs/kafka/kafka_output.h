@@ -19,16 +19,16 @@
 #include <utility>
 #include <vector>
 
+#include "common/kafka/client.h"
 #include "config/reader.h"
-#include "core/codec.h"
 #include "expr/template.h"
-#include "outputs/kafka/client.h"
+#include "outputs/common/codec.h"
 #include "pipeline/component.h"
 
 namespace bifrost::outputs::kafka {
 
 struct Spec final : pipeline::OutputSpec {
-  ClientSettings client;
+  common::kafka::ClientSettings client;
   std::optional<expr::Template> topic;
   std::optional<expr::Template> key;
   std::vector<std::pair<std::string, expr::Template>> headers;
@@ -36,7 +36,7 @@ struct Spec final : pipeline::OutputSpec {
   std::string acks = "all";
   bool idempotent = true;
   bool event_time = true;  // timestamp: event
-  core::Codec codec = core::Codec::kJson;
+  outputs::Codec codec = outputs::Codec::kJson;
   std::int64_t message_timeout_ns = 30'000'000'000;
   std::unique_ptr<pipeline::Output> build(const pipeline::BuildContext& ctx) const override;
 };

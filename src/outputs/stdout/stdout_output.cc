@@ -8,10 +8,10 @@ namespace {
 
 class StdoutOutput final : public pipeline::Output {
  public:
-  explicit StdoutOutput(core::Codec codec) : codec_(codec) {}
+  explicit StdoutOutput(outputs::Codec codec) : codec_(codec) {}
 
   void encode(const core::Batch& batch, core::OutputSlot& slot) const override {
-    core::encode_slot(batch, slot, codec_);
+    outputs::encode_slot(batch, slot, codec_);
   }
 
   void write(const core::Batch&, const core::OutputSlot& slot, pipeline::DeliveryReport& report) override {
@@ -19,7 +19,7 @@ class StdoutOutput final : public pipeline::Output {
   }
 
  private:
-  core::Codec codec_;
+  outputs::Codec codec_;
 };
 
 }  // namespace
@@ -30,7 +30,7 @@ std::unique_ptr<pipeline::Output> Spec::build(const pipeline::BuildContext&) con
 
 std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
   auto s = std::make_unique<Spec>();
-  s->codec = *core::codec_from_name(
+  s->codec = *outputs::codec_from_name(
       r.choice("encoding", "json", {"json", "text"}, "json: the whole event; text: the message only"));
   return s;
 }

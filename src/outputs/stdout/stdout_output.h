@@ -4,13 +4,13 @@
 #include <memory>
 
 #include "config/reader.h"
-#include "core/codec.h"
+#include "outputs/common/codec.h"
 #include "pipeline/component.h"
 
 namespace bifrost::outputs::stdout_ {
 
 struct Spec final : pipeline::OutputSpec {
-  core::Codec codec = core::Codec::kJson;
+  outputs::Codec codec = outputs::Codec::kJson;
   std::unique_ptr<pipeline::Output> build(const pipeline::BuildContext& ctx) const override;
 };
 

@@ -4,25 +4,26 @@
 #include <vector>
 
 #include "api/metrics.h"
-#include "pipeline/stats.h"
+#include "config/registry.h"
+#include "core/stats.h"
 #include "pipeline/tap.h"
 
 using namespace bifrost;
 
 TEST_CASE("histograms put each observation in the first bucket that holds it") {
-  pipeline::Histogram h;
+  core::Histogram h;
   h.observe(0.0001);
   h.observe(0.003);
   h.observe(100);
   CHECK(h.bucket(0) == 1);
   CHECK(h.bucket(3) == 1);  // 0.0025 < 0.003 <= 0.005
-  CHECK(h.bucket(pipeline::Histogram::kBounds.size()) == 1);
+  CHECK(h.bucket(core::Histogram::kBounds.size()) == 1);
   CHECK(h.count() == 3);
   CHECK(h.sum() == doctest::Approx(100.0031));
 }
 
 TEST_CASE("drop reasons are counted without a lock, past the slots as other") {
-  pipeline::ComponentStats s;
+  core::ComponentStats s;
   static const char* reasons[] = {"r0", "r1",  "r2",  "r3",  "r4",  "r5",  "r6",  "r7", "r8",
                                   "r9", "r10", "r11", "r12", "r13", "r14", "r15", "r16"};
   for (const char* r : reasons) s.add_dropped(r, 2);
@@ -35,7 +36,7 @@ TEST_CASE("drop reasons are counted without a lock, past the slots as other") {
 }
 
 TEST_CASE("the exposition without pipelines still names every contract metric") {
-  std::string text = api::render_metrics(nullptr);
+  std::string text = api::render_metrics(nullptr, config::declared_metric_families(config::components()));
   for (const char* name :
        {"bifrost_events_in_total", "bifrost_events_out_total", "bifrost_events_dropped_total",
         "bifrost_events_failed_total", "bifrost_retries_total", "bifrost_bytes_in_total", "bifrost_bytes_out_total",
@@ -107,7 +108,7 @@ TEST_CASE("a tap with a rate shows at most that many events a second and skips t
 }
 
 TEST_CASE("a sharded counter sums exactly what many threads added") {
-  pipeline::Counter c;
+  core::Counter c;
   std::vector<std::thread> threads;
   for (int t = 0; t < 12; ++t) {  // more threads than shards: some share one
     threads.emplace_back([&c] {

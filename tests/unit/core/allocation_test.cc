@@ -9,8 +9,8 @@
 
 #include "config/model.h"
 #include "config/registry.h"
-#include "core/codec.h"
-#include "inputs/line_splitter.h"
+#include "inputs/common/line_splitter.h"
+#include "outputs/common/codec.h"
 
 namespace {
 std::atomic<long> g_allocations{0};

@@ -139,7 +139,7 @@ TEST_CASE("buffer record: a cut or damaged payload is refused, never read past")
 
 TEST_CASE("disk buffer: read back in order, one source per batch, a damaged record set aside") {
   std::string dir = temp_dir();
-  pipeline::ComponentStats stats;
+  core::ComponentStats stats;
   {
     delivery::DiskBuffer buffer(dir + "/buf", {}, delivery::CheckpointStore(dir, "p", "o.buffer", &stats), &stats);
     buffer.open();
@@ -193,7 +193,7 @@ TEST_CASE("disk buffer: a segment of another format is moved aside whole, and th
   std::string dir = temp_dir();
   std::filesystem::create_directories(dir + "/buf");
   std::ofstream(dir + "/buf/00000000000000000001.buf") << "0badc0de {\"ts\":1,\"event\":{\"message\":\"old\"}}\n";
-  pipeline::ComponentStats stats;
+  core::ComponentStats stats;
   delivery::DiskBuffer buffer(dir + "/buf", {}, delivery::CheckpointStore(dir, "p", "o.buffer", &stats), &stats);
   buffer.open();
   core::Batch a;

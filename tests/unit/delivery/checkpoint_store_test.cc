@@ -18,16 +18,16 @@ std::string temp_dir() {
 
 TEST_CASE("checkpoint store: save, load, atomic replace") {
   std::string dir = temp_dir();
-  pipeline::ComponentStats stats;
+  core::ComponentStats stats;
   delivery::CheckpointStore store(dir, "web", "access", &stats);
   auto empty = store.load();
   REQUIRE(empty);
-  CHECK(empty.body.empty());  // no checkpoint yet: the first run
+  CHECK(empty->empty());  // no checkpoint yet: the first run
   REQUIRE(store.save("{\"files\":[]}"));
   REQUIRE(store.save("{\"files\":[1]}"));
   auto body = store.load();
   REQUIRE(body);
-  CHECK(body.body == "{\"files\":[1]}");
+  CHECK(*body == "{\"files\":[1]}");
   CHECK(store.path() == dir + "/checkpoints/web/access.ckpt");
   CHECK_FALSE(std::filesystem::exists(store.path() + ".tmp"));
   CHECK(stats.checkpoint_duration.count() == 2);
@@ -36,13 +36,13 @@ TEST_CASE("checkpoint store: save, load, atomic replace") {
 
 TEST_CASE("checkpoint store: a corrupt checkpoint is reported, counted and moved aside") {
   std::string dir = temp_dir();
-  pipeline::ComponentStats stats;
+  core::ComponentStats stats;
   delivery::CheckpointStore store(dir, "p", "c", &stats);
   auto corrupt_with = [&](const std::string& text) {
     std::ofstream(store.path(), std::ios::trunc) << text;
     auto r = store.load();
     CHECK_FALSE(r);
-    CHECK(r.error == delivery::CheckpointError::kCorrupt);
+    CHECK(r.error().code == delivery::Errc::kCorrupt);
     CHECK_FALSE(std::filesystem::exists(store.path()));
   };
   REQUIRE(store.save("body"));

@@ -6,7 +6,7 @@
 
 #include "core/batch.h"
 #include "core/json.h"
-#include "filters/common/json_value.h"
+#include "core/json_value.h"
 
 using namespace bifrost;
 
@@ -17,7 +17,7 @@ namespace {
 // ByteBuffer (`padded`), which must agree.
 std::string parsed(std::string_view text) {
   core::Arena arena;
-  auto value = filters::parse_json_value(text, arena);
+  auto value = core::parse_json_value(text, arena);
   std::string whole = "-";
   if (value) {
     whole.clear();
@@ -30,7 +30,7 @@ std::string parsed(std::string_view text) {
   for (bool padded : {false, true}) {
     std::vector<core::Member> members;
     const bool ok =
-        filters::parse_json_members(padded ? std::string_view(buf.data(), text.size()) : text, arena, padded, members);
+        core::parse_json_members(padded ? std::string_view(buf.data(), text.size()) : text, arena, padded, members);
     REQUIRE(ok == (value && value->is_object()));
     if (!ok) continue;
     core::Value object = core::Value::object(arena, 1);
@@ -68,7 +68,7 @@ TEST_CASE("JSON values: what is read, and the same documents the validating pars
   };
   for (const auto& [text, want] : valid) {
     CAPTURE(text);
-    CHECK(filters::is_json(text));
+    CHECK(core::is_json(text));
     CHECK(parsed(text) == want);
   }
   // Invalid ones: every one refused, as the validating (DOM) parser refuses
@@ -127,7 +127,7 @@ TEST_CASE("JSON values: what is read, and the same documents the validating pars
   };
   for (const auto& text : invalid) {
     CAPTURE(text);
-    CHECK_FALSE(filters::is_json(text));
+    CHECK_FALSE(core::is_json(text));
     CHECK(parsed(text) == "-");
   }
 }
@@ -136,14 +136,14 @@ TEST_CASE("JSON values: strings outlive the parser's buffers, which the next doc
   core::Arena arena;
   const std::string first = R"({"plain":"abc","esc\"":"a\nb","n":{"deep":"d","list":["x","",{"y":"z"}]},"e":""})";
   std::vector<core::Member> members;
-  REQUIRE(filters::parse_json_members(first, arena, false, members));
-  auto value = filters::parse_json_value(first, arena);
+  REQUIRE(core::parse_json_members(first, arena, false, members));
+  auto value = core::parse_json_value(first, arena);
   REQUIRE(value);
   // The parser's buffers now hold another document, with strings as long.
   std::vector<core::Member> other;
-  REQUIRE(filters::parse_json_members(
+  REQUIRE(core::parse_json_members(
       R"({"PLAIN":"ABC","ESC\"":"A\nB","N":{"DEEP":"D","LIST":["X","",{"Y":"Z"}]},"E":""})", arena, false, other));
-  REQUIRE(filters::parse_json_value(R"(["QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"])", arena));
+  REQUIRE(core::parse_json_value(R"(["QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"])", arena));
   core::Value object = core::Value::object(arena, 1);
   for (const core::Member& m : members) object.set(m.key, m.value, arena);
   const std::string want = R"({"plain":"abc","esc\"":"a\nb","n":{"deep":"d","list":["x","",{"y":"z"}]},"e":""})";
@@ -154,8 +154,8 @@ TEST_CASE("JSON values: strings outlive the parser's buffers, which the next doc
   core::append_json_value(got, *value);
   CHECK(got == want);
   // Not an object, or not JSON: false and nothing.
-  CHECK_FALSE(filters::parse_json_members("[1]", arena, false, members));
+  CHECK_FALSE(core::parse_json_members("[1]", arena, false, members));
   CHECK(members.empty());
-  CHECK_FALSE(filters::parse_json_members(R"({"a":1,"b":})", arena, false, members));
+  CHECK_FALSE(core::parse_json_members(R"({"a":1,"b":})", arena, false, members));
   CHECK(members.empty());
 }

@@ -2,10 +2,10 @@
 
 #include <cstring>
 
+#include "inputs/common/line_splitter.h"
 #include "inputs/file/identity.h"
 #include "inputs/file/multiline.h"
 #include "inputs/file/state.h"
-#include "inputs/line_splitter.h"
 
 using namespace bifrost;
 using namespace bifrost::inputs::file;
@@ -49,8 +49,7 @@ TEST_CASE("state: entries round-trip through the checkpoint body") {
       {{2049, 77}, {1024, 0xdeadbeefcafef00dull}, 5120, 0x1234, "/var/log/a \"quoted\".log", 1700000000, false},
       {{}, {12, 42}, 7, 0xffffffffffffffffull, "/var/log/b.log", 1700000001, true},
   };
-  std::string error;
-  auto out = decode_state(encode_state(in), error);
+  auto out = decode_state(encode_state(in));
   REQUIRE(out);
   REQUIRE(out->size() == 2);
   for (std::size_t i = 0; i < 2; ++i) {
@@ -62,13 +61,13 @@ TEST_CASE("state: entries round-trip through the checkpoint body") {
     CHECK((*out)[i].seen_unix == in[i].seen_unix);
     CHECK((*out)[i].detached == in[i].detached);
   }
-  CHECK_FALSE(decode_state("{\"files\":[{\"dev\":1}]}", error));
-  CHECK(error == "an entry lacks a field or has a wrong type");
-  CHECK_FALSE(decode_state("not json", error));
+  auto lacking = decode_state("{\"files\":[{\"dev\":1}]}");
+  CHECK_FALSE(lacking);
+  CHECK(lacking.error().message == "an entry lacks a field or has a wrong type");
+  CHECK_FALSE(decode_state("not json"));
   CHECK_FALSE(
       decode_state("{\"files\":[{\"dev\":1,\"ino\":2,\"fp_len\":3,\"fp\":\"zz\",\"offset\":1,"
-                   "\"source\":\"0000000000000000\",\"seen\":1,\"detached\":false,\"path\":\"p\"}]}",
-                   error));
+                   "\"source\":\"0000000000000000\",\"seen\":1,\"detached\":false,\"path\":\"p\"}]}"));
 }
 
 TEST_CASE("splitter: has_more when the event limit leaves complete lines in the carry") {

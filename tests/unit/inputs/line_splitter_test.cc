@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "inputs/line_splitter.h"
+#include "inputs/common/line_splitter.h"
 
 using namespace bifrost;
 

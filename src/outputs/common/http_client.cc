@@ -1,0 +1,153 @@
+#include "outputs/common/http_client.h"
+
+#include <curl/curl.h>
+#include <zlib.h>
+
+#include <algorithm>
+
+#include "core/log.h"
+
+namespace bifrost::outputs {
+
+namespace {
+
+bool gzip(std::string_view in, std::string& out) {
+  z_stream z{};
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return false;
+  out.resize(deflateBound(&z, in.size()) + 32);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return rc == Z_STREAM_END;
+}
+
+std::size_t collect(char* data, std::size_t size, std::size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+// No connection was made: another host may answer.
+bool connect_error(CURLcode c) {
+  return c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST || c == CURLE_SEND_ERROR ||
+         c == CURLE_RECV_ERROR || c == CURLE_GOT_NOTHING;
+}
+
+}  // namespace
+
+std::string http_failure(long status, std::string_view body) {
+  std::string text(body.substr(0, 300));
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return "HTTP " + std::to_string(status) + (text.empty() ? "" : ": " + text);
+}
+
+HttpClient::HttpClient(const HttpSettings& s, std::string id, std::size_t slots, std::vector<std::string> headers,
+                       const char* api_key_scheme)
+    : id_(std::move(id)), gzip_(s.gzip), slots_(slots) {
+  static const bool curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  (void)curl_ready;
+  if (auto secret = read_secret(s.auth.secret, s.auth.secret_file)) {
+    secret_ = std::move(*secret);
+  } else {
+    secret_error_ = secret.error().message;
+    core::log::error(id_, secret_error_);
+  }
+  for (const auto& h : headers) headers_ = curl_slist_append(headers_, h.c_str());
+  if (s.gzip) headers_ = curl_slist_append(headers_, "Content-Encoding: gzip");
+  if (s.auth.kind == HttpAuth::Kind::kBearer) {
+    headers_ = curl_slist_append(headers_, ("Authorization: Bearer " + secret_).c_str());
+  } else if (s.auth.kind == HttpAuth::Kind::kApiKey) {
+    headers_ = curl_slist_append(headers_, (std::string("Authorization: ") + api_key_scheme + " " + secret_).c_str());
+  }
+  headers_ = curl_slist_append(headers_, "Expect:");  // no 100-continue round trip
+  multi_ = curl_multi_init();
+  for (Slot& slot : slots_) {
+    CURL* e = slot.easy = curl_easy_init();
+    curl_easy_setopt(e, CURLOPT_PRIVATE, &slot);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers_);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &collect);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &slot.answer.body);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(s.timeout_ns / 1'000'000));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(s.connect_timeout_ns / 1'000'000));
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // compressed answers are welcome
+    if (s.auth.kind == HttpAuth::Kind::kBasic) {
+      curl_easy_setopt(e, CURLOPT_USERNAME, s.auth.user.c_str());
+      curl_easy_setopt(e, CURLOPT_PASSWORD, secret_.c_str());
+    }
+    if (!s.tls.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, s.tls.ca_file.c_str());
+    if (!s.tls.verify) {
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (!s.tls.cert_file.empty()) curl_easy_setopt(e, CURLOPT_SSLCERT, s.tls.cert_file.c_str());
+    if (!s.tls.key_file.empty()) curl_easy_setopt(e, CURLOPT_SSLKEY, s.tls.key_file.c_str());
+  }
+}
+
+HttpClient::~HttpClient() {
+  for (Slot& slot : slots_) {
+    if (slot.added) curl_multi_remove_handle(multi_, slot.easy);
+    curl_easy_cleanup(slot.easy);
+  }
+  curl_multi_cleanup(multi_);
+  curl_slist_free_all(headers_);
+}
+
+std::size_t HttpClient::acquire() {
+  std::size_t i = 0;
+  while (i + 1 < slots_.size() && slots_[i].busy) ++i;
+  slots_[i].busy = true;
+  return i;
+}
+
+void HttpClient::start(std::size_t i, const std::string& url, const char* method) {
+  Slot& slot = slots_[i];
+  const std::string* body = &slot.body;
+  if (gzip_ && gzip(slot.body, slot.packed)) body = &slot.packed;
+  slot.url = url;
+  curl_easy_setopt(slot.easy, CURLOPT_URL, slot.url.c_str());
+  curl_easy_setopt(slot.easy, CURLOPT_CUSTOMREQUEST, std::string_view(method) == "POST" ? nullptr : method);
+  curl_easy_setopt(slot.easy, CURLOPT_POSTFIELDS, body->data());
+  curl_easy_setopt(slot.easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+  slot.answer.body.clear();
+  slot.answer.error.clear();
+  slot.answer.status = 0;
+  slot.answer.sent = slot.answer.connect_failed = false;
+  slot.done = false;
+  curl_multi_add_handle(multi_, slot.easy);
+  slot.added = true;
+}
+
+const HttpAnswer& HttpClient::wait(std::size_t i) {
+  Slot& slot = slots_[i];
+  while (!slot.done) {
+    int running = 0;
+    curl_multi_perform(multi_, &running);
+    int left = 0;
+    while (CURLMsg* m = curl_multi_info_read(multi_, &left)) {
+      if (m->msg != CURLMSG_DONE) continue;
+      Slot* s = nullptr;
+      curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&s));
+      const CURLcode result = m->data.result;
+      s->answer.sent = result == CURLE_OK;
+      if (s->answer.sent) {
+        curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &s->answer.status);
+      } else {
+        s->answer.connect_failed = connect_error(result);
+        s->answer.error = std::string("request failed: ") + curl_easy_strerror(result) + " (" + s->url + ")";
+      }
+      curl_multi_remove_handle(multi_, m->easy_handle);
+      s->added = false;
+      s->done = true;
+    }
+    if (!slot.done) curl_multi_poll(multi_, nullptr, 0, 100, nullptr);
+  }
+  return slot.answer;
+}
+
+}  // namespace bifrost::outputs

@@ -1,0 +1,101 @@
+#include "outputs/common/http_settings.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace bifrost::outputs {
+
+namespace {
+
+void read_auth(const config::Node& n, HttpAuth& auth) {
+  config::MapReader a(n);
+  auth.user = a.string("user", "", "basic auth: the user");
+  std::string password = a.string("password", "", "basic auth: the password (or password_file)");
+  std::string password_file = a.string("password_file", "", "basic auth: a file holding the password");
+  std::string bearer = a.string("bearer", "", "a bearer token (Authorization: Bearer), or bearer_file");
+  std::string bearer_file = a.string("bearer_file", "", "a file holding the bearer token");
+  std::string key = a.string("api_key", "", "an API key (or api_key_file), sent as the output's scheme says");
+  std::string key_file = a.string("api_key_file", "", "a file holding the API key");
+  a.finish();
+  const bool basic = !auth.user.empty() || !password.empty() || !password_file.empty();
+  const bool token = !bearer.empty() || !bearer_file.empty();
+  const bool api_key = !key.empty() || !key_file.empty();
+  if (basic + token + api_key != 1) {
+    n.error(
+        "auth needs one of: user (with password or password_file), bearer (or bearer_file), api_key (or "
+        "api_key_file)");
+    return;
+  }
+  auto one_of = [&](std::string& inline_value, std::string& file, const char* what) {
+    if (!inline_value.empty() && !file.empty())
+      n.error(std::string("give ") + what + " or " + what + "_file, not both");
+    auth.secret = inline_value;
+    auth.secret_file = file;
+  };
+  if (basic) {
+    if (auth.user.empty()) n.error("basic auth needs user");
+    auth.kind = HttpAuth::Kind::kBasic;
+    one_of(password, password_file, "password");
+  } else if (token) {
+    auth.kind = HttpAuth::Kind::kBearer;
+    one_of(bearer, bearer_file, "bearer");
+  } else {
+    auth.kind = HttpAuth::Kind::kApiKey;
+    one_of(key, key_file, "api_key");
+  }
+}
+
+void read_tls(const config::Node& n, TlsSettings& tls) {
+  config::MapReader t(n);
+  tls.ca_file = t.string("ca_file", "", "CA certificates (PEM) to verify the server with; the system's when empty");
+  tls.verify = t.boolean("verify", tls.verify, "verify the server's certificate and host name");
+  tls.cert_file = t.string("cert_file", "", "a client certificate (PEM), for servers that ask for one");
+  tls.key_file = t.string("key_file", "", "the client certificate's private key (PEM)");
+  t.finish();
+  if (!tls.key_file.empty() && tls.cert_file.empty()) n.error("key_file needs cert_file");
+}
+
+}  // namespace
+
+void read_http_settings(config::MapReader& r, HttpSettings& s, const char* unit) {
+  s.gzip = r.choice("compression", "none", {"none", "gzip"}, "compression of request bodies") == "gzip";
+  auto auth = r.get("auth", "map", "",
+                    "{user: U, password: P | password_file: F} or {bearer: T | bearer_file: F} or {api_key: K | "
+                    "api_key_file: F}");
+  auto tls = r.get("tls", "map", "", "{ca_file: F, verify: true, cert_file: F, key_file: F}");
+  auto batch =
+      r.get("batch", "map", "",
+            "{max_events: " + std::to_string(s.max_events) + ", max_bytes: " + std::to_string(s.max_bytes >> 20) +
+                "MiB}: " + unit + " per request at most");
+  s.timeout_ns = r.duration_ns("timeout", s.timeout_ns, "time limit of a request (connect, send, answer)");
+  s.connect_timeout_ns = r.duration_ns("connect_timeout", s.connect_timeout_ns, "time limit to connect");
+  if (r.describing()) return;
+  if (auth) read_auth(*auth, s.auth);
+  if (tls) read_tls(*tls, s.tls);
+  if (batch) {
+    config::MapReader b(*batch);
+    s.max_events = b.integer("max_events", s.max_events, 1, 1 << 20, std::string(unit) + " per request at most");
+    s.max_bytes = b.bytes("max_bytes", s.max_bytes, "bytes per request at most (a larger one is sent alone)");
+    b.finish();
+  }
+}
+
+std::optional<config::Node> deprecated_key(config::MapReader& r, const std::string& key, const std::string& type,
+                                           const std::string& instead) {
+  auto n = r.get(key, type, "", "deprecated: use " + instead);
+  if (n) n->warning("\"" + key + "\" is deprecated and goes in the next release: use " + instead);
+  return n;
+}
+
+core::Result<std::string, Error> read_secret(const std::string& inline_value, const std::string& file) {
+  if (file.empty()) return inline_value;
+  std::ifstream in(file);
+  if (!in) return core::fail(Errc::kSecret, "cannot read " + file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+}  // namespace bifrost::outputs
