@@ -54,6 +54,9 @@ def test_files_modes_owners_and_conffile(deb, scratch):
         "/usr/share/man/man1/bifrost.1.gz": "-rw-r--r--",
         "/usr/share/doc/bifrost/copyright": "-rw-r--r--",
         "/usr/share/doc/bifrost/changelog.gz": "-rw-r--r--",
+        "/usr/share/doc/bifrost/README.md": "-rw-r--r--",
+        "/usr/share/doc/bifrost/docs/outputs.md": "-rw-r--r--",
+        "/usr/share/doc/bifrost/docs/operations.md": "-rw-r--r--",
     }
     for path, mode in want.items():
         assert path in entries, path
