@@ -20,7 +20,8 @@ import urllib.parse
 import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-BIFROST = ROOT / "build" / "bifrost"
+# BIFROST_BENCH_BIN: another build to measure (a baseline beside this one).
+BIFROST = pathlib.Path(os.environ.get("BIFROST_BENCH_BIN", ROOT / "build" / "bifrost"))
 GEN = ROOT / "build" / "bifrost-gen"
 SINK = ROOT / "build" / "bifrost-bench-sink"
 CACHE = ROOT / "bench" / ".cache"

@@ -14,15 +14,17 @@
 
 namespace bifrost::outputs::influxdb {
 
-const char* encode_point(const Spec& spec, const core::Event& e, std::string& out, std::string& scratch) {
+core::Result<void, Error> encode_point(const Spec& spec, const core::Event& e, std::string& out, std::string& scratch) {
   const std::size_t start = out.size();
   // Line protocol cannot hold a name or tag ending in a backslash (it would
   // escape the delimiter after it; InfluxDB 1.x refuses even a doubled one).
   auto ends_in_backslash = [](std::string_view s) { return !s.empty() && s.back() == '\\'; };
   scratch.clear();
   spec.measurement->render(e, scratch);
-  if (scratch.empty()) return "the measurement rendered empty";
-  if (ends_in_backslash(scratch)) return "the measurement ends in a backslash, which line protocol cannot hold";
+  if (scratch.empty()) return core::fail(Errc::kNotAPoint, "the measurement rendered empty");
+  if (ends_in_backslash(scratch)) {
+    return core::fail(Errc::kNotAPoint, "the measurement ends in a backslash, which line protocol cannot hold");
+  }
   append_measurement(out, scratch);
   for (const auto& [key, tmpl] : spec.tags) {
     scratch.clear();
@@ -30,7 +32,7 @@ const char* encode_point(const Spec& spec, const core::Event& e, std::string& ou
     if (scratch.empty()) continue;  // line protocol has no empty tag values
     if (ends_in_backslash(scratch)) {
       out.resize(start);
-      return "a tag value ends in a backslash, which line protocol cannot hold";
+      return core::fail(Errc::kNotAPoint, "a tag value ends in a backslash, which line protocol cannot hold");
     }
     out.push_back(',');
     append_key(out, key);
@@ -53,7 +55,7 @@ const char* encode_point(const Spec& spec, const core::Event& e, std::string& ou
   }
   if (!any) {
     out.resize(start);
-    return "no field to write (line protocol needs one)";
+    return core::fail(Errc::kNotAPoint, "no field to write (line protocol needs one)");
   }
   std::int64_t ts = e.timestamp_ns;
   if (spec.precision == "us") ts /= 1'000;
@@ -64,7 +66,7 @@ const char* encode_point(const Spec& spec, const core::Event& e, std::string& ou
   out.push_back(' ');
   out.append(digits, end);
   out.push_back('\n');
-  return nullptr;
+  return {};
 }
 
 namespace {
@@ -113,9 +115,9 @@ class InfluxOutput final : public pipeline::Output {
     slot.ends.clear();
     for (std::uint32_t i : slot.selected) {
       // A point that cannot be written is encoded as '\0' and the reason.
-      if (const char* why = encode_point(spec_, batch.events[i], slot.encoded, scratch)) {
+      if (auto point = encode_point(spec_, batch.events[i], slot.encoded, scratch); !point) {
         slot.encoded.push_back('\0');
-        slot.encoded.append(why);
+        slot.encoded.append(point.error().message);
       }
       slot.ends.push_back(static_cast<std::uint32_t>(slot.encoded.size()));
     }
@@ -274,13 +276,8 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
   s->database = r.string("database", "", "v1: the database (required with api: v1)");
   s->retention_policy =
       r.string("retention_policy", "", "v1: the retention policy (the database's default when empty)");
-  s->username = r.string("username", "", "v1: basic auth user");
-  s->password = r.string("password", "", "v1: basic auth password (or password_file)");
-  s->password_file = r.string("password_file", "", "v1: a file holding the password");
   s->org = r.string("org", "", "v2: the organization (required with api: v2)");
   s->bucket = r.string("bucket", "", "v2: the bucket (required with api: v2)");
-  s->token = r.string("token", "", "v2: the API token (or token_file)");
-  s->token_file = r.string("token_file", "", "v2: a file holding the API token");
   s->measurement = config::read_template(r, "measurement", "", "the measurement (a template)", true);
   auto tags =
       r.get("tags", "list or map", "[]", "tags: a list of fields (tag key = field), or a map tag key -> template");

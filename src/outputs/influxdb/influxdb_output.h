@@ -23,6 +23,7 @@
 
 #include "config/reader.h"
 #include "core/event.h"
+#include "core/result.h"
 #include "expr/template.h"
 #include "outputs/common/http_settings.h"
 #include "pipeline/component.h"
@@ -34,8 +35,8 @@ struct Spec final : pipeline::OutputSpec {
   std::string scheme_host_port;
   std::string base_path;  // the URL's path, without a trailing '/'
   bool v2 = false;
-  std::string database, retention_policy, username, password, password_file;  // v1
-  std::string org, bucket, token, token_file;                                 // v2
+  std::string database, retention_policy;  // v1
+  std::string org, bucket;                 // v2
   std::optional<expr::Template> measurement;
   std::vector<std::pair<std::string, expr::Template>> tags;     // tag key -> template (a list: key = the field)
   std::vector<std::pair<std::string, core::FieldPath>> fields;  // field key -> event field
@@ -46,9 +47,14 @@ struct Spec final : pipeline::OutputSpec {
 
 std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r);
 
+enum class Errc : std::uint8_t {
+  kNotAPoint,  // the event cannot be a point (the message says why)
+};
+using Error = core::Error<Errc>;
+
 // One event as one line of line protocol, with its '\n'. When the event
 // cannot be a point (no field to write, a tag ending in a backslash)
-// appends nothing and returns why.
-const char* encode_point(const Spec& spec, const core::Event& e, std::string& out, std::string& scratch);
+// appends nothing and returns kNotAPoint with why.
+core::Result<void, Error> encode_point(const Spec& spec, const core::Event& e, std::string& out, std::string& scratch);
 
 }  // namespace bifrost::outputs::influxdb
