@@ -116,6 +116,10 @@ class Stopwatch {
     std::lock_guard lock(mu_);
     if (running_) total_ += now - since_, running_ = false;
   }
+  bool running() const {
+    std::lock_guard lock(mu_);
+    return running_;
+  }
   double seconds(time_point now) const {
     std::lock_guard lock(mu_);
     auto t = total_ + (running_ && now > since_ ? now - since_ : std::chrono::steady_clock::duration::zero());

@@ -4,6 +4,7 @@
 // flush-interval tests run on it without sleeping.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <vector>
@@ -33,8 +34,18 @@ class FakeClock final : public core::Clock {
     return waits_;
   }
 
+  // Threads waiting on this clock now (manual mode): a test advances time
+  // once the thread it means to wake is waiting, since a wait of a duration
+  // is measured from when it begins.
+  int waiters() const { return waiters_.load(); }
+
   bool wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, time_point deadline,
                   const std::function<bool()>& done) override {
+    struct Count {
+      std::atomic<int>& n;
+      explicit Count(std::atomic<int>& c) : n(c) { ++n; }
+      ~Count() { --n; }
+    } counting(waiters_);
     while (!done()) {
       if (auto_advance_) {
         std::lock_guard g(mu_);
@@ -53,6 +64,7 @@ class FakeClock final : public core::Clock {
 
  private:
   const bool auto_advance_;
+  std::atomic<int> waiters_{0};
   mutable std::mutex mu_;
   time_point now_{std::chrono::hours(1)};
   std::vector<duration> waits_;

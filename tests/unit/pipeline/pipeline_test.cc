@@ -261,9 +261,10 @@ TEST_CASE("while the circuit is open, attempts are probes on the backoff that ne
     std::lock_guard l(out.mu);
     return out.writes;
   };
-  REQUIRE(wait_for([&] { return writes() == 1; }));
   for (int attempt = 2; attempt <= 6; ++attempt) {
-    clock.advance(4s);  // at least any backoff
+    // The output waits in its backoff (measured from when it began): then move time past it.
+    REQUIRE(wait_for([&] { return writes() == attempt - 1 && clock.waiters() == 1; }));
+    clock.advance(4s);
     REQUIRE(wait_for([&] { return writes() == attempt; }));
   }
   CHECK(stats.circuit_open.load() == 1);
@@ -272,6 +273,7 @@ TEST_CASE("while the circuit is open, attempts are probes on the backoff that ne
     std::lock_guard l(out.mu);
     out.fail_always.clear();
   }
+  REQUIRE(wait_for([&] { return clock.waiters() == 1; }));
   clock.advance(4s);
   REQUIRE(wait_for([&] { return in.tracker->acknowledged() == 10; }));
   CHECK(stats.circuit_open.load() == 0);
@@ -291,11 +293,10 @@ TEST_CASE("an input held back by a blocked output counts the seconds, and so doe
   const core::ComponentStats& input = *p.stats().front();
   const core::ComponentStats& output = *p.stats().back();
   p.start();
-  REQUIRE(wait_for([&] { return in.published.load() == 4; }));  // every batch of the pool is out
-  std::this_thread::sleep_for(20ms);
+  // Every batch of the pool is out: the input waits for one, and the output holds them all.
+  REQUIRE(wait_for([&] { return input.blocked.running() && output.blocked.running(); }));
   clock.advance(3s);
   CHECK(input.blocked.seconds(clock.now()) == doctest::Approx(3.0));
-  REQUIRE(wait_for([&] { return output.blocked.seconds(clock.now()) > 0; }));
   CHECK(output.blocked.seconds(clock.now()) == doctest::Approx(3.0));
   out.open_gate();
   REQUIRE(wait_for([&] { return p.inputs_finished(); }));
