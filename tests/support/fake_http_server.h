@@ -29,8 +29,9 @@ class FakeHttpServer {
     server_.Put(".*", serve);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
-    // bind_to_any_port listens already: a connection waits in the backlog
-    // until the thread accepts it.
+    // bind_to_any_port listens already (a connection waits in the backlog),
+    // but stop() before the loop runs would not stop it: wait for it.
+    while (!server_.is_running()) std::this_thread::yield();
   }
   ~FakeHttpServer() {
     server_.stop();
