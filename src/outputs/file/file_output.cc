@@ -79,9 +79,7 @@ class FileOutput final : public pipeline::Output {
   }
 
   void close() override {
-    for (auto& [path, f] : files_) {
-      if (f.dirty) ::fdatasync(f.fd());
-    }
+    for (auto& [path, f] : files_) finish(f);
     files_.clear();
   }
 
@@ -95,6 +93,16 @@ class FileOutput final : public pipeline::Output {
     UncachedWrites uncached;  // with drop-behind: the kernel drops what it can at once
     int fd() const { return file->get(); }
   };
+
+  // Before a file is let go: what was written is made durable and, with
+  // drop-behind, all of it leaves the page cache now that it is written back
+  // (uncached writes leave pages behind when the kernel cannot drop them at
+  // once, and the last window is never reached by the drop-behind thread).
+  void finish(OpenFile& f) {
+    const bool drop = f.regular && spec_.drop_behind;
+    if (f.dirty || drop) ::fdatasync(f.fd());  // clean, but maybe still under writeback: waits for it
+    if (drop) ::posix_fadvise(f.fd(), f.cursor.dropped, 0, POSIX_FADV_DONTNEED);
+  }
 
   void drop_behind(OpenFile& f) {
     if (!f.regular || !spec_.drop_behind) return;
@@ -139,7 +147,7 @@ class FileOutput final : public pipeline::Output {
       for (auto it = files_.begin(); it != files_.end(); ++it) {
         if (it->second.last_write < oldest->second.last_write) oldest = it;
       }
-      if (oldest->second.dirty) ::fdatasync(oldest->second.fd());
+      finish(oldest->second);
       files_.erase(oldest);
     }
     std::filesystem::path p(path);

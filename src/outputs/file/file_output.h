@@ -5,7 +5,7 @@
 // shutdown, closed after idle_timeout without writes, and (drop_behind)
 // leave the page cache once written back: the whole pages of a write at
 // once by the kernel where it can (UncachedWrites), the rest 32 MiB behind
-// the end (DropBehind).
+// the end (DropBehind), and what is left when the file is closed.
 #pragma once
 
 #include <memory>
