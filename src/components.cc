@@ -7,6 +7,7 @@
 #include "filters/drop_invalid/drop_invalid_filter.h"
 #include "filters/modify/modify_filter.h"
 #include "filters/parse_json/parse_json_filter.h"
+#include "filters/parse_regex/metrics.h"
 #include "filters/parse_regex/parse_regex_filter.h"
 #include "filters/parse_timestamp/parse_timestamp_filter.h"
 #include "inputs/file/file_input.h"
@@ -34,7 +35,8 @@ Registry make() {
 
   r.add_filter({"modify", "rename, copy, add (templates) and remove fields", filters::modify::parse});
   r.add_filter({"drop", "drop the events matching `when:`", filters::drop::parse, /*requires_when=*/true});
-  r.add_filter({"parse_regex", "RE2 named groups of a field become fields", filters::parse_regex::parse});
+  r.add_filter({"parse_regex", "named groups of a regular expression (PCRE2, RE2) become fields",
+                filters::parse_regex::parse, false, filters::parse_regex::metric_families()});
   r.add_filter({"parse_json", "a JSON document in a field becomes fields", filters::parse_json::parse});
   r.add_filter({"parse_timestamp", "a time in a field becomes the event time", filters::parse_timestamp::parse});
   r.add_filter(

@@ -11,7 +11,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIFROST = pathlib.Path(os.environ.get("BIFROST_BIN", ROOT / "build" / "bifrost"))
-LOGHUB = ROOT.parent / "shared" / "data" / "loghub"
+# The loghub samples beside the repository; BIFROST_LOGHUB for a checkout elsewhere (a worktree).
+LOGHUB = pathlib.Path(os.environ.get("BIFROST_LOGHUB", ROOT.parent / "shared" / "data" / "loghub"))
 
 
 @pytest.fixture(scope="session")
