@@ -2,6 +2,8 @@
 // (grok.h) and compiled here, so a bad one is a located error at load.
 #include <algorithm>
 #include <map>
+#include <set>
+#include <tuple>
 
 #include "config/expr_reader.h"
 #include "core/strings.h"
@@ -67,8 +69,10 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
       definition_nodes.emplace(name, val);
     });
   }
+  std::set<std::tuple<std::string, std::size_t, std::string>> reported;  // a definition's error, once
   auto report = [&](const config::Node& pattern_node, const std::vector<GrokError>& errors) {
     for (const GrokError& e : errors) {
+      if (!e.definition.empty() && !reported.emplace(e.definition, e.offset, e.message).second) continue;
       const config::Node& where = e.definition.empty() ? pattern_node : definition_nodes.at(e.definition);
       where.error_at(e.offset, e.message);
     }
@@ -119,7 +123,9 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
       continue;
     }
     Pattern p{re, {}};
-    for (const auto& [group, index] : re->named_groups()) {
+    for (const auto& named : re->named_groups()) {
+      const std::string& group = named.first;  // not a structured binding: clang 14 cannot capture one
+      const int index = named.second;
       std::string name = group;
       Type type = Type::kString;
       auto block = std::find_if(building_blocks.begin(), building_blocks.end(),

@@ -7,6 +7,10 @@
 #include <cstring>
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace bifrost::filters::parse_regex {
 
 namespace {
@@ -61,7 +65,11 @@ bool valid_utf8(std::string_view text) {
   const std::size_t n = text.size();
   std::size_t i = 0;
   while (i < n) {
-    if (i + 8 <= n) {  // the common case: ASCII, a word at a time
+    // The common case: ASCII, 16 bytes (or 8) at a time.
+#if defined(__SSE2__)
+    while (i + 16 <= n && _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i))) == 0) i += 16;
+#endif
+    if (i + 8 <= n) {
       std::uint64_t w;
       std::memcpy(&w, s + i, 8);
       if ((w & 0x8080808080808080ULL) == 0) {
@@ -69,6 +77,7 @@ bool valid_utf8(std::string_view text) {
         continue;
       }
     }
+    if (i >= n) break;
     const unsigned char c = s[i];
     if (c < 0x80) {
       ++i;

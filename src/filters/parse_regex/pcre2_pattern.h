@@ -34,7 +34,7 @@
 namespace bifrost::filters::parse_regex {
 
 // True when `text` is UTF-8 as PCRE2 defines it (no overlong forms, no
-// surrogates, nothing above U+10FFFF); 8 ASCII bytes at a time.
+// surrogates, nothing above U+10FFFF); 16 ASCII bytes at a time.
 bool valid_utf8(std::string_view text);
 
 class Pcre2Pattern {

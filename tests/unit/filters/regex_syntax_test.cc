@@ -180,6 +180,10 @@ TEST_CASE("valid_utf8 follows PCRE2's definition") {
   CHECK_FALSE(valid_utf8("\xed\xa0\x80"));            // a surrogate
   CHECK_FALSE(valid_utf8("\xf4\x90\x80\x80"));        // above U+10FFFF
   CHECK_FALSE(valid_utf8("\xc3\x28"));                // a bad continuation
+  const std::string ascii(37, 'a');                   // past the 16- and 8-byte steps
+  CHECK(valid_utf8(ascii + "caf\xc3\xa9" + ascii + "\xe2\x98\xba" + ascii));
+  CHECK_FALSE(valid_utf8(ascii + "caf\xc3\xa9" + ascii + "\xff" + ascii));
+  CHECK_FALSE(valid_utf8(ascii + ascii + "\xe2\x98"));
 }
 
 TEST_CASE("the dialect rewrites touch only what the engines read differently") {
