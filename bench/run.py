@@ -24,6 +24,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 BIFROST = pathlib.Path(os.environ.get("BIFROST_BENCH_BIN", ROOT / "build" / "bifrost"))
 GEN = ROOT / "build" / "bifrost-gen"
 SINK = ROOT / "build" / "bifrost-bench-sink"
+REGEX_TIME = ROOT / "build" / "bifrost-regex-time"
 CACHE = ROOT / "bench" / ".cache"
 
 
@@ -370,6 +371,59 @@ def run_es(corpus_path, lines, work, runs):
     return ["curl: bulk files -> Elasticsearch", "bifrost: file (tailed) -> Elasticsearch"], results
 
 
+# Fluent Bit's `nginx` parser regex (its documentation's), as in
+# bench/scenarios/parse_regex_fluentbit_to_file.yaml.
+FLUENT_BIT_NGINX = (r'^(?<remote>[^ ]*) (?<host>[^ ]*) (?<user>[^ ]*) \[(?<time>[^\]]*)\] "(?<method>\S+)'
+                    r'(?: +(?<path>[^\"]*?)(?: +\S*)?)?" (?<code>[^ ]*) (?<size>[^ ]*)'
+                    r'(?: "(?<referer>[^\"]*)" "(?<agent>[^\"]*)")')
+
+
+def regex_alone(engine, pattern, data):
+    """One engine alone on one core, matching every line with its captures
+    (build/bifrost-regex-time): (wall s, CPU s, 0) as a row's result."""
+    p = subprocess.run([str(REGEX_TIME), engine, pattern, str(data)], capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"bifrost-regex-time failed:\n{p.stderr}")
+    fields = p.stdout.split()
+    return float(fields[3]), float(fields[4]), 0.0
+
+
+def run_regex(data, lines, work, runs, hostile_size):
+    """parse_regex with Fluent Bit's nginx regex: RE2 alone on one core (the
+    reference), bifrost with `engine: re2`, bifrost's default (PCRE2's JIT),
+    and the grok form of the same parse, alternated (A B C D A B C D ...);
+    then the hostile lines."""
+    scenarios = ROOT / "bench" / "scenarios"
+    names = ["RE2 alone, one core: Fluent Bit's nginx regex, captures only (the reference)",
+             "stdin -> parse_regex (Fluent Bit's nginx regex, engine: re2) -> file (json)",
+             "stdin -> parse_regex (Fluent Bit's nginx regex) -> file (json)",
+             "stdin -> parse_regex (the same parse with named patterns) -> file (json)"]
+    steps = [lambda: regex_alone("re2", FLUENT_BIT_NGINX, data),
+             lambda: run_once(scenarios / "parse_regex_fluentbit_to_file.yaml", data, work, None, None, "file",
+                              {"BENCH_ENGINE": "re2"}),
+             lambda: run_once(scenarios / "parse_regex_fluentbit_to_file.yaml", data, work),
+             lambda: run_once(scenarios / "parse_regex_grok_to_file.yaml", data, work)]
+    results = [[] for _ in names]
+    for r in range(runs + 1):  # the first round warms up, not counted
+        for k, step in enumerate(steps):
+            got = step()
+            if len(got) == 4:
+                if got[3] != lines:
+                    sys.exit(f"{names[k]}: {got[3]} events out of {lines}")
+                got = got[:3]
+            if r > 0:
+                results[k].append(got)
+    hdata, hlines = corpus(hostile_size, "hostile")
+    hostile = []
+    for r in range(runs + 1):
+        wall, cpu, rss, out_lines = run_once(scenarios / "parse_regex_hostile_to_file.yaml", hdata, work)
+        if out_lines != hlines:
+            sys.exit(f"parse_regex (hostile lines): {out_lines} events out of {hlines}")
+        if r > 0:
+            hostile.append((wall, cpu, rss))
+    return names, results, hlines, hostile
+
+
 def row(name, results, size, lines, mbps_target, rss_target):
     wall = statistics.median(r[0] for r in results)
     cpu = statistics.median(r[1] for r in results)
@@ -390,6 +444,8 @@ def main():
     ap.add_argument("--es-size", type=int, default=64 << 20, help="corpus bytes for the Elasticsearch rows")
     ap.add_argument("--influx-points", type=int, default=500_000, help="points for the InfluxDB rows")
     ap.add_argument("--kafka-size", type=int, default=256 << 20, help="corpus bytes for the Kafka rows (default 256 MiB)")
+    ap.add_argument("--hostile-size", type=int, default=16 << 20,
+                    help="corpus bytes of the parse_regex hostile lines (default 16 MiB)")
     args = ap.parse_args()
 
     data, lines = corpus(args.size)
@@ -446,6 +502,19 @@ def main():
             http_results = run_http(http, data, lines, work, args.runs)
             for (name, _), res in zip(http, http_results):
                 rows.append(row(name, res, args.size, lines, None, 64))
+        regex_rows, hostile_row = [], None
+        if not args.only or "regex" in args.only.lower():
+            rnames, rres, hlines, hres = run_regex(data, lines, work, args.runs, args.hostile_size)
+            reference = statistics.median(args.size / 1e6 / r[0] for r in rres[0])
+            fluent_bit = statistics.median(args.size / 1e6 / r[0] for r in rres[2])
+            targets = [(None, None), (None, 64), (4 * reference, 64), (0.9 * fluent_bit, 64)]
+            for name, res, (mbps_target, rss_target) in zip(rnames, rres, targets):
+                rows.append(row(name, res, args.size, lines, round(mbps_target) if mbps_target else None,
+                                rss_target))
+                regex_rows.append(rows[-1])
+            rows.append(row("stdin (hostile lines) -> parse_regex (nested quantifiers) -> file (json)", hres,
+                            args.hostile_size, hlines, None, 64))
+            hostile_row = rows[-1]
         kafka_rows = []
         if not args.only or "kafka" in args.only.lower():
             kdata, klines = corpus(args.kafka_size)
@@ -491,6 +560,14 @@ def main():
     mem = next((r for r in rows if "memory buffer" in r[0]), None)
     if disk and mem:
         print(f"file -> http: the disk path runs at {disk[2] / mem[2] * 100:.0f}% of the memory path's rate (target >= 50%)")
+    if regex_rows:
+        alone, re2_row, fb, grok = regex_rows
+        print(f"parse_regex, Fluent Bit's nginx regex: {fb[2]:.0f} MB/s, {fb[2] / alone[2]:.1f}x RE2 alone on one "
+              f"core ({alone[2]:.0f} MB/s; target >= 4x) and {fb[2] / re2_row[2]:.1f}x bifrost with engine: re2; "
+              f"the named-pattern form at {grok[2] / fb[2] * 100:.0f}% of it (target >= 90%)")
+        print(f"parse_regex, hostile lines: {hostile_row[6]:.1f} s for {hostile_row[1] * hostile_row[6]:,.0f} lines, "
+              f"{hostile_row[6] / (hostile_row[1] * hostile_row[6]) * 1e6:.0f} us per line (each past PCRE2's "
+              f"match limits goes to RE2)")
     if kafka_rows:
         kp, bp, kc, bc = kafka_rows
         print(f"Kafka ({args.kafka_size >> 20} MiB): file -> Kafka at {bp[2] / kp[2] * 100:.0f}% of kcat -P, "
