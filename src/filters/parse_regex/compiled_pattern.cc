@@ -21,9 +21,13 @@ std::unique_ptr<CompiledPattern> CompiledPattern::compile(std::string_view patte
     re.reset();
   }
   if (choice == EngineChoice::kRe2 && !re) {
-    error = "RE2 cannot compile it (" + cp->no_re2_reason_ +
-            "); lookarounds, backreferences, atomic groups and possessive quantifiers need engine auto or pcre2";
     error_offset = 0;
+    error = cp->no_re2_reason_;
+    // Valid for PCRE2: a construct RE2 lacks, not a typo.
+    if (Pcre2Pattern::compile(pcre2_syntax(pattern), pcre2_error, pcre2_offset)) {
+      error = "RE2 cannot compile it (" + error +
+              "); lookarounds, backreferences, atomic groups and possessive quantifiers need engine auto or pcre2";
+    }
     return nullptr;
   }
   if (!cp->pcre2_ && !re) {

@@ -93,6 +93,8 @@ TEST_CASE("syntax: atomic groups, possessive quantifiers, lookarounds and backre
   CHECK_FALSE(CompiledPattern::compile(R"((?<=@)(?<host>\w+))", EngineChoice::kRe2, error, offset));
   CHECK(error.find("RE2 cannot compile it") != std::string::npos);
   CHECK(error.find("engine auto or pcre2") != std::string::npos);
+  CHECK_FALSE(CompiledPattern::compile("(?<a>[x)", EngineChoice::kRe2, error, offset));
+  CHECK(error == "missing ]: [x)");  // a typo is RE2's own error
 }
 
 TEST_CASE("the engine rule: one-pass where it can, else PCRE2's JIT with RE2 behind it, or what `engine` says") {
