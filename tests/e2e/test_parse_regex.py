@@ -103,7 +103,7 @@ def test_bad_named_patterns_are_located_errors(bifrost, tmp_path):
 filters:
   - id: p
     type: parse_regex
-    pattern_definitions: { MINE: '%{NOTSPACE}+' }
+    patterns: { MINE: '%{NOTSPACE}+' }
     pattern: '%{IPV4:ip} %{MINE:m} %{INTT:n}'
   - {id: q, type: parse_regex, engine: re2, pattern: '(?<=@)(?<host>\\w+)'}
 outputs: [{id: out, type: stdout}]

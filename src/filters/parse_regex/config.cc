@@ -36,10 +36,17 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
   auto one = r.get("pattern", "regex", "",
                    "a regular expression with named groups, (?<name>...) or (?P<name>...), and named patterns "
                    "%{NAME:field[:type]}");
-  auto many = r.get("patterns", "list of regexes", "", "patterns tried in order; the first match wins");
-  auto definitions_node = r.get("pattern_definitions", "map", "{}",
-                                "your own named patterns (NAME: regex) for %{NAME}; they may use others and replace "
-                                "a built-in of the same name");
+  // `patterns` is a list of alternatives (as it always was) or a map of
+  // your own named patterns (issue #26's spelling): told apart by the YAML.
+  auto many = r.get("patterns", "list of regexes, or map NAME: regex", "",
+                    "a list: patterns tried in order, the first match wins; a map: your own named patterns "
+                    "(NAME: regex) for %{NAME} in `pattern`, which may use others and replace a built-in of the "
+                    "same name");
+  std::optional<config::Node> definitions_node;
+  if (many && many->is_map()) {
+    definitions_node = std::move(many);
+    many.reset();
+  }
   std::string engine = r.choice("engine", "auto", {"auto", "pcre2", "re2"},
                                 "auto: the one-pass matcher where it can, else PCRE2 (JIT) with RE2 for lines past "
                                 "PCRE2's match limits; pcre2: the same without the one-pass matcher; re2: RE2 alone "
@@ -91,7 +98,8 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
     else
       for (std::size_t i = 0; i < many->yaml().size(); ++i) pattern_nodes.push_back(many->element(i));
   } else {
-    r.node().error("parse_regex needs `pattern` (or `patterns`)");
+    r.node().error(definitions_node ? "parse_regex needs `pattern` (`patterns` is a map of named patterns here)"
+                                    : "parse_regex needs `pattern` (or a list of `patterns`)");
   }
 
   std::vector<std::string> names_seen;

@@ -113,7 +113,7 @@ class Expander {
       for (const BuiltinPattern& b : builtin_patterns()) known.emplace_back(b.name);
       std::string msg = "unknown named pattern \"" + key + "\"";
       if (auto g = core::closest(key, known); !g.empty()) msg += "; did you mean \"" + g + "\"?";
-      return fail(where, at, msg + " (see docs/filters.md for the built-in ones, pattern_definitions for your own)");
+      return fail(where, at, msg + " (see docs/filters.md for the built-in ones, a map under `patterns` for your own)");
     }
     if (std::find(stack_.begin(), stack_.end(), key) != stack_.end()) {
       return fail(where, at, "named pattern \"" + key + "\" uses itself");

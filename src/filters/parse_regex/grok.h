@@ -4,7 +4,7 @@
 //   %{NAME:field}         ... captured into `field` (a field path)
 //   %{NAME:field:type}    ... converted to int, float, bool or string
 //
-// NAME is one of `pattern_definitions` (the user's, which may use others
+// NAME is one of `patterns` (a map) (the user's, which may use others
 // and replace a built-in of the same name) or a built-in (builtin_patterns()).
 // Expansion is textual: %{NAME} becomes (?:definition), %{NAME:field} a
 // named group of a generated name (GrokCapture::group) that maps to the

@@ -4,7 +4,7 @@
 // `pattern`, or `patterns` tried in order (the first match wins); a search
 // anywhere in the field unless the pattern anchors itself (^, $). Patterns
 // may use named building blocks, %{NAME:field[:type]} (grok.h), from the
-// built-in set or `pattern_definitions`. Which engine runs a pattern is
+// built-in set or `patterns` (a map). Which engine runs a pattern is
 // compiled_pattern.h's rule (`engine: auto | pcre2 | re2`); each pattern's
 // engine is logged when the daemon starts. Captures are stored without
 // copying (they point into the field's bytes); `types` (or a :type suffix)

@@ -102,10 +102,10 @@ TEST_CASE("parse_regex: named building blocks set typed fields, into field paths
   CHECK_FALSE(get(c, "http.bytes"));  // the group took no part
 }
 
-TEST_CASE("parse_regex: pattern_definitions are your own building blocks") {
+TEST_CASE("parse_regex: patterns given as a map are your own building blocks") {
   auto b = build(R"(  - id: p
     type: parse_regex
-    pattern_definitions:
+    patterns:
       KV: '%{WORD}=%{NOTSPACE}'
       DURATION: '[0-9]+(?:\.[0-9]+)?'
     pattern: '^%{KV:first} took %{DURATION:took:float}s'
@@ -147,12 +147,12 @@ TEST_CASE("parse_regex: named pattern errors are located, with a did-you-mean") 
         std::string::npos);
   auto in_definition = build(R"(  - id: p
     type: parse_regex
-    pattern_definitions: { MINE: '%{WROD}+', 'bad-name': x }
+    patterns: { MINE: '%{WROD}+', 'bad-name': x }
     pattern: '%{MINE:m}'
 )");
   std::string text = in_definition->diag.render();
   const std::string want =
-      "t.yaml:5:37: filters[0].pattern_definitions.MINE: unknown named pattern \"WROD\"; did you mean \"WORD\"?";
+      "t.yaml:5:26: filters[0].patterns.MINE: unknown named pattern \"WROD\"; did you mean \"WORD\"?";
   CHECK(text.find(want) != std::string::npos);
   CHECK(text.find(want, text.find(want) + 1) == std::string::npos);  // once, though checked alone and where used
   CHECK(text.find("a named pattern's name is letters, digits and _, not \"bad-name\"") != std::string::npos);
