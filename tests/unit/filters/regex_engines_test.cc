@@ -160,7 +160,7 @@ std::vector<std::pair<std::string, std::string>> example_patterns() {
       for (const auto& f : filters) {
         if (f["type"].as<std::string>() != "parse_regex") continue;
         if (f["pattern"]) out.emplace_back(entry.path().filename().string(), f["pattern"].as<std::string>());
-        if (f["patterns"]) {
+        if (f["patterns"] && f["patterns"].IsSequence()) {  // a map holds named patterns, not patterns
           for (const auto& p : f["patterns"]) out.emplace_back(entry.path().filename().string(), p.as<std::string>());
         }
       }
