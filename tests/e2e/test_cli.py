@@ -139,8 +139,9 @@ def test_a_directory_rejects_duplicate_pipelines_and_globals(bifrost, tmp_path):
     r = run(bifrost, "validate", "-c", str(d))
     assert r.returncode == 2
     err = r.stderr.decode()
-    assert f"{d}/2.yaml:1:11: data_dir: \"data_dir\" is already set at {d}/1.yaml:1:11" in err, err
-    assert f"{d}/2.yaml:3:3: pipelines.a: duplicate pipeline id \"a\" (first defined at {d}/1.yaml:3:3)" in err, err
+    assert (f"{d}/2.yaml:1:11: data_dir: key \"data_dir\" given twice (first at {d}/1.yaml:1:11): "
+            "a global key goes in one file of the directory") in err, err
+    assert f"{d}/2.yaml:3:3: pipelines.a: pipeline \"a\" given twice (first at {d}/1.yaml:3:3)" in err, err
     assert f"{d}/3.yaml:2:3: inputs: top-level inputs/filters/outputs are for a single config file" in err, err
 
 
