@@ -14,6 +14,7 @@
 #include "app/replay.h"
 #include "app/tap.h"
 #include "app/test_runner.h"
+#include "app/top.h"
 #include "config/describe.h"
 #include "config/model.h"
 #include "config/registry.h"
@@ -35,6 +36,7 @@ constexpr const char* kUsage =
     "                             send the failed queue of output O through it again\n"
     "  bifrost tap COMPONENT      print the live events leaving a component (NDJSON)\n"
     "  bifrost reload -c PATH     reload the running daemon; returns once the new config runs\n"
+    "  bifrost top                live view of the running daemon (--once: one table)\n"
     "  bifrost describe [TYPE]    list component types, or the options of one\n"
     "  bifrost schema             print the JSON Schema of the config (for editors)\n"
     "  bifrost --version          version and build info\n"
@@ -218,6 +220,7 @@ int main(int argc, char** argv) {
   }
   if (cmd == "tap") return run_tap(argc, argv);
   if (cmd == "reload") return run_reload(argc, argv);
+  if (cmd == "top") return run_top(argc, argv);
   if (cmd == "replay") return run_replay(argc, argv);
   if (cmd == "run" || cmd == "validate" || cmd == "test") {
     std::string path;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -209,7 +210,8 @@ int run_daemon(const std::string& config_path) {
                            [&] {
                              // A reload drains the old pipelines first (up to shutdown_timeout).
                              auto outcome = requests.ask([] { ::kill(::getpid(), SIGHUP); }, std::chrono::minutes(30));
-                             outcome.config = config_path;
+                             std::error_code ec;
+                             outcome.config = std::filesystem::absolute(config_path, ec).string();
                              return outcome;
                            }},
         [&] {
