@@ -50,7 +50,7 @@ void to_json(const Node& n, std::string& out) {
   } else {
     auto s = n.scalar();
     if (!s) return;
-    bool quoted = n.yaml().Tag() == "!";  // yaml-cpp tags a plain scalar "?", others "!"
+    bool quoted = n.yaml().Tag() != "?";  // yaml-cpp tags a plain scalar "?", a quoted one "!"
     std::int64_t i;
     double d;
     auto ri = std::from_chars(s->data(), s->data() + s->size(), i);

@@ -110,14 +110,17 @@ class AliasFinder final : public YAML::EventHandler {
     pending_name_.clear();
   }
 
+  // A scalar (size 1) or an alias (the size of what it stands for).
   void leaf(const YAML::Mark& mark, YAML::anchor_t anchor, std::size_t size) {
     name_anchor(anchor, mark, child_path(), false);
+    expanded_ = std::min(expanded_ + size, kMaxExpandedNodes + 1);
     done(size);
   }
 
   void open(const YAML::Mark& mark, YAML::anchor_t anchor, bool map) {
     std::string path = child_path();
     name_anchor(anchor, mark, path, true);
+    expanded_ = std::min(expanded_ + 1, kMaxExpandedNodes + 1);
     stack_.push_back(Frame{map, path, anchor, 1, 0, true, ""});
   }
 
@@ -133,13 +136,9 @@ class AliasFinder final : public YAML::EventHandler {
 
   // A node of `size` ended: it counts in its parent, which moves on.
   void done(std::size_t size) {
-    if (stack_.empty()) {
-      expanded_ = size;
-      return;
-    }
+    if (stack_.empty()) return;
     Frame& p = stack_.back();
     p.size = std::min(p.size + size, kMaxExpandedNodes + 1);
-    expanded_ = std::min(expanded_ + size, kMaxExpandedNodes + 1);
     if (!p.map) {
       ++p.index;
     } else if (p.want_key) {
@@ -161,7 +160,7 @@ class AliasFinder final : public YAML::EventHandler {
   std::vector<Frame> stack_;
   std::unordered_map<YAML::anchor_t, Anchor> anchors_;
   std::string pending_name_;
-  std::size_t expanded_ = 0;  // nodes so far, aliases expanded (a bound, not an exact count)
+  std::size_t expanded_ = 0;  // nodes so far, each alias counted as what it stands for
   bool failed_ = false;
 };
 
