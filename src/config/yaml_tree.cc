@@ -200,7 +200,7 @@ class Resolver {
     std::unordered_map<std::string, YAML::Mark> first;
     bool merges = false;
     for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node& key = it->first;
+      YAML::Node key = it->first;  // a copy: `it->` is a proxy that ends with the statement
       if (key.IsScalar()) {
         auto [seen, fresh] = first.emplace(key.Scalar(), key.Mark());
         if (!fresh) {
