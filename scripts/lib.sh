@@ -12,8 +12,10 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev libp
 # outside Kafka client. influxdb is the real InfluxDB, influx its client.
 # unzip unpacks Elasticsearch (tests/services/elasticsearch.sh).
 # clang-format checks the C++ style (.clang-format) before the builds.
+# python3-jsonschema validates configs against `bifrost schema` (python3-yaml
+# reads them); tmux is the terminal `bifrost top` is tested in.
 TEST_PACKAGES=(logrotate prometheus lintian dpkg-dev systemd clang libclang-rt-14-dev clang-format
-  openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl)
+  openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl python3-jsonschema python3-yaml tmux)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

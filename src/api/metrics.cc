@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -49,6 +50,19 @@ struct Common {
 
 double u(std::uint64_t v) { return static_cast<double>(v); }
 
+// Bytes of the failed-queue segments in `dir` (none yet: 0).
+double segment_bytes(const std::string& dir) {
+  if (dir.empty()) return 0;
+  std::error_code ec;
+  std::uintmax_t total = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.path().extension() != ".ndjson") continue;
+    std::uintmax_t size = e.file_size(ec);
+    if (!ec) total += size;
+  }
+  return static_cast<double>(total);
+}
+
 // In the order they are shown.
 const Common kCommon[] = {
     {"bifrost_events_in_total", MetricType::Counter, "Events that entered the component.", nullptr,
@@ -80,6 +94,9 @@ const Common kCommon[] = {
      [](const Stats& s, const auto&, auto) { return static_cast<double>(s.circuit_open.load()); }},
     {"bifrost_buffer_bytes", MetricType::Gauge, "Bytes in an output's disk buffer.", "output",
      [](const Stats& s, const auto&, auto) { return static_cast<double>(s.buffer_bytes.load()); }},
+    {"bifrost_failed_queue_bytes", MetricType::Gauge,
+     "Bytes in the component's failed queue (data_dir/failed/), read at scrape time.", nullptr,
+     [](const Stats& s, const auto&, auto) { return segment_bytes(s.failed_queue_dir); }},
     {"bifrost_input_blocked_seconds_total", MetricType::Counter,
      "Seconds an input was held back waiting for a free batch (backpressure).", "input",
      [](const Stats& s, const auto&, auto now) { return s.blocked.seconds(now); }},
@@ -116,6 +133,7 @@ class RuntimeCollector final : public prometheus::Collectable {
   std::vector<Family> Collect() const override {
     const auto now = std::chrono::steady_clock::now();
     std::vector<Family> out;
+    out.push_back(info());
     for (const Common& c : kCommon) {
       Family f{c.name, c.help, c.type, {}};
       each(c.kind, [&](const Stats& s, const pipeline::Pipeline& p) {
@@ -141,6 +159,18 @@ class RuntimeCollector final : public prometheus::Collectable {
         if (kind == nullptr || s->kind == kind) f(*s, *p);
       }
     }
+  }
+
+  // What each component is, for tools (bifrost top) that show it.
+  Family info() const {
+    Family f{"bifrost_component_info", "The kind and type of each running component; always 1.", MetricType::Gauge, {}};
+    each(nullptr, [&](const Stats& s, const auto&) {
+      ClientMetric m = sample(s, 1, MetricType::Gauge);
+      m.label.push_back(label("kind", s.kind));
+      m.label.push_back(label("type", s.type));
+      f.metric.push_back(std::move(m));
+    });
+    return f;
   }
 
   Family dropped() const {

@@ -43,7 +43,9 @@ std::uint64_t count_lines(const std::string& path) {
 }  // namespace
 
 FailedQueue::FailedQueue(std::string dir, FailedQueueOptions options, core::ComponentStats* stats)
-    : dir_(std::move(dir)), options_(options), stats_(stats) {}
+    : dir_(std::move(dir)), options_(options), stats_(stats) {
+  if (stats_) stats_->failed_queue_dir = dir_;
+}
 
 FailedQueue::~FailedQueue() = default;
 
