@@ -49,12 +49,13 @@ build() {
   ninja -C "$ROOT/$dir" "${targets[@]}"
 }
 
-# Prints a python3 that can import pytest, installing Debian's if needed.
+# Prints a python3 that can import pytest and the modules the tests use
+# (jsonschema, yaml), installing Debian's if the first python3 lacks one.
 python_with_pytest() {
-  if command -v python3 >/dev/null && python3 -c 'import pytest' 2>/dev/null; then
+  if command -v python3 >/dev/null && python3 -c 'import pytest, jsonschema, yaml' 2>/dev/null; then
     command -v python3
     return
   fi
-  ensure_packages python3 python3-pytest
+  ensure_packages python3 python3-pytest python3-jsonschema python3-yaml
   echo /usr/bin/python3
 }

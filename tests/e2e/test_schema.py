@@ -172,3 +172,19 @@ def test_schema_help_shows_the_editor_header(bifrost):
     assert r.returncode == 0
     assert b"# yaml-language-server: $schema=/usr/share/bifrost/bifrost.schema.json" in r.stdout
     assert run(bifrost, "schema", "extra").returncode == 1
+
+
+def test_parse_regex_patterns_as_a_list_or_as_a_map_of_named_patterns(bifrost, validator, tmp_path):
+    text = """inputs: [{id: in, type: stdin}]
+filters:
+  - id: alternatives
+    type: parse_regex
+    patterns: ['^(?<a>x)', '^(?<b>y)']
+  - id: own
+    type: parse_regex
+    patterns: { KV: '%{WORD}=%{NOTSPACE}' }
+    pattern: '^%{KV:pair}'
+outputs: [{id: out, type: stdout}]
+"""
+    assert problems(validator, text) == []
+    assert run(bifrost, "validate", "-c", write(tmp_path / "c.yaml", text)).returncode == 0

@@ -38,7 +38,7 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
                    "%{NAME:field[:type]}");
   // `patterns` is a list of alternatives (as it always was) or a map of
   // your own named patterns (issue #26's spelling): told apart by the YAML.
-  auto many = r.get("patterns", "list of regexes, or map NAME: regex", "",
+  auto many = r.get("patterns", "list or map", "",
                     "a list: patterns tried in order, the first match wins; a map: your own named patterns "
                     "(NAME: regex) for %{NAME} in `pattern`, which may use others and replace a built-in of the "
                     "same name");
