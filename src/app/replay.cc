@@ -11,8 +11,8 @@
 
 #include "app/cli.h"
 #include "app/load.h"
+#include "core/io.h"
 #include "core/time.h"
-#include "delivery/durable_file.h"
 #include "delivery/failed_queue.h"
 #include "delivery/record.h"
 
@@ -59,7 +59,7 @@ bool rewrite(const std::string& path, const std::string& keep) {
   std::string tmp = path + ".replay-tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return false;
-  bool ok = delivery::write_all(fd, keep) && ::fsync(fd) == 0;
+  bool ok = core::write_all(fd, keep) && ::fsync(fd) == 0;
   ::close(fd);
   return ok && ::rename(tmp.c_str(), path.c_str()) == 0;
 }

@@ -1,7 +1,6 @@
 #include "app/tap.h"
 
 #include <httplib.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +12,7 @@
 #include "app/cli.h"
 #include "app/load.h"
 #include "config/model.h"
+#include "core/io.h"
 
 namespace bifrost::app {
 
@@ -42,16 +42,6 @@ std::string read_token_file(const std::string& path) {
   std::string t = ss.str();
   while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
   return t;
-}
-
-bool write_all(const char* data, std::size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(1, data, n);
-    if (w <= 0) return false;
-    data += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
 }
 
 }  // namespace
@@ -132,7 +122,7 @@ int run_tap(int argc, char** argv) {
           error_body.append(data, n);
           return true;
         }
-        return write_all(data, n);
+        return core::write_all(1, std::string_view(data, n)).has_value();  // stdout closed: stop reading
       });
   if (!res) {
     if (status == 200) return kExitOk;  // we stopped reading (stdout closed)

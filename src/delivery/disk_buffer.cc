@@ -121,7 +121,7 @@ Result<DiskBuffer::Put> DiskBuffer::append(std::string_view records, const std::
     std::uint64_t seq = segments_.empty() ? read_seq_ + 1 : segments_.back().seq + 1;
     const std::string path = path_of(seq);
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
-    if (fd < 0 || !write_all(fd, kMagic)) {
+    if (fd < 0 || !core::write_all(fd, kMagic)) {  // errno for write_failed
       write_failed("cannot create a buffer segment: ");
       if (fd >= 0) {
         ::close(fd);
@@ -137,7 +137,7 @@ Result<DiskBuffer::Put> DiskBuffer::append(std::string_view records, const std::
   const int fd = write_fd_;
   const std::uint64_t durable = segments_.back().size;
   lock.unlock();  // the reader reads only up to the durable size, kept under the lock
-  bool ok = write_all(fd, records) && ::fdatasync(fd) == 0;
+  bool ok = core::write_all(fd, records) && ::fdatasync(fd) == 0;  // errno for write_failed
   if (!ok) {
     write_failed("cannot write the disk buffer: ");
     // Cut what was partly written, so the segment holds whole records only
@@ -217,8 +217,10 @@ void DiskBuffer::quarantine(std::string_view bytes, std::uint64_t offset, const 
   }
   const std::string path = dir_ + "/quarantine.ndjson";
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (fd < 0 || !write_all(fd, line)) {
+  if (fd < 0) {
     core::log::error(dir_, "cannot write ", path, ": ", std::strerror(errno));
+  } else if (auto w = core::write_all(fd, line); !w) {
+    core::log::error(dir_, "cannot write ", path, ": ", w.error().message());
   }
   if (fd >= 0) ::close(fd);
   if (stats_) stats_->add_dropped("buffer_corrupt", 1);

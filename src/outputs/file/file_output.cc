@@ -128,11 +128,11 @@ class FileOutput final : public pipeline::Output {
       for (std::size_t i = first; i < last; ++i) report.set(i, pipeline::Outcome::kRetry, reason);
       return;
     }
-    int err = write_events(f->fd(), slot, first, last, report, path,
-                           f->regular && spec_.drop_behind ? &f->uncached : nullptr);
+    auto written = write_events(f->fd(), slot, first, last, report, path,
+                                f->regular && spec_.drop_behind ? &f->uncached : nullptr);
     f->last_write = Clock::now();
     f->dirty = true;
-    if (err != 0) {  // reopen next time (the file may have been removed or the disk remounted)
+    if (!written) {  // reopen next time (the file may have been removed or the disk remounted)
       files_.erase(path);
       return;
     }
