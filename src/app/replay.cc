@@ -139,14 +139,15 @@ int run_replay(int argc, char** argv) {
       std::vector<std::size_t> line_of;  // event index -> line index
       std::vector<delivery::DecodedRecord> metas;
       for (std::size_t i = first; i < last; ++i) {
-        delivery::DecodedRecord meta;
-        if (!lines[i].whole || !delivery::decode_record(lines[i].text, *batch, meta)) {
+        auto meta = lines[i].whole ? delivery::decode_record(lines[i].text, *batch)
+                                   : core::fail(delivery::Errc::kCorrupt, "a torn line");
+        if (!meta) {
           ++unreadable;  // kept as it is, never thrown away
           keep.append(lines[i].text).push_back('\n');
           continue;
         }
         line_of.push_back(i);
-        metas.push_back(std::move(meta));
+        metas.push_back(std::move(*meta));
       }
       if (dry_run) {
         for (std::size_t k = 0; k < line_of.size(); ++k) {

@@ -93,10 +93,11 @@ TEST_CASE("buffer record: every kind of value, odd bytes and the source come bac
   core::Batch out;
   std::size_t pos = 0;
   for (const core::Event& want : in.events) {
-    std::uint32_t length, crc;
-    REQUIRE(delivery::read_record_header(std::string_view(bytes).substr(pos), length, crc));
+    auto header = delivery::read_record_header(std::string_view(bytes).substr(pos));
+    REQUIRE(header);
+    const std::uint32_t length = header->length;
     std::string_view payload = std::string_view(bytes).substr(pos + delivery::kRecordHeader, length);
-    CHECK(delivery::checksum_matches(payload, crc));
+    CHECK(delivery::checksum_matches(payload, header->crc));
     core::Event got;
     delivery::RecordSource source;
     REQUIRE(delivery::decode_buffer_record(payload, got, source, out.arena));
@@ -135,6 +136,23 @@ TEST_CASE("buffer record: a cut or damaged payload is refused, never read past")
     (void)delivery::decode_buffer_record(damaged, e, source, arena);
     CHECK_FALSE(delivery::checksum_matches(damaged, core::crc32c(payload)));
   }
+}
+
+TEST_CASE("buffer record: a short header and a malformed payload are errors that say so") {
+  auto header = delivery::read_record_header("1234567");  // one byte short
+  REQUIRE_FALSE(header);
+  CHECK(header.error().code == delivery::Errc::kShort);
+  core::Batch in;
+  fill(in, "src", 7, 0, 1);
+  std::string payload = records_of(in).substr(delivery::kRecordHeader);
+  payload.push_back('x');
+  core::Event e;
+  delivery::RecordSource source;
+  core::Arena arena;
+  auto decoded = delivery::decode_buffer_record(payload, e, source, arena);
+  REQUIRE_FALSE(decoded);
+  CHECK(decoded.error().code == delivery::Errc::kCorrupt);
+  CHECK(decoded.error().message == "bytes after the event");
 }
 
 TEST_CASE("disk buffer: read back in order, one source per batch, a damaged record set aside") {
