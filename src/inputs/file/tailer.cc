@@ -25,13 +25,20 @@ constexpr auto kCheckpointEvery = std::chrono::seconds(1);
 
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
-int open_checked(const std::string& path, const FileId& id, struct stat& st) {
+core::Result<int, Error> open_checked(const std::string& path, const FileId& id, struct stat& st) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return -1;
-  if (::fstat(fd, &st) != 0 ||
-      FileId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)} != id) {
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return core::fail(Errc::kGone);
+    return core::fail(Errc::kIo, std::strerror(errno));
+  }
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
     ::close(fd);
-    return -1;
+    return core::fail(Errc::kIo, std::strerror(err));
+  }
+  if (FileId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)} != id) {
+    ::close(fd);
+    return core::fail(Errc::kGone);
   }
   return fd;
 }
@@ -190,7 +197,7 @@ void Tailer::publish_series() {
 // ---- reading ---------------------------------------------------------------
 
 // Reads the first bytes of a file of `size` bytes that make its fingerprint.
-bool Tailer::read_head(int fd, std::uint64_t size, std::string& out) const {
+core::SysResult<void> Tailer::read_head(int fd, std::uint64_t size, std::string& out) const {
   return read_prefix(fd, std::min<std::uint64_t>(size, spec_.fingerprint_bytes), out);
 }
 
@@ -205,9 +212,9 @@ bool Tailer::copies_another(Tail& t, std::uint64_t size) {
 
 bool Tailer::open_tail(Tail& t) {
   struct stat st {};
-  int fd = open_checked(t.path, t.id, st);
-  if (fd < 0) return false;
-  t.fd = fd;
+  auto fd = open_checked(t.path, t.id, st);
+  if (!fd) return false;  // changed under us: the next scan sees it
+  t.fd = *fd;
   ++open_files_;
   t.at_eof = false;
   t.last_active = Clock::now();
@@ -245,7 +252,7 @@ bool Tailer::pump(Tail& t, pipeline::InputContext& ctx) {
     t.filling = false;
   }
   if (size < t.read_pos || size < t.size) {
-    read_head(t.fd, size, prefix_);
+    (void)read_head(t.fd, size, prefix_);  // on an error, what was read: the new fingerprint grows from it
     restart_from_zero(t, prefix_, "truncated");
     return true;
   }

@@ -36,8 +36,10 @@ namespace bifrost::inputs::file {
 
 // Shared by the tailer's files (tailer.cc, tracking.cc).
 std::int64_t unix_now();
-// Opens `path` for reading if it is still the file `id`; -1 otherwise.
-int open_checked(const std::string& path, const FileId& id, struct stat& st);
+// Opens `path` for reading if it is still the file `id` (`st` is its stat):
+// the descriptor; kGone when the path names no file or another one, kIo when
+// it cannot be opened.
+core::Result<int, Error> open_checked(const std::string& path, const FileId& id, struct stat& st);
 
 using Clock = std::chrono::steady_clock;
 
@@ -91,7 +93,7 @@ class Tailer final : public pipeline::Input {
   bool check_intact(Tail& t);
   void note_deleted(Tail& t);
   bool copies_another(Tail& t, std::uint64_t size);
-  bool read_head(int fd, std::uint64_t size, std::string& out) const;
+  core::SysResult<void> read_head(int fd, std::uint64_t size, std::string& out) const;
   void adopt(Tail& detached, const Found& f, int fd);
 
   // reading

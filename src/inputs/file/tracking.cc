@@ -60,8 +60,9 @@ void Tailer::track_known(Tail& t, const Found& f, bool first) {
   if (t.fd >= 0) return;                               // pump() watches open files
   if (!first && f.size == t.size && !t.wants_open) return;
   struct stat st {};
-  int fd = open_checked(f.path, f.id, st);
-  if (fd < 0) return;  // changed under us: the next scan sees it
+  auto opened = open_checked(f.path, f.id, st);
+  if (!opened) return;  // changed under us: the next scan sees it
+  const int fd = *opened;
   const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
   if (!read_head(fd, size, prefix_)) {
     ::close(fd);
@@ -88,8 +89,9 @@ void Tailer::track_known(Tail& t, const Found& f, bool first) {
 
 void Tailer::track_unknown(const Found& f, bool first) {
   struct stat st {};
-  int fd = open_checked(f.path, f.id, st);
-  if (fd < 0) return;
+  auto opened = open_checked(f.path, f.id, st);
+  if (!opened) return;
+  const int fd = *opened;
   const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
   if (!read_head(fd, size, prefix_)) {
     ::close(fd);
@@ -210,14 +212,15 @@ bool Tailer::check_intact(Tail& t) {
   struct stat st {};
   int fd = t.fd;
   if (fd < 0) {
-    fd = open_checked(t.path, t.id, st);
-    if (fd < 0) return true;  // gone from its path: the scan deals with it
+    auto opened = open_checked(t.path, t.id, st);
+    if (!opened) return true;  // gone from its path: the scan deals with it
+    fd = *opened;
   } else if (::fstat(fd, &st) != 0) {
     return true;
   }
   const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
   std::string now_prefix;
-  bool ok = read_head(fd, size, now_prefix);
+  const bool ok = read_head(fd, size, now_prefix).has_value();
   if (fd != t.fd) ::close(fd);
   if (!ok) return true;
   if (st.st_nlink == 0) {  // deleted: read to its end first, then a copy may continue it
