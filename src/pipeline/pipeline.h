@@ -46,7 +46,9 @@ struct PipelineOptions {
 class Pipeline {
  public:
   // Builds every component of `topology` (which outlives the pipeline).
-  // Throws when one cannot be built (the app reports it).
+  // Throws when one cannot be built: this is start-up, where exceptions are
+  // the rule (not the data path), nothing runs yet that would have to be
+  // undone, and the app reports it (on reload, the old pipelines go on).
   explicit Pipeline(const Topology& topology, PipelineOptions options = {});
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
