@@ -22,7 +22,7 @@ Pipeline::Pipeline(const Topology& t, PipelineOptions options)
     auto r = std::make_unique<InputRunner>(options_.batches_per_input,
                                            InputRunner::Shared{stopping_, give_up_, in_queue_, clock_});
     r->stats().identify(t.id, node.id, "input", node.type);
-    r->set_input(node.spec->build(BuildContext{t.id, node.id, t.data_dir, &r->stats()}));
+    r->set_input(node.spec->build(BuildContext{t.id, node.id, t.data_dir, &r->stats(), &clock_}));
     inputs_.push_back(std::move(r));
   }
   for (const auto& node : t.filters) {

@@ -44,7 +44,12 @@ core::Result<int, Error> open_checked(const std::string& path, const FileId& id,
 }
 
 Tailer::Tailer(const Spec& spec, const pipeline::BuildContext& ctx)
-    : spec_(spec), id_(ctx.component), pipeline_(ctx.pipeline), data_dir_(ctx.data_dir), hostname_(host_name()) {}
+    : spec_(spec),
+      clock_(*ctx.clock),
+      id_(ctx.component),
+      pipeline_(ctx.pipeline),
+      data_dir_(ctx.data_dir),
+      hostname_(host_name()) {}
 
 Tailer::~Tailer() {
   for (auto& t : tails_) {
@@ -60,9 +65,9 @@ void Tailer::run(pipeline::InputContext& ctx) {
   load_checkpoint();
   watcher_ = std::make_unique<Watcher>(spec_.paths);
   scan(/*first=*/true);
-  next_checkpoint_ = Clock::now();
+  next_checkpoint_ = clock_.now();
   while (!ctx.stopping()) {
-    if (rescan_ || Clock::now() >= next_scan_) scan(/*first=*/false);
+    if (rescan_ || clock_.now() >= next_scan_) scan(/*first=*/false);
     bool progress = false;
     const std::size_t n = tails_.size();
     for (std::size_t k = 0; k < n && !ctx.stopping(); ++k) {
@@ -70,7 +75,7 @@ void Tailer::run(pipeline::InputContext& ctx) {
       if (!t.detached && t.fd >= 0) progress = pump(t, ctx) || progress;
     }
     next_ = n ? (next_ + 1) % n : 0;
-    progress = housekeeping(Clock::now()) || progress;
+    progress = housekeeping(clock_.now()) || progress;
     if (progress) {  // busy: still notice new files at once
       bool modified = false;
       if (watcher_->wait(0, modified)) rescan_ = true;
@@ -139,7 +144,7 @@ void Tailer::load_checkpoint() {
     stats_->checkpoint_errors.add(1);
     return;
   }
-  const auto now = Clock::now();
+  const auto now = clock_.now();
   const std::int64_t now_unix = unix_now();
   for (const SavedFile& s : *files) {
     auto t = std::make_unique<Tail>();
@@ -217,7 +222,7 @@ bool Tailer::open_tail(Tail& t) {
   t.fd = *fd;
   ++open_files_;
   t.at_eof = false;
-  t.last_active = Clock::now();
+  t.last_active = clock_.now();
   return true;
 }
 
@@ -239,7 +244,7 @@ bool Tailer::pump(Tail& t, pipeline::InputContext& ctx) {
     close_tail(t);
     return false;
   }
-  const auto now = Clock::now();
+  const auto now = clock_.now();
   const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
   if (st.st_nlink == 0) note_deleted(t);
   if (t.filling) {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/ack.h"
+#include "core/clock.h"
 #include "delivery/checkpoint_store.h"
 #include "inputs/common/line_splitter.h"
 #include "inputs/file/discovery.h"
@@ -41,7 +42,7 @@ std::int64_t unix_now();
 // it cannot be opened.
 core::Result<int, Error> open_checked(const std::string& path, const FileId& id, struct stat& st);
 
-using Clock = std::chrono::steady_clock;
+using Clock = core::Clock;  // the pipeline's (BuildContext::clock): every timeout here is measured on it
 
 struct Tail {
   FileId id;  // invalid once detached
@@ -111,6 +112,7 @@ class Tailer final : public pipeline::Input {
   void publish_series();
 
   Spec spec_;
+  Clock& clock_;
   std::string id_;
   std::string pipeline_;
   std::string data_dir_;

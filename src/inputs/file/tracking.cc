@@ -19,7 +19,7 @@ namespace bifrost::inputs::file {
 
 void Tailer::scan(bool first) {
   rescan_ = false;
-  next_scan_ = Clock::now() + std::chrono::nanoseconds(spec_.scan_interval_ns);
+  next_scan_ = clock_.now() + std::chrono::nanoseconds(spec_.scan_interval_ns);
   watcher_->refresh();
   const std::vector<Found> found = discover(spec_.paths, spec_.exclude);
   for (auto& t : tails_) t->matched = false;
@@ -80,7 +80,7 @@ void Tailer::track_known(Tail& t, const Found& f, bool first) {
     ++open_files_;
     t.at_eof = false;
     t.wants_open = false;
-    t.last_active = Clock::now();
+    t.last_active = clock_.now();
   } else {
     ::close(fd);
     t.wants_open = size > t.read_pos;
@@ -100,7 +100,7 @@ void Tailer::track_unknown(const Found& f, bool first) {
   // An empty file is followed at once (a new log may be renamed away soon
   // after its first lines); whether it is a copy of another file is looked
   // at again when its first bytes arrive (pump()).
-  const auto now = Clock::now();
+  const auto now = clock_.now();
   // A detached file this one continues (the newest, when several match).
   Tail* continued = nullptr;
   for (auto& t : tails_) {
@@ -189,7 +189,7 @@ void Tailer::restart_from_zero(Tail& t, const std::string& prefix, const char* w
   old->seen_unix = unix_now();
   old->detached = true;
   old->matched = false;
-  old->detached_at = Clock::now();
+  old->detached_at = clock_.now();
 
   t.fp = fingerprint_of(prefix);
   t.source = source_id(t.id, t.fp);
@@ -259,7 +259,7 @@ void Tailer::adopt(Tail& d, const Found& f, int fd) {
   d.filling = f.size < d.read_pos;
   d.at_eof = false;
   d.seen_unix = unix_now();
-  d.last_active = Clock::now();
+  d.last_active = clock_.now();
   live_[f.id] = &d;
   deferred_.erase(f.id);
   structure_changed_ = true;
@@ -278,7 +278,7 @@ void Tailer::detach(Tail& t, const char* why) {
   live_.erase(t.id);
   t.id = FileId{};
   t.detached = true;
-  t.detached_at = Clock::now();
+  t.detached_at = clock_.now();
   t.seen_unix = unix_now();
   t.wants_open = false;
   structure_changed_ = true;
