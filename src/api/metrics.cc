@@ -9,7 +9,6 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -44,7 +43,7 @@ struct Common {
   MetricType type;
   const char* help;
   const char* kind;
-  double (*get)(const Stats& s, const pipeline::Pipeline& p, std::chrono::steady_clock::time_point now);
+  double (*get)(const Stats& s, const pipeline::Pipeline& p);
 };
 
 double u(std::uint64_t v) { return static_cast<double>(v); }
@@ -52,46 +51,46 @@ double u(std::uint64_t v) { return static_cast<double>(v); }
 // In the order they are shown.
 const Common kCommon[] = {
     {"bifrost_events_in_total", MetricType::Counter, "Events that entered the component.", nullptr,
-     [](const Stats& s, const auto&, auto) { return u(s.events_in.load()); }},
+     [](const Stats& s, const auto&) { return u(s.events_in.load()); }},
     {"bifrost_events_out_total", MetricType::Counter,
      "Events that left the component (for outputs: delivered to the sink).", nullptr,
-     [](const Stats& s, const auto&, auto) { return u(s.events_out.load()); }},
+     [](const Stats& s, const auto&) { return u(s.events_out.load()); }},
     {"bifrost_events_failed_total", MetricType::Counter,
      "Events parked in the failed queue: rejected by an output or out of its retries, or rejected by a filter.",
-     nullptr, [](const Stats& s, const auto&, auto) { return u(s.events_failed.load()); }},
+     nullptr, [](const Stats& s, const auto&) { return u(s.events_failed.load()); }},
     {"bifrost_retries_total", MetricType::Counter, "Events an output retried.", "output",
-     [](const Stats& s, const auto&, auto) { return u(s.retries.load()); }},
+     [](const Stats& s, const auto&) { return u(s.retries.load()); }},
     {"bifrost_bytes_in_total", MetricType::Counter, "Bytes of the raw events an input read.", "input",
-     [](const Stats& s, const auto&, auto) { return u(s.bytes_in.load()); }},
+     [](const Stats& s, const auto&) { return u(s.bytes_in.load()); }},
     {"bifrost_bytes_out_total", MetricType::Counter, "Bytes an output delivered, as encoded.", "output",
-     [](const Stats& s, const auto&, auto) { return u(s.bytes_out.load()); }},
+     [](const Stats& s, const auto&) { return u(s.bytes_out.load()); }},
     {"bifrost_tap_dropped_total", MetricType::Counter,
      "Copies for `bifrost tap` dropped because the tap client was slow.", nullptr,
-     [](const Stats& s, const auto&, auto) { return u(s.tap_dropped.load()); }},
+     [](const Stats& s, const auto&) { return u(s.tap_dropped.load()); }},
     {"bifrost_tap_listeners", MetricType::Gauge, "`bifrost tap` clients attached to the component.", nullptr,
-     [](const Stats& s, const pipeline::Pipeline& p, auto) {
+     [](const Stats& s, const pipeline::Pipeline& p) {
        const pipeline::TapPoint* t = p.tap(s.component);
        return t ? static_cast<double>(t->listeners()) : 0.0;
      }},
     {"bifrost_queue_events", MetricType::Gauge, "Events queued for an output or being written by it.", "output",
-     [](const Stats& s, const auto&, auto) { return static_cast<double>(s.queue_events.load()); }},
+     [](const Stats& s, const auto&) { return static_cast<double>(s.queue_events.load()); }},
     {"bifrost_output_circuit_open", MetricType::Gauge,
      "1 while an output's sink counts as down (circuit breaker open).", "output",
-     [](const Stats& s, const auto&, auto) { return static_cast<double>(s.circuit_open.load()); }},
+     [](const Stats& s, const auto&) { return static_cast<double>(s.circuit_open.load()); }},
     {"bifrost_buffer_bytes", MetricType::Gauge, "Bytes in an output's disk buffer.", "output",
-     [](const Stats& s, const auto&, auto) { return static_cast<double>(s.buffer_bytes.load()); }},
+     [](const Stats& s, const auto&) { return static_cast<double>(s.buffer_bytes.load()); }},
     {"bifrost_input_blocked_seconds_total", MetricType::Counter,
      "Seconds an input was held back waiting for a free batch (backpressure).", "input",
-     [](const Stats& s, const auto&, auto now) { return s.blocked.seconds(now); }},
+     [](const Stats& s, const pipeline::Pipeline& p) { return s.blocked.seconds(p.clock().now()); }},
     {"bifrost_output_queue_full_seconds_total", MetricType::Counter,
      "Seconds an output held every batch the inputs can have (queued or on their way), holding them back.", "output",
-     [](const Stats& s, const auto&, auto now) { return s.blocked.seconds(now); }},
+     [](const Stats& s, const pipeline::Pipeline& p) { return s.blocked.seconds(p.clock().now()); }},
     {"bifrost_checkpoint_errors_total", MetricType::Counter, "Checkpoints that could not be read (corrupt) or written.",
-     "input", [](const Stats& s, const auto&, auto) { return u(s.checkpoint_errors.load()); }},
+     "input", [](const Stats& s, const auto&) { return u(s.checkpoint_errors.load()); }},
     {"bifrost_disk_write_errors_total", MetricType::Counter,
      "Writes to a disk buffer or a failed queue that failed (disk full, I/O error); the events stay "
      "unacknowledged and are written again.",
-     nullptr, [](const Stats& s, const auto&, auto) { return u(s.disk_write_errors.load()); }},
+     nullptr, [](const Stats& s, const auto&) { return u(s.disk_write_errors.load()); }},
 };
 
 ClientMetric histogram(const Stats& s, const core::Histogram& h) {
@@ -114,13 +113,11 @@ class RuntimeCollector final : public prometheus::Collectable {
       : rt_(rt), declared_(declared) {}
 
   std::vector<Family> Collect() const override {
-    const auto now = std::chrono::steady_clock::now();
     std::vector<Family> out;
     for (const Common& c : kCommon) {
       Family f{c.name, c.help, c.type, {}};
-      each(c.kind, [&](const Stats& s, const pipeline::Pipeline& p) {
-        f.metric.push_back(sample(s, c.get(s, p, now), c.type));
-      });
+      each(c.kind,
+           [&](const Stats& s, const pipeline::Pipeline& p) { f.metric.push_back(sample(s, c.get(s, p), c.type)); });
       out.push_back(std::move(f));
       if (std::strcmp(c.name, "bifrost_events_out_total") == 0) out.push_back(dropped());
     }

@@ -64,7 +64,8 @@ bool Pipeline::inputs_finished() const {
 bool Pipeline::drain(std::chrono::steady_clock::time_point deadline) {
   if (drained_) return true;
   drained_ = true;
-  // Inputs may still publish a last batch while stopping; wait for them.
+  // Inputs may still publish a last batch while stopping; wait for them
+  // (polled: an input's thread ending notifies nothing the drain can wait on).
   while (!inputs_finished() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }

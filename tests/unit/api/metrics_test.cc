@@ -6,9 +6,25 @@
 #include "api/metrics.h"
 #include "config/registry.h"
 #include "core/stats.h"
+#include "pipeline/runtime.h"
 #include "pipeline/tap.h"
+#include "support/fake_clock.h"
+#include "support/fakes.h"
 
 using namespace bifrost;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The value of the one sample of `name` in the exposition `text`.
+double sample_of(const std::string& text, const std::string& name) {
+  std::size_t at = text.find("\n" + name + "{");
+  REQUIRE_MESSAGE(at != std::string::npos, name);
+  std::size_t space = text.find("} ", at);
+  return std::stod(text.substr(space + 2, text.find('\n', space) - space - 2));
+}
+
+}  // namespace
 
 TEST_CASE("histograms put each observation in the first bucket that holds it") {
   core::Histogram h;
@@ -117,4 +133,32 @@ TEST_CASE("a sharded counter sums exactly what many threads added") {
   }
   for (auto& t : threads) t.join();
   CHECK(c.load() == 12u * 100'000u * 3u);
+}
+
+TEST_CASE("the backpressure seconds are read on the pipeline's clock, on which they were started") {
+  testing::FakeInputState in;
+  in.batches = 20;
+  testing::FakeOutputState out;
+  out.gate_open = false;
+  testing::FakePipeline t(in, {&out});
+  testing::FakeClock clock;
+  pipeline::Runtime rt;
+  rt.pipelines.push_back(
+      std::make_unique<pipeline::Pipeline>(t.topology, pipeline::PipelineOptions{.workers = 2, .clock = &clock}));
+  pipeline::Pipeline& p = *rt.pipelines.back();
+  const core::ComponentStats& input = *p.stats().front();
+  const core::ComponentStats& output = *p.stats().back();
+  p.start();
+  const auto end = std::chrono::steady_clock::now() + 5s;
+  while (!(input.blocked.running() && output.blocked.running()) && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(1ms);
+  }
+  REQUIRE((input.blocked.running() && output.blocked.running()));
+  clock.advance(3s);
+  const std::string text = api::render_metrics(&rt, {});
+  CHECK(sample_of(text, "bifrost_input_blocked_seconds_total") == doctest::Approx(3.0));
+  CHECK(sample_of(text, "bifrost_output_queue_full_seconds_total") == doctest::Approx(3.0));
+  out.open_gate();
+  p.stop_inputs();
+  CHECK(p.drain(std::chrono::steady_clock::now() + 5s));
 }
