@@ -7,8 +7,13 @@
 #include <cstring>
 #include <new>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "config/model.h"
 #include "config/registry.h"
+#include "core/io.h"
+#include "delivery/buffer_record.h"
 #include "inputs/common/line_splitter.h"
 #include "outputs/common/codec.h"
 
@@ -152,4 +157,22 @@ outputs: [{id: out, type: stdout}]
   // patterns take, the benchmark's included: nothing per event (at most one
   // arena block past the 16 an arena keeps, which this batch's fields fill).
   CHECK(fast_regex_allocations <= 1);
+}
+
+TEST_CASE("a result allocates nothing on success, nor for a failure that carries no message") {
+  int fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  const std::string record(64, 'x');
+  long ok = 0;
+  long before = g_allocations.load();
+  for (int i = 0; i < 1000; ++i) {
+    ok += bifrost::core::write_all(fd, record).has_value();
+    auto header = bifrost::delivery::read_record_header(record);
+    ok += header && header->length == 0x78787878;
+    ok += !bifrost::delivery::read_record_header(std::string_view(record).substr(0, 4));  // kShort: no message
+  }
+  long allocations = g_allocations.load() - before;
+  ::close(fd);
+  CHECK(ok == 3000);
+  CHECK(allocations == 0);
 }
