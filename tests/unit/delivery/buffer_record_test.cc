@@ -1,7 +1,5 @@
 #include <doctest.h>
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -10,15 +8,11 @@
 #include "core/json.h"
 #include "delivery/buffer_record.h"
 #include "delivery/disk_buffer.h"
+#include "support/temp_dir.h"
 
 using namespace bifrost;
 
 namespace {
-
-std::string temp_dir() {
-  char tmpl[] = "/tmp/bifrost-buffer-XXXXXX";
-  return ::mkdtemp(tmpl);
-}
 
 // The JSON form of an event, to compare events.
 std::string json_of(const core::Event& e) {
@@ -156,7 +150,8 @@ TEST_CASE("buffer record: a short header and a malformed payload are errors that
 }
 
 TEST_CASE("disk buffer: read back in order, one source per batch, a damaged record set aside") {
-  std::string dir = temp_dir();
+  testing::TempDir tmp("bifrost-buffer");
+  const std::string& dir = tmp.path();
   core::ComponentStats stats;
   {
     delivery::DiskBuffer buffer(dir + "/buf", {}, delivery::CheckpointStore(dir, "p", "o.buffer", &stats), &stats);
@@ -204,11 +199,11 @@ TEST_CASE("disk buffer: read back in order, one source per batch, a damaged reco
   REQUIRE(std::getline(q, line));
   CHECK(line.find("\"message\":\"event X\"") != std::string::npos);  // set aside as a failed-queue record
   CHECK(line.find("checksum mismatch") != std::string::npos);
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("disk buffer: a segment of another format is moved aside whole, and the buffer goes on") {
-  std::string dir = temp_dir();
+  testing::TempDir tmp("bifrost-buffer");
+  const std::string& dir = tmp.path();
   std::filesystem::create_directories(dir + "/buf");
   std::ofstream(dir + "/buf/00000000000000000001.buf") << "0badc0de {\"ts\":1,\"event\":{\"message\":\"old\"}}\n";
   core::ComponentStats stats;
@@ -229,5 +224,4 @@ TEST_CASE("disk buffer: a segment of another format is moved aside whole, and th
   CHECK(got == std::vector<std::string>{"event 0", "event 1"});
   CHECK(std::filesystem::exists(dir + "/buf/quarantine-00000000000000000001.buf"));
   CHECK(stats.dropped_total() == 1);
-  std::filesystem::remove_all(dir);
 }

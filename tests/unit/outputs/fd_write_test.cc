@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "outputs/common/fd_write.h"
+#include "support/temp_dir.h"
 
 using namespace bifrost;
 using namespace bifrost::outputs;
@@ -65,9 +66,8 @@ TEST_CASE("uncached writes: a pipe refuses them and every byte still goes out, p
 
 TEST_CASE(
     "uncached writes to a regular file: the same bytes; whole pages leave the cache, the last partial page stays") {
-  auto dir = std::filesystem::temp_directory_path() / ("bifrost-fd-write-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const std::string path = (dir / "out.log").string();
+  testing::TempDir dir("bifrost-fd-write");
+  const std::string path = dir / "out.log";
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   REQUIRE(fd >= 0);
   UncachedWrites uncached;
@@ -99,5 +99,4 @@ TEST_CASE(
   std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(got.size() == expected.size());
   CHECK(got == expected);
-  std::filesystem::remove_all(dir);
 }
