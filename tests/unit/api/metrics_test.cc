@@ -52,7 +52,9 @@ TEST_CASE("drop reasons are counted without a lock, past the slots as other") {
 }
 
 TEST_CASE("the exposition without pipelines still names every contract metric") {
-  std::string text = api::render_metrics(nullptr, config::declared_metric_families(config::components()));
+  api::Metrics metrics([] { return std::shared_ptr<pipeline::Runtime>(); },
+                       config::declared_metric_families(config::components()));
+  std::string text = metrics.render();
   for (const char* name :
        {"bifrost_events_in_total", "bifrost_events_out_total", "bifrost_events_dropped_total",
         "bifrost_events_failed_total", "bifrost_retries_total", "bifrost_bytes_in_total", "bifrost_bytes_out_total",
@@ -155,10 +157,28 @@ TEST_CASE("the backpressure seconds are read on the pipeline's clock, on which t
   }
   REQUIRE((input.blocked.running() && output.blocked.running()));
   clock.advance(3s);
-  const std::string text = api::render_metrics(&rt, {});
+  api::Metrics metrics([&] { return std::shared_ptr<pipeline::Runtime>(std::shared_ptr<void>(), &rt); }, {});
+  const std::string text = metrics.render();
   CHECK(sample_of(text, "bifrost_input_blocked_seconds_total") == doctest::Approx(3.0));
   CHECK(sample_of(text, "bifrost_output_queue_full_seconds_total") == doctest::Approx(3.0));
   out.open_gate();
   p.stop_inputs();
   CHECK(p.drain(std::chrono::steady_clock::now() + 5s));
+}
+
+TEST_CASE("the metrics read, at each scrape, the runtime the source gives then (a reload swaps it)") {
+  testing::FakeInputState in;
+  testing::FakeOutputState out;
+  testing::FakePipeline t(in, {&out});
+  std::shared_ptr<pipeline::Runtime> current;
+  api::Metrics metrics([&] { return current; }, {});
+  const std::string before = metrics.render();
+  CHECK(before.find("bifrost_events_in_total{") == std::string::npos);  // nothing runs: no samples
+  CHECK(before.find("# TYPE bifrost_events_in_total counter") != std::string::npos);
+  current = std::make_shared<pipeline::Runtime>();
+  current->pipelines.push_back(std::make_unique<pipeline::Pipeline>(t.topology));
+  const std::string after = metrics.render();
+  CHECK(after.find("bifrost_events_in_total{pipeline=\"test\",component=\"in\"} 0") != std::string::npos);
+  CHECK(after.find("bifrost_build_info{version=\"") != std::string::npos);  // its labels in their order
+  CHECK(after.find("\nprocess_cpu_seconds_total ") != std::string::npos);
 }
