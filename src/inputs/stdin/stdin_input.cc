@@ -9,7 +9,6 @@
 #include <mutex>
 #include <string>
 
-#include "core/clock.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "inputs/common/line_splitter.h"
@@ -34,8 +33,7 @@ ProcessStdin& process_stdin() {
 
 class StdinInput final : public pipeline::Input {
  public:
-  StdinInput(const Spec& spec, std::string id, core::Clock& clock)
-      : spec_(spec), id_(std::move(id)), hostname_(host_name()), clock_(clock) {}
+  StdinInput(const Spec& spec, std::string id) : spec_(spec), id_(std::move(id)), hostname_(host_name()) {}
 
   void run(pipeline::InputContext& ctx) override {
     ProcessStdin& in = process_stdin();
@@ -84,8 +82,11 @@ class StdinInput final : public pipeline::Input {
     core::Batch* batch = ctx.acquire_final();
     if (batch == nullptr) return;
     in.splitter.begin(*batch, static_cast<std::size_t>(spec_.max_line_bytes));
-    auto deadline = clock_.now() + std::chrono::seconds(2);
-    while (!in.splitter.has_complete_line(*batch) && in.splitter.space(*batch) > 0 && clock_.now() < deadline) {
+    // Real time, not the pipeline's clock: like the drain's deadline, it
+    // bounds a stop, which must end even when a test's clock stands still.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (!in.splitter.has_complete_line(*batch) && in.splitter.space(*batch) > 0 &&
+           std::chrono::steady_clock::now() < deadline) {
       pollfd p{0, POLLIN, 0};
       if (::poll(&p, 1, 100) <= 0) continue;
       ssize_t n = ::read(0, in.splitter.write_ptr(*batch), 1);
@@ -133,13 +134,12 @@ class StdinInput final : public pipeline::Input {
   Spec spec_;
   std::string id_;
   std::string hostname_;
-  core::Clock& clock_;  // the pipeline's
 };
 
 }  // namespace
 
 std::unique_ptr<pipeline::Input> Spec::build(const pipeline::BuildContext& ctx) const {
-  return std::make_unique<StdinInput>(*this, ctx.component, *ctx.clock);
+  return std::make_unique<StdinInput>(*this, ctx.component);
 }
 
 std::unique_ptr<pipeline::InputSpec> parse(config::MapReader& r) {
