@@ -5,6 +5,7 @@
 #include <array>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "common/kafka/statistics.h"
 #include "core/ack.h"
@@ -43,9 +44,10 @@ class KafkaInput final : public pipeline::Input {
     if (!create()) {
       // Not transient: the configuration was checked at load, so this is
       // librdkafka refusing it at start. Retried slowly until stop.
-      core::Interruptible pause(clock_);  // nobody interrupts it: a stop is noticed within the second
+      // Real time, not the pipeline's clock: a stop is noticed within the
+      // second, also when a test's clock stands still.
       while (!ctx.stopping() && !rk_) {
-        (void)pause.sleep_for(std::chrono::seconds(1));
+        std::this_thread::sleep_for(std::chrono::seconds(1));
         if (!ctx.stopping()) create();
       }
       if (!rk_) return;
