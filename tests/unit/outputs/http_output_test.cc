@@ -67,8 +67,9 @@ TEST_CASE("the http output goes on past a rejected request, and holds back what 
   CHECK(report.reason(2) == "HTTP 400");
   CHECK(report.reason(4) == "HTTP 503");
   CHECK(report.reason(6) == "waiting behind a failed request");
-  REQUIRE(server.requests().size() == 3);                 // the last two events were not sent
-  const std::string& second = server.requests()[1].body;  // a JSON array of events 2 and 3
+  const auto requests = server.requests();
+  REQUIRE(requests.size() == 3);                 // the last two events were not sent
+  const std::string& second = requests[1].body;  // a JSON array of events 2 and 3
   CHECK(second.find("\"event 2\"") != std::string::npos);
   CHECK(second.find("\"event 3\"") != std::string::npos);
   CHECK(second.find("\"event 4\"") == std::string::npos);
