@@ -35,7 +35,10 @@ bool split_host_port(const std::string& listen, std::string& host, int& port) {
 }
 
 Server::Server(ServerOptions options, RuntimeSource runtime, std::function<bool()> ready)
-    : options_(std::move(options)), runtime_(std::move(runtime)), ready_(std::move(ready)) {}
+    : options_(std::move(options)),
+      runtime_(std::move(runtime)),
+      ready_(std::move(ready)),
+      metrics_(std::make_unique<Metrics>(runtime_, options_.metric_families)) {}
 
 Server::~Server() { stop(); }
 
@@ -70,8 +73,7 @@ core::Result<std::string, Error> Server::start() {
 
   s.Get("/metrics", [this, deny](const httplib::Request& req, httplib::Response& res) {
     if (!authorized(&req)) return deny(res);
-    auto rt = runtime_();
-    res.set_content(render_metrics(rt.get(), options_.metric_families), "text/plain; version=0.0.4; charset=utf-8");
+    res.set_content(metrics_->render(), "text/plain; version=0.0.4; charset=utf-8");
   });
 
   s.Get("/tap", [this, deny](const httplib::Request& req, httplib::Response& res) {

@@ -28,6 +28,8 @@ class Server;
 
 namespace bifrost::api {
 
+class Metrics;
+
 enum class Errc : std::uint8_t {
   kListen,  // api.listen is not HOST:PORT, or cannot be bound
 };
@@ -72,6 +74,7 @@ class Server {
   ServerOptions options_;
   RuntimeSource runtime_;
   std::function<bool()> ready_;
+  std::unique_ptr<Metrics> metrics_;  // made once; reads the runtime the source gives at each scrape
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};

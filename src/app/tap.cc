@@ -1,7 +1,6 @@
 #include "app/tap.h"
 
 #include <httplib.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +10,7 @@
 
 #include "app/api_client.h"
 #include "app/cli.h"
+#include "core/io.h"
 
 namespace bifrost::app {
 
@@ -32,16 +32,6 @@ constexpr const char* kTapHelp =
     "  --api ADDR     the daemon's api.listen (default 127.0.0.1:9598)\n"
     "  -c PATH        read api.listen and the token from the daemon's config\n"
     "  --token TOKEN  the API token (default: $BIFROST_API_TOKEN, or from -c)\n";
-
-bool write_all(const char* data, std::size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(1, data, n);
-    if (w <= 0) return false;
-    data += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -113,7 +103,7 @@ int run_tap(int argc, char** argv) {
           error_body.append(data, n);
           return true;
         }
-        return write_all(data, n);
+        return core::write_all(1, std::string_view(data, n)).has_value();  // stdout closed: stop reading
       });
   if (!res) {
     if (status == 200) return kExitOk;  // we stopped reading (stdout closed)

@@ -105,8 +105,9 @@ Result<void> CheckpointStore::save(std::string_view body) {
   std::string tmp = path_ + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return fail("open");
-  bool ok =
-      write_all(fd, std::string_view(header, static_cast<std::size_t>(hn))) && write_all(fd, body) && ::fsync(fd) == 0;
+  // errno is the failed call's, as `fail` reads it.
+  bool ok = core::write_all(fd, std::string_view(header, static_cast<std::size_t>(hn))) && core::write_all(fd, body) &&
+            ::fsync(fd) == 0;
   int saved = errno;
   ::close(fd);
   if (!ok) {

@@ -144,9 +144,11 @@ Result<void> FailedQueue::append(std::string_view records, const std::function<b
   int fd = open_segment();
   if (fd < 0) return core::fail(Errc::kIo, "cannot open a failed-queue segment");
   const off_t before = ::lseek(fd, 0, SEEK_END);
-  bool ok = write_all(fd, records);
+  auto written = core::write_all(fd, records);
+  bool ok = written.has_value();
   if (!ok) {
-    core::log::error(dir_, "cannot write the failed queue: ", std::strerror(errno), "; the events stay unacknowledged");
+    core::log::error(dir_, "cannot write the failed queue: ", written.error().message(),
+                     "; the events stay unacknowledged");
   }
   if (ok && ::fdatasync(fd) != 0) {
     core::log::error(dir_, "cannot sync the failed queue: ", std::strerror(errno), "; the events stay unacknowledged");

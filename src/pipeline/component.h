@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/batch.h"
+#include "core/clock.h"
 #include "core/stats.h"
 #include "expr/condition.h"
 
@@ -27,6 +28,10 @@ struct BuildContext {
   // component: where it publishes its own series (SeriesSet). May be null
   // (bifrost test, bifrost replay).
   core::ComponentStats* stats = nullptr;
+  // The pipeline's clock: what a component reads the time from and waits on
+  // for its own timeouts (idle files, multiline flushes, housekeeping), so
+  // tests can drive them with a fake one. Never null; outlives the component.
+  core::Clock* clock = &core::Clock::system();
 };
 
 // ---- inputs -------------------------------------------------------------

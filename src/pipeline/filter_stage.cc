@@ -11,7 +11,7 @@ FilterStage::FilterStage(const FilterNode& node, const std::string& pipeline, co
                          core::Interruptible& give_up)
     : pipeline_(pipeline), when_(node.when), give_up_(give_up) {
   stats_.identify(pipeline, node.id, "filter", node.type);
-  filter_ = node.spec->build(BuildContext{pipeline, node.id, data_dir, &stats_});
+  filter_ = node.spec->build(BuildContext{pipeline, node.id, data_dir, &stats_, &give_up.clock()});
   failed_ = std::make_unique<delivery::FailedQueue>(data_dir + "/failed/" + pipeline + "/" + node.id,
                                                     delivery::FailedQueueOptions{}, &stats_);
 }

@@ -22,7 +22,7 @@ Pipeline::Pipeline(const Topology& t, PipelineOptions options)
     auto r = std::make_unique<InputRunner>(options_.batches_per_input,
                                            InputRunner::Shared{stopping_, give_up_, in_queue_, clock_});
     r->stats().identify(t.id, node.id, "input", node.type);
-    r->set_input(node.spec->build(BuildContext{t.id, node.id, t.data_dir, &r->stats()}));
+    r->set_input(node.spec->build(BuildContext{t.id, node.id, t.data_dir, &r->stats(), &clock_}));
     inputs_.push_back(std::move(r));
   }
   for (const auto& node : t.filters) {
@@ -64,7 +64,8 @@ bool Pipeline::inputs_finished() const {
 bool Pipeline::drain(std::chrono::steady_clock::time_point deadline) {
   if (drained_) return true;
   drained_ = true;
-  // Inputs may still publish a last batch while stopping; wait for them.
+  // Inputs may still publish a last batch while stopping; wait for them
+  // (polled: an input's thread ending notifies nothing the drain can wait on).
   while (!inputs_finished() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }

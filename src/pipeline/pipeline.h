@@ -46,7 +46,9 @@ struct PipelineOptions {
 class Pipeline {
  public:
   // Builds every component of `topology` (which outlives the pipeline).
-  // Throws when one cannot be built (the app reports it).
+  // Throws when one cannot be built: this is start-up, where exceptions are
+  // the rule (not the data path), nothing runs yet that would have to be
+  // undone, and the app reports it (on reload, the old pipelines go on).
   explicit Pipeline(const Topology& topology, PipelineOptions options = {});
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
@@ -64,9 +66,16 @@ class Pipeline {
   // Waits for the inputs to return and everything they published to be
   // finished, then stops workers and outputs. Past `deadline`, outputs give
   // up (what is undelivered stays unacknowledged) and this returns false.
+  // The deadline is real time (steady_clock), not the pipeline's clock: it
+  // is the operator's shutdown_timeout, and it must bound a drain even when
+  // a test's fake clock stands still, or jumps to every deadline it waits
+  // for (which would make a drain give up at once).
   bool drain(std::chrono::steady_clock::time_point deadline);
 
   const std::string& id() const { return id_; }
+  // What its components' time is read from (the stopwatches of the
+  // backpressure metrics are started and read on it).
+  core::Clock& clock() const { return clock_; }
   std::vector<const core::ComponentStats*> stats() const;
   // The tap after component `id`, or nullptr when there is no such component.
   TapPoint* tap(const std::string& id);

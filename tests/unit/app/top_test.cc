@@ -77,7 +77,9 @@ TEST_CASE("the Prometheus text is read back with labels, escapes and special val
 }
 
 TEST_CASE("the exposition bifrost serves reads back: every family's samples come through") {
-  std::string text = api::render_metrics(nullptr, config::declared_metric_families(config::components()));
+  auto declared = config::declared_metric_families(config::components());
+  api::Metrics metrics([] { return std::shared_ptr<pipeline::Runtime>(); }, {declared.begin(), declared.end()});
+  std::string text = metrics.render();
   auto samples = app::parse_prometheus_text(text);
   REQUIRE_FALSE(samples.empty());
   bool build_info = false;

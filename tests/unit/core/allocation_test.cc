@@ -7,8 +7,13 @@
 #include <cstring>
 #include <new>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "config/model.h"
 #include "config/registry.h"
+#include "core/io.h"
+#include "delivery/buffer_record.h"
 #include "filters/parse_regex/compiled_pattern.h"
 #include "inputs/common/line_splitter.h"
 #include "outputs/common/codec.h"
@@ -180,4 +185,22 @@ outputs: [{id: out, type: stdout}]
   // 3 per match here; a known cost of RE2, bounded per event. (RE2 runs as
   // the fallback only for lines past PCRE2's match limits.)
   CHECK(re2_allocations <= 3 * 900);
+}
+
+TEST_CASE("a result allocates nothing on success, nor for a failure that carries no message") {
+  int fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  const std::string record(64, 'x');
+  long ok = 0;
+  long before = g_allocations.load();
+  for (int i = 0; i < 1000; ++i) {
+    ok += bifrost::core::write_all(fd, record).has_value();
+    auto header = bifrost::delivery::read_record_header(record);
+    ok += header && header->length == 0x78787878;
+    ok += !bifrost::delivery::read_record_header(std::string_view(record).substr(0, 4));  // kShort: no message
+  }
+  long allocations = g_allocations.load() - before;
+  ::close(fd);
+  CHECK(ok == 3000);
+  CHECK(allocations == 0);
 }
