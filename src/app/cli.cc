@@ -144,6 +144,7 @@ int describe(int argc, char** argv) {
     };
     list("inputs", reg.inputs());
     list("filters", reg.filters());
+    for (const auto& t : reg.stages()) std::printf("  %-16s (stateful) %s\n", t.name.c_str(), t.summary.c_str());
     list("outputs", reg.outputs());
     return kExitOk;
   }
@@ -158,6 +159,7 @@ int describe(int argc, char** argv) {
     std::printf("\n");
   }
   found = describe_one("filter", reg.filters(), name) || found;
+  found = describe_one("stateful stage", reg.stages(), name) || found;
   found = describe_one("output", reg.outputs(), name) || found;
   if (found) return kExitOk;
   std::fprintf(stderr, "bifrost: no component type \"%s\" (see bifrost describe)\n", name.c_str());

@@ -26,6 +26,8 @@ struct ComponentConfig {
   std::optional<expr::Condition> when;
   delivery::DeliveryOptions delivery;  // outputs only: retry, failed_queue
   std::unique_ptr<Spec> spec;
+  // filters only: a stateful stage (aggregate, dedupe, throttle); then spec is null.
+  std::unique_ptr<pipeline::StatefulStageSpec> stage;
 };
 
 using InputConfig = ComponentConfig<pipeline::InputSpec>;
