@@ -5,6 +5,7 @@ import pathlib
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIFROST = pathlib.Path(os.environ.get("BIFROST_BIN", ROOT / "build" / "bifrost"))
 LOGHUB = ROOT.parent / "shared" / "data" / "loghub"
+sys.path.insert(0, str(ROOT / "tests" / "support"))  # the shared helpers (stateful.py)
 
 
 @pytest.fixture(scope="session")
