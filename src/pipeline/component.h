@@ -24,7 +24,7 @@ namespace bifrost::pipeline {
 struct BuildContext {
   std::string pipeline;
   std::string component;
-  std::string data_dir;
+  std::string data_dir;  // empty for `bifrost test`: a stateful stage keeps no state then
   // The component's counters, owned by the pipeline and alive as long as the
   // component: where it publishes its own series (SeriesSet). May be null
   // (bifrost test, bifrost replay).

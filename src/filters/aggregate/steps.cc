@@ -173,7 +173,10 @@ void AggregateStage::load_state() {
   loaded_positions_ = positions;
   step_positions_ = positions;
   positions_ = std::move(positions);
-  core::log::info(id_, "state: windows up to ", closed, " ns emitted; ", positions_.size(), " source(s) known");
+  char when[core::kRfc3339NsLen];
+  core::format_rfc3339_ns(closed, when);
+  core::log::info(id_, "state: the windows ending at or before ", std::string_view(when, sizeof when),
+                  " are emitted and delivered; ", positions_.size(), " source(s) known");
 }
 
 void AggregateStage::publish(pipeline::StageContext& ctx) {
