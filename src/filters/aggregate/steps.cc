@@ -96,14 +96,17 @@ void AggregateStage::emit_window(const Window& w, bool late, core::Batch*& batch
     core::Arena& arena = b.arena;
     core::Event& e = b.events.emplace_back();
     e.timestamp_ns = w.start();
-    e.offset = b.events.size() - 1;
+    // Its identity: the same window and group (and late part) has the same
+    // offset each time it is emitted, so that an output's id made of the
+    // source and offset (Elasticsearch's document_id: auto) overwrites.
+    std::string_view key = w.key(g);
+    e.offset = hash64(key, static_cast<std::uint64_t>(w.start())) ^ (late ? 0x6c617465ull : 0);
     const auto size = static_cast<std::uint32_t>(2 + spec_.group_by.size() + spec_.metrics.size());
     e.fields = core::Value::object(arena, size);
     core::Value window = core::Value::object(arena, 2);
     window.append("start", time_text(w.start(), arena), arena);
     window.append("end", time_text(w.start() + spec_.window_ns, arena), arena);
     e.fields.append("window", window, arena);
-    std::string_view key = w.key(g);
     for (const core::FieldPath& path : spec_.group_by) core::set_field(e, path, read_key(key, arena), arena);
     const Cell* cells = w.cells(g);
     for (std::size_t m = 0; m < spec_.metrics.size(); ++m) {
