@@ -108,7 +108,15 @@ void CheckpointStore::set_aside(std::string_view why) {
   if (errors_) errors_->add(1);
 }
 
-Result<void> CheckpointStore::save(std::string_view body) {
+Result<void> CheckpointStore::save(std::string_view body) { return save(std::span<const std::string_view>(&body, 1)); }
+
+Result<void> CheckpointStore::save(std::span<const std::string_view> parts) {
+  std::size_t size = 0;
+  std::uint32_t sum = 0;
+  for (std::string_view part : parts) {
+    size += part.size();
+    sum = static_cast<std::uint32_t>(::crc32_z(sum, reinterpret_cast<const Bytef*>(part.data()), part.size()));
+  }
   auto started = std::chrono::steady_clock::now();
   auto fail = [&](const char* what) -> Result<void> {
     std::string why = "cannot write the " + noun() + " (" + what + "): " + std::strerror(errno);
@@ -123,13 +131,13 @@ Result<void> CheckpointStore::save(std::string_view body) {
     return fail("mkdir");
   }
   char header[96];
-  int hn = std::snprintf(header, sizeof header, "%s %d %zu %08" PRIx32 "\n", kMagic.data(), kVersion, body.size(),
-                         crc(body));
+  int hn = std::snprintf(header, sizeof header, "%s %d %zu %08" PRIx32 "\n", kMagic.data(), kVersion, size, sum);
   std::string tmp = path_ + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return fail("open");
-  bool ok =
-      write_all(fd, std::string_view(header, static_cast<std::size_t>(hn))) && write_all(fd, body) && ::fsync(fd) == 0;
+  bool ok = write_all(fd, std::string_view(header, static_cast<std::size_t>(hn)));
+  for (std::size_t i = 0; ok && i < parts.size(); ++i) ok = write_all(fd, parts[i]);
+  ok = ok && ::fsync(fd) == 0;
   int saved = errno;
   ::close(fd);
   if (!ok) {

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -47,6 +48,9 @@ class CheckpointStore {
   // Replaces the checkpoint atomically. On failure (reported, counted) the
   // previous one stays.
   Result<void> save(std::string_view body);
+  // The same, the body given in parts written one after the other (a large
+  // state written from where it lives, without a copy of it).
+  Result<void> save(std::span<const std::string_view> parts);
   // A body load() returned that its component cannot read (a checksum is
   // right, the content is not): moved aside, reported and counted like a
   // corrupt file.

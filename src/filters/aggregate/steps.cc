@@ -153,7 +153,7 @@ void AggregateStage::commit() {
     w.bytes(kMagic);
     w.i64(last.closed_through);
     last.positions.encode(w);
-    if (!state_.save(w.out())) return;  // reported; tried again at the next tick, the holds stay meanwhile
+    if (!state_.save(w)) return;  // reported; tried again at the next tick, the holds stay meanwhile
   }
   for (std::size_t k = 0; k < n; ++k) {
     for (const Hold& h : steps_.front().holds) h.tracker->release(h.seq);

@@ -20,6 +20,23 @@ void StateWriter::bytes(std::string_view b) {
   out_.append(b);
 }
 
+void StateWriter::bytes_in_place(std::string_view b) {
+  u64(b.size());
+  in_place_.emplace_back(out_.size(), b);
+}
+
+std::vector<std::string_view> StateWriter::parts() const {
+  std::vector<std::string_view> parts;
+  std::size_t from = 0;
+  for (const auto& [at, b] : in_place_) {
+    parts.emplace_back(out_.data() + from, at - from);
+    parts.push_back(b);
+    from = at;
+  }
+  parts.emplace_back(out_.data() + from, out_.size() - from);
+  return parts;
+}
+
 std::uint64_t StateReader::u64() {
   if (!ok_ || in_.size() < 8) {
     ok_ = false;
@@ -94,7 +111,11 @@ std::optional<std::string> StateFile::load() {
   return std::move(*body);
 }
 
-bool StateFile::save(std::string_view body) { return store_ && store_->save(body).has_value(); }
+bool StateFile::save(const StateWriter& body) {
+  if (!store_) return false;
+  const auto parts = body.parts();
+  return store_->save(std::span<const std::string_view>(parts)).has_value();
+}
 
 void StateFile::set_aside(std::string_view why) {
   if (store_) store_->set_aside(why);

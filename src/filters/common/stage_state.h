@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/batch.h"
 #include "core/stats.h"
@@ -29,10 +30,15 @@ class StateWriter {
   void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
   void f64(double v);
   void bytes(std::string_view b);  // length, then the bytes
-  std::string& out() { return out_; }
+  // Like bytes(), but `b` is written from where it is (it must stay as it
+  // is until the body is saved): a Bloom filter's bits are not copied.
+  void bytes_in_place(std::string_view b);
+  // The body, in parts: what was written, with the in-place bytes between.
+  std::vector<std::string_view> parts() const;
 
  private:
   std::string out_;
+  std::vector<std::pair<std::size_t, std::string_view>> in_place_;  // after out_[0, first)
 };
 
 // Reads what a StateWriter wrote; any read past the end (or a length that
@@ -92,7 +98,7 @@ class StateFile {
   // The saved body; nothing when there is none (first start), or it cannot
   // be read (reported, counted; a corrupt file is moved aside).
   std::optional<std::string> load();
-  bool save(std::string_view body);
+  bool save(const StateWriter& body);
   // A body that load() returned but the stage cannot decode: moved aside,
   // reported and counted like a corrupt file. Never a failed start.
   void set_aside(std::string_view why);

@@ -131,7 +131,7 @@ class DedupeStage final : public pipeline::StatefulStage {
       exact_->encode(w);
     }
     holds_.taken();
-    if (state_.save(w.out())) {
+    if (state_.save(w)) {
       holds_.saved();
       dirty_ = false;
     } else {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace bifrost::filters::dedupe {
 
@@ -79,25 +80,24 @@ void SlicedBloom::encode(StateWriter& w) const {
   for (const Slice& s : slices_) {
     w.u64(s.count);
     w.i64(s.start_ns);
-    w.bytes({reinterpret_cast<const char*>(s.words.data()), s.words.size() * sizeof(std::uint64_t)});
+    w.bytes_in_place({reinterpret_cast<const char*>(s.words.data()), s.words.size() * sizeof(std::uint64_t)});
   }
 }
 
-// A state made with another max_keys or rate does not fit: not loaded.
+// A state made with another max_keys or rate does not fit: not loaded. Read
+// into the slices in place (no second copy of the filter): on false the
+// caller starts a fresh one.
 bool SlicedBloom::decode(StateReader& r) {
   if (r.u64() != bits_ || r.u64() != static_cast<std::uint64_t>(k_)) return false;
   const std::uint64_t newest = r.u64();
   if (!r.ok() || newest >= kSlices) return false;
-  Slice loaded[kSlices];
-  for (Slice& s : loaded) {
+  for (Slice& s : slices_) {
     s.count = r.u64();
     s.start_ns = r.i64();
     std::string_view b = r.bytes();
     if (!r.ok() || b.size() != words_ * sizeof(std::uint64_t)) return false;
-    s.words.resize(words_);
     std::memcpy(s.words.data(), b.data(), b.size());
   }
-  for (int i = 0; i < kSlices; ++i) slices_[i] = std::move(loaded[i]);
   newest_ = static_cast<int>(newest);
   return true;
 }

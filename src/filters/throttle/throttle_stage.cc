@@ -82,7 +82,7 @@ class ThrottleStage final : public pipeline::StatefulStage {
     positions_.encode(w);
     buckets_.encode(w);
     holds_.taken();
-    if (state_.save(w.out())) {
+    if (state_.save(w)) {
       holds_.saved();
       dirty_ = false;
     } else {
