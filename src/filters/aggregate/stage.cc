@@ -36,11 +36,25 @@ AggregateStage::AggregateStage(const Spec& spec, const pipeline::BuildContext& c
       if (f < 0) {
         fields_.push_back(*m.field);
         hashed_.push_back(false);
+        numeric_.push_back(false);
         f = static_cast<int>(fields_.size() - 1);
       }
-      if (m.kind == MetricKind::kCountDistinct) hashed_[static_cast<std::size_t>(f)] = true;
+      const auto k = static_cast<std::size_t>(f);
+      if (m.kind == MetricKind::kCountDistinct) {
+        hashed_[k] = true;
+      } else {
+        numeric_[k] = true;
+      }
     }
     field_of_.push_back(f);
+    std::size_t cell = field_of_.size() - 1;
+    for (std::size_t k = 0; k + 1 < field_of_.size(); ++k) {
+      if (m.kind == MetricKind::kPercentile && spec_.metrics[k].kind == MetricKind::kPercentile && field_of_[k] == f) {
+        cell = k;
+        break;
+      }
+    }
+    cell_of_.push_back(cell);
   }
   inputs_.resize(fields_.size());
 }
@@ -115,11 +129,16 @@ void AggregateStage::add(Window& w, core::Batch& batch, core::Event& e, pipeline
     cells = w.group(h, key_, max_groups);
   }
   w.hold(batch);
-  for (std::size_t f = 0; f < fields_.size(); ++f) inputs_[f] = read_input(core::get_field(e, fields_[f]), hashed_[f]);
+  for (std::size_t f = 0; f < fields_.size(); ++f)
+    inputs_[f] = read_input(core::get_field(e, fields_[f]), numeric_[f], hashed_[f]);
   static const Input kNone;
   for (std::size_t m = 0; m < spec_.metrics.size(); ++m) {
     const int f = field_of_[m];
     const Input& in = f < 0 ? kNone : inputs_[static_cast<std::size_t>(f)];
+    if (cell_of_[m] != m) {  // shares an earlier percentile's sketch: counted there
+      if (in.kind != Input::Kind::kNumber) ++skipped_[m * 2 + (in.kind == Input::Kind::kMissing ? 0 : 1)];
+      continue;
+    }
     if (!update(cells[m], spec_.metrics[m], in)) {
       ++skipped_[m * 2 + (in.kind == Input::Kind::kMissing ? 0 : 1)];
     }

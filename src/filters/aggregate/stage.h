@@ -77,7 +77,11 @@ class AggregateStage final : public pipeline::StatefulStage {
   // The fields the metrics read, each once per event.
   std::vector<core::FieldPath> fields_;
   std::vector<int> field_of_;  // metric -> index in fields_, or -1 (count)
+  // metric -> the cell it keeps its state in: its own, or an earlier
+  // percentile's of the same field (one sketch answers every q).
+  std::vector<std::size_t> cell_of_;
   std::vector<bool> hashed_;   // per field: a count_distinct reads it
+  std::vector<bool> numeric_;  // per field: a metric reads it as a number
   std::vector<Input> inputs_;  // per field, scratch
   std::string key_;            // scratch: the group key
 

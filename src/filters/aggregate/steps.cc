@@ -110,7 +110,7 @@ void AggregateStage::emit_window(const Window& w, bool late, core::Batch*& batch
     for (const core::FieldPath& path : spec_.group_by) core::set_field(e, path, read_key(key, arena), arena);
     const Cell* cells = w.cells(g);
     for (std::size_t m = 0; m < spec_.metrics.size(); ++m) {
-      if (auto v = result(cells[m], spec_.metrics[m])) core::set_field(e, spec_.metrics[m].out, *v, arena);
+      if (auto v = result(cells[cell_of_[m]], spec_.metrics[m])) core::set_field(e, spec_.metrics[m].out, *v, arena);
     }
     if (late) e.fields.set("late", core::Value::boolean(true), arena);
     ++emitted_events_;

@@ -1,5 +1,6 @@
 #include "filters/aggregate/window.h"
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -15,18 +16,32 @@ bool is_integral(double d) { return std::nearbyint(d) == d && std::fabs(d) < 9.0
 
 }  // namespace
 
+// A value's hash for count_distinct, straight from its bytes (no copy):
+// each kind with a seed of its own, so 200 and "200" differ.
+std::uint64_t value_hash(const core::Value& v) {
+  using K = core::Value::Kind;
+  switch (v.kind()) {
+    case K::kString: return hash64(v.as_string(), 0x737472);
+    case K::kInt: return hash_int(static_cast<std::uint64_t>(v.as_int()), 0x696e74);
+    case K::kDouble: return hash_int(std::bit_cast<std::uint64_t>(v.as_double()), 0x64626c);
+    case K::kBool: return hash_int(v.as_bool(), 0x626f6f);
+    case K::kNull: return hash_int(0, 0x6e756c);
+    default: break;
+  }
+  thread_local std::string scratch;  // arrays and objects: as their canonical bytes
+  scratch.clear();
+  append_key(scratch, v);
+  return hash64(scratch, 0x6a736e);
+}
+
 // ---- inputs and cells ----------------------------------------------------------
 
-Input read_input(const std::optional<core::Value>& v, bool want_hash) {
+Input read_input(const std::optional<core::Value>& v, bool want_number, bool want_hash) {
   Input in;
   if (!v || v->is_null()) return in;
   in.kind = Input::Kind::kNotANumber;
-  thread_local std::string scratch;
-  if (want_hash) {
-    scratch.clear();
-    append_key(scratch, v);
-    in.hash = hash64(scratch, 0x646973746e6374ull);
-  }
+  if (want_hash) in.hash = value_hash(*v);
+  if (!want_number) return in;
   switch (v->kind()) {
     case core::Value::Kind::kInt:
       in.kind = Input::Kind::kNumber;

@@ -40,7 +40,10 @@ struct Input {
 
 // Reads a field's value for the metrics: a number, or a string that is one
 // ("1234", "0.25"); the hash of any value for count_distinct.
-Input read_input(const std::optional<core::Value>& v, bool want_hash);
+// A well-spread hash of a value for count_distinct (200 and "200" differ).
+std::uint64_t value_hash(const core::Value& v);
+// (`want_number`: a metric needs it as a number; `want_hash`: a count_distinct reads it.)
+Input read_input(const std::optional<core::Value>& v, bool want_number, bool want_hash);
 // Counts `in` into `c` for metric `m`. False when the event is skipped for
 // it (missing, or not a number where one is needed).
 bool update(Cell& c, const MetricSpec& m, const Input& in);
