@@ -120,7 +120,13 @@ class DedupeStage final : public pipeline::StatefulStage {
   // The keys with the positions they cover, then the holds before them go
   // (filters/common/snapshot_holds.h).
   void save() {
-    if (!dirty_ || !state_.enabled()) return;
+    if (!dirty_ || !state_.enabled()) {
+      // What is on disk is what is in memory (or nothing is kept): the
+      // batches seen since need no holding.
+      holds_.taken();
+      holds_.saved();
+      return;
+    }
     StateWriter w;
     w.bytes(kMagic);
     w.u64(spec_.bloom ? 1 : 0);

@@ -76,7 +76,13 @@ class ThrottleStage final : public pipeline::StatefulStage {
 
  private:
   void save() {
-    if (!dirty_ || !state_.enabled()) return;
+    if (!dirty_ || !state_.enabled()) {
+      // What is on disk is what is in memory (or nothing is kept): the
+      // batches seen since need no holding.
+      holds_.taken();
+      holds_.saved();
+      return;
+    }
     StateWriter w;
     w.bytes(kMagic);
     positions_.encode(w);

@@ -209,3 +209,22 @@ TEST_CASE("snapshot holds: a failed save keeps the older holds") {
   CHECK(tracker->acknowledged() == 30);
   CHECK(holds.held() == 0);
 }
+
+TEST_CASE("dedupe: batches with nothing for it do not keep the input's checkpoint back") {
+  testing::TempDir dir;
+  auto built = testing::build_stage("type: dedupe\n    fields: [id]", dir.path());
+  FakeStageContext ctx;
+  core::BatchPool pool(4);
+  auto tracker = std::make_shared<core::AckTracker>(0);
+  built.stage->start(ctx);
+  InputBatch b(pool, tracker);
+  b.add(kT0, 0);  // no id: nothing changes the keys
+  b.track(1);
+  std::vector<std::uint32_t> none;
+  built.stage->process(*b, none, ctx);
+  b.finish();
+  CHECK(tracker->acknowledged() == 0);
+  ctx.clock_.advance(std::chrono::seconds(11));
+  built.stage->tick(ctx);
+  CHECK(tracker->acknowledged() == 1);
+}
