@@ -10,7 +10,6 @@ import uuid
 import pytest
 
 from e2e import free_port, write
-from realservices import service
 from stateful import NGINX_FILTERS, Runs, append, distinct_ok, nginx_log, per_minute
 
 
