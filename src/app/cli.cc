@@ -147,12 +147,13 @@ void print_options(const std::vector<config::OptionDoc>& docs, const std::string
 
 template <class Spec>
 bool describe_one(const config::KindInfo& kind, const std::vector<config::ComponentType<Spec>>& types,
-                  const std::string& name) {
+                  const std::string& name, const char* note = "") {
+  const auto names = config::type_names_of(kind, config::components());
   for (const auto& t : types) {
     if (t.name != name) continue;
-    std::printf("%s %s: %s\n\n", kind.kind.c_str(), t.name.c_str(), t.summary.c_str());
+    std::printf("%s %s: %s%s\n\n", kind.kind.c_str(), t.name.c_str(), note, t.summary.c_str());
     std::printf("  %-28s %-22s %-14s %s\n", "option", "type", "default", "description");
-    print_options(config::describe_component(kind, types, t), "");
+    print_options(config::describe_component(kind, names, t), "");
     return true;
   }
   return false;
@@ -167,6 +168,7 @@ int describe(int argc, char** argv) {
     };
     list("inputs", reg.inputs());
     list("filters", reg.filters());
+    for (const auto& t : reg.stages()) std::printf("  %-16s (stateful) %s\n", t.name.c_str(), t.summary.c_str());
     list("outputs", reg.outputs());
     return kExitOk;
   }
@@ -182,6 +184,7 @@ int describe(int argc, char** argv) {
     std::printf("\n");
   }
   found = describe_one(kinds[1], reg.filters(), name) || found;
+  found = describe_one(kinds[1], reg.stages(), name, "(a stateful stage) ") || found;
   found = describe_one(kinds[2], reg.outputs(), name) || found;
   if (found) return kExitOk;
   std::fprintf(stderr, "bifrost: no component type \"%s\" (see bifrost describe)\n", name.c_str());

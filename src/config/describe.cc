@@ -26,4 +26,18 @@ const std::vector<KindInfo>& component_kinds() {
   return kinds;
 }
 
+std::vector<std::string> type_names_of(const KindInfo& kind, const Registry& registry) {
+  std::vector<std::string> names;
+  auto add = [&](const auto& types) {
+    for (const auto& t : types) names.push_back(t.name);
+  };
+  if (kind.kind == "input") add(registry.inputs());
+  if (kind.kind == "filter") {
+    add(registry.filters());
+    add(registry.stages());
+  }
+  if (kind.kind == "output") add(registry.outputs());
+  return names;
+}
+
 }  // namespace bifrost::config

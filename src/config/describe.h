@@ -33,19 +33,22 @@ struct KindInfo {
 };
 const std::vector<KindInfo>& component_kinds();
 
+// The type names a kind's list takes: `filters:` takes the filters and the
+// stateful stages.
+std::vector<std::string> type_names_of(const KindInfo& kind, const Registry& registry);
+
 // A component type's options as `bifrost describe` lists them: the keys
 // every component of its kind has, then its own.
+// `type_names`: every type its list takes (type_names_of).
 template <class Spec>
-std::vector<OptionDoc> describe_component(const KindInfo& kind, const std::vector<ComponentType<Spec>>& types,
+std::vector<OptionDoc> describe_component(const KindInfo& kind, const std::vector<std::string>& type_names,
                                           const ComponentType<Spec>& type) {
   std::vector<OptionDoc> docs;
   Diagnostics ignored;
   Context ctx{&ignored, process_env()};
   Node none(YAML::Node(), nullptr, "", &ctx);
   MapReader r(none, &docs);
-  std::vector<std::string> names;
-  for (const auto& t : types) names.push_back(t.name);
-  read_common_keys(r, kind.kind, names, kind.has_when);
+  read_common_keys(r, kind.kind, type_names, kind.has_when);
   type.parse(r);
   return docs;
 }

@@ -234,7 +234,7 @@ class Loader {
     p.location = at.location();
     std::map<std::string, Location> ids;
     if (inputs) parse_list(*inputs, "input", components().inputs(), ids, p.inputs, false);
-    if (filters) parse_list(*filters, "filter", components().filters(), ids, p.filters, true);
+    if (filters) parse_list(*filters, "filter", components().filters(), ids, p.filters, true, &components().stages());
     if (outputs) parse_list(*outputs, "output", components().outputs(), ids, p.outputs, true);
     // (In the `pipelines:` form the reader already reported missing keys.)
     bool top_form = id == "main" && at.path().empty();
@@ -255,14 +255,16 @@ class Loader {
       return std::find(names.begin(), names.end(), type) != names.end();
     };
     if (kind != "input" && has(type_names(components().inputs()))) return "input";
-    if (kind != "filter" && has(type_names(components().filters()))) return "filter";
+    if (kind != "filter" && (has(type_names(components().filters())) || has(type_names(components().stages()))))
+      return "filter";
     if (kind != "output" && has(type_names(components().outputs()))) return "output";
     return "";
   }
 
   template <class Spec>
   void parse_list(const Node& list, const std::string& kind, const std::vector<ComponentType<Spec>>& types,
-                  std::map<std::string, Location>& ids, std::vector<ComponentConfig<Spec>>& out, bool has_when) {
+                  std::map<std::string, Location>& ids, std::vector<ComponentConfig<Spec>>& out, bool has_when,
+                  const std::vector<ComponentType<pipeline::StatefulStageSpec>>* stages = nullptr) {
     if (!list.is_sequence()) {
       list.error("expected a list of " + kind + "s, got " + list.kind_name());
       return;
@@ -278,7 +280,11 @@ class Loader {
       c.location = item.location();
       c.settings.clear();
       r.record(&c.settings);
-      auto [id_node, type_node, when, delivery] = read_common_keys(r, kind, type_names(types), has_when);
+      std::vector<std::string> names = type_names(types);
+      if (stages) {
+        for (const auto& n : type_names(*stages)) names.push_back(n);
+      }
+      auto [id_node, type_node, when, delivery] = read_common_keys(r, kind, names, has_when);
       c.when = std::move(when);
       c.delivery = delivery;
       if (id_node) {
@@ -294,14 +300,17 @@ class Loader {
         }
       }
       const ComponentType<Spec>* type = nullptr;
+      const ComponentType<pipeline::StatefulStageSpec>* stage = nullptr;  // in `filters:`, a stateful stage
       if (type_node) {
         if (auto t = type_node->scalar()) {
           c.type = *t;
           for (const auto& ct : types) {
             if (ct.name == c.type) type = &ct;
           }
-          if (!type) {
-            std::vector<std::string> names = type_names(types);
+          for (std::size_t k = 0; stages && !type && k < stages->size(); ++k) {
+            if ((*stages)[k].name == c.type) stage = &(*stages)[k];
+          }
+          if (!type && !stage) {
             std::string msg = "unknown " + kind + " type \"" + c.type + "\"";
             if (std::string guess = core::closest(c.type, names); !guess.empty()) {
               msg += "; did you mean \"" + guess + "\"?";
@@ -316,11 +325,15 @@ class Loader {
       if (type && type->requires_when && !c.when && !r.node().yaml()["when"].IsDefined()) {
         item.error("a " + c.type + " filter needs `when:` (the events to drop)");
       }
-      if (!type) {  // its own keys are unknown: only flag near-misses of the common ones
+      if (!type && !stage) {  // its own keys are unknown: only flag near-misses of the common ones
         r.finish_near_misses();
         continue;
       }
-      c.spec = type->parse(r);
+      if (type) {
+        c.spec = type->parse(r);
+      } else {
+        c.stage = stage->parse(r);
+      }
       r.finish();
       out.push_back(std::move(c));
     }

@@ -28,6 +28,8 @@ struct ComponentConfig {
   delivery::DeliveryOptions delivery;  // outputs only: retry, failed_queue, buffer
   std::unique_ptr<Spec> spec;
   std::vector<Setting> settings;  // every option, given or default (validate --explain)
+  // filters only: a stateful stage (aggregate, dedupe, throttle); then spec is null.
+  std::unique_ptr<pipeline::StatefulStageSpec> stage;
 };
 
 using InputConfig = ComponentConfig<pipeline::InputSpec>;

@@ -238,10 +238,20 @@ J option_schema(const OptionDoc& d) {
   return out;
 }
 
+// One type of a kind's list, as the schema shows it.
+struct TypeSchema {
+  std::string name, summary;
+  std::vector<OptionDoc> options;
+};
+
 template <class Spec>
-void add_kind(J& defs, const KindInfo& kind, const std::vector<ComponentType<Spec>>& types) {
-  std::vector<std::string> names;
-  for (const auto& t : types) names.push_back(t.name);
+void add_types(std::vector<TypeSchema>& out, const KindInfo& kind, const std::vector<std::string>& names,
+               const std::vector<ComponentType<Spec>>& types) {
+  for (const auto& t : types) out.push_back({t.name, t.summary, describe_component(kind, names, t)});
+}
+
+void add_kind(J& defs, const KindInfo& kind, const std::vector<std::string>& names,
+              const std::vector<TypeSchema>& types) {
   J any = J::object();
   const std::string article = std::string("aeiou").find(kind.kind[0]) != std::string::npos ? "an " : "a ";
   any["description"] = J::str(article + kind.kind + ": `id`, `type`, and the options of its type");
@@ -251,11 +261,11 @@ void add_kind(J& defs, const KindInfo& kind, const std::vector<ComponentType<Spe
   any["properties"]["type"] = std::move(type);
   any["required"] = J::strings({"id", "type"});
   J all = J::array();
-  for (const auto& t : types) {
+  for (const TypeSchema& t : types) {
     const std::string def = kind.kind + "." + t.name;
     J one = J::object();
     one["description"] = J::str(kind.kind + " " + t.name + ": " + t.summary);
-    add_options(one, describe_component(kind, types, t));
+    add_options(one, t.options);
     J is = J::object();
     is["const"] = J::str(t.name);
     J& type_key = one["properties"]["type"];
@@ -302,9 +312,17 @@ std::string json_schema() {
   add_options(test, docs.test);
   defs["test"] = std::move(test);
   const auto& kinds = component_kinds();
-  add_kind(defs, kinds[0], reg.inputs());
-  add_kind(defs, kinds[1], reg.filters());
-  add_kind(defs, kinds[2], reg.outputs());
+  for (const KindInfo& kind : kinds) {
+    const std::vector<std::string> names = type_names_of(kind, reg);
+    std::vector<TypeSchema> types;
+    if (kind.kind == "input") add_types(types, kind, names, reg.inputs());
+    if (kind.kind == "filter") {
+      add_types(types, kind, names, reg.filters());
+      add_types(types, kind, names, reg.stages());  // written in `filters:` too
+    }
+    if (kind.kind == "output") add_types(types, kind, names, reg.outputs());
+    add_kind(defs, kind, names, types);
+  }
   std::string out;
   dump(root, out, 0);
   out += '\n';

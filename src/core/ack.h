@@ -5,9 +5,21 @@
 // calls complete() when the batch is finished (delivered, dropped on purpose
 // or parked in the failed queue). acknowledged() is the position below
 // which every batch is finished: the only position an input may checkpoint.
+//
+// Holds: a stateful stage (an aggregate's open window) that still needs a
+// batch's events calls hold(seq) before the batch is finished, and
+// release(seq) once what it made of them is delivered. A held batch counts
+// as unfinished after complete(), so the checkpoint stays below it while
+// the batch's memory is already back in its pool. A hold never released
+// (the stage stopped with its window open) keeps the checkpoint there: the
+// next start reads the source again from that batch.
+//
+// Memory: entries are kept only from the first unfinished batch on, and
+// finished batches behind it are merged into runs (only the run's end
+// position matters), so an hour-long hold costs one entry plus one run per
+// unfinished batch, not one entry per batch read meanwhile.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -18,22 +30,43 @@ class AckTracker {
  public:
   explicit AckTracker(std::uint64_t start_position = 0) : acked_(start_position) {}
 
+  // The input thread: a new batch ending at `end_position`; its sequence.
   std::uint64_t track(std::uint64_t end_position);
+  // The batch is finished (once; a second call or an unknown seq is ignored).
   void complete(std::uint64_t seq);
+  // One more holder of batch `seq` besides its batch: it stays unfinished
+  // until every hold is released. False (no hold taken) when the batch is
+  // already finished or unknown: too late to hold it.
+  bool hold(std::uint64_t seq);
+  // Drops one hold taken by hold(seq).
+  void release(std::uint64_t seq);
 
   std::uint64_t acknowledged() const;
+  // Batches tracked and not finished (not completed, or held).
   std::size_t pending() const;
+  // Entries kept (unfinished batches and the finished runs between them):
+  // what the tracker's memory is proportional to.
+  std::size_t entries() const;
 
  private:
   struct Entry {
-    std::uint64_t end_position;
-    bool done;
+    std::uint64_t first_seq;     // covers [first_seq, the next entry's first_seq)
+    std::uint64_t end_position;  // of its last batch
+    std::uint32_t holds;
+    bool done;  // complete() was called (for a merged run: on all of them)
+    bool finished() const { return done && holds == 0; }
   };
+  // The entry holding `seq`, or entries_.size().
+  std::size_t find(std::uint64_t seq) const;
+  // Entry i just became finished: merge it with finished neighbours, and
+  // move the acknowledged position over finished entries at the front.
+  void settle(std::size_t i);
+
   mutable std::mutex mu_;
-  std::deque<Entry> entries_;  // entries_[i] has sequence base_ + i
-  std::uint64_t base_ = 0;
+  std::deque<Entry> entries_;  // by first_seq; no two finished ones are neighbours; the front is unfinished
   std::uint64_t next_seq_ = 0;
   std::uint64_t acked_;
+  std::size_t unfinished_ = 0;
 };
 
 }  // namespace bifrost::core

@@ -17,6 +17,7 @@
 #include "filters/parse_regex/compiled_pattern.h"
 #include "inputs/common/line_splitter.h"
 #include "outputs/common/codec.h"
+#include "support/stages.h"
 
 namespace {
 std::atomic<long> g_allocations{0};
@@ -203,4 +204,44 @@ TEST_CASE("a result allocates nothing on success, nor for a failure that carries
   ::close(fd);
   CHECK(ok == 3000);
   CHECK(allocations == 0);
+}
+
+TEST_CASE("the aggregate stage counts a warm batch into its windows without a heap allocation") {
+  auto built = testing::build_stage(R"(type: aggregate
+    window: 1m
+    group_by: [status, method]
+    metrics:
+      requests: count
+      bytes: {sum: bytes}
+      low: {min: latency}
+      high: {max: latency}
+      mean: {avg: latency}
+      p99: {percentile: latency, q: 0.99}
+      users: {count_distinct: user}
+      hosts: {count_distinct: host})");
+  testing::FakeStageContext ctx;
+  built.stage->start(ctx);
+  core::BatchPool pool(1);
+  constexpr std::int64_t kT0 = 1'700'000'040'000'000'000;
+  const char* users[] = {"alice", "bob", "carol", "dave", "erin", "frank", "grace"};
+  auto one_pass = [&] {
+    testing::InputBatch b(pool, nullptr);
+    for (int i = 0; i < 1000; ++i) {
+      core::Event& e = b.add(kT0 + std::int64_t{i % 50} * 1'000'000'000, static_cast<std::uint64_t>(i));
+      b.set(e, "status", core::Value::integer(200 + i % 5));
+      b.set(e, "method", b.str(i % 2 ? "GET" : "POST"));
+      b.set(e, "bytes", core::Value::integer(i));
+      b.set(e, "latency", core::Value::number(0.5 + i % 37));
+      b.set(e, "user", b.str(users[i % 7]));
+      b.set(e, "host", b.str(i % 3 ? "a" : "b"));
+    }
+    auto sel = b.all();
+    long before = g_allocations.load();
+    built.stage->process(*b, sel, ctx);
+    return g_allocations.load() - before;
+  };
+  CHECK(one_pass() > 0);  // new groups, cells, sketches
+  one_pass();
+  CHECK(one_pass() == 0);
+  CHECK(ctx.emitted.empty());  // all in one open window
 }
