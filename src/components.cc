@@ -26,6 +26,7 @@
 #include "outputs/http/http_output.h"
 #include "outputs/influxdb/influxdb_output.h"
 #include "outputs/kafka/kafka_output.h"
+#include "outputs/kafka/metrics.h"
 #include "outputs/stdout/stdout_output.h"
 
 namespace bifrost::config {
@@ -60,8 +61,8 @@ Registry make() {
   r.add_output({"stdout", "one event per line on standard output", outputs::stdout_::parse});
   r.add_output({"file", "append one event per line to files (templated path)", outputs::file::parse});
   r.add_output({"influxdb", "write points in line protocol to InfluxDB (v1 or v2 API)", outputs::influxdb::parse});
-  r.add_output({"kafka", "produce one Kafka record per event (librdkafka, idempotent)", outputs::kafka::parse, false,
-                common::kafka::statistics_families()});
+  r.add_output({"kafka", "produce one Kafka record per event (librdkafka, idempotent; exactly once in transactions)",
+                outputs::kafka::parse, false, outputs::kafka::metric_families()});
   r.add_output(
       {"elasticsearch", "index events with the bulk API; an outcome per document", outputs::elasticsearch::parse});
   r.add_output({"http", "send events to an HTTP endpoint (webhook), JSON or NDJSON", outputs::http::parse});

@@ -46,12 +46,16 @@ core::Result<int, Error> open_checked(const std::string& path, const FileId& id,
 Tailer::Tailer(const Spec& spec, const pipeline::BuildContext& ctx)
     : spec_(spec),
       clock_(*ctx.clock),
+      eo_(ctx.exactly_once),
       id_(ctx.component),
       pipeline_(ctx.pipeline),
       data_dir_(ctx.data_dir),
-      hostname_(host_name()) {}
+      hostname_(host_name()) {
+  if (eo_) eo_->join(id_, pipeline::ExactlyOnce::Kind::kState);
+}
 
 Tailer::~Tailer() {
+  if (eo_) eo_->detach(id_);
   for (auto& t : tails_) {
     if (t->fd >= 0) ::close(t->fd);
   }
@@ -61,12 +65,15 @@ Tailer::~Tailer() {
 
 void Tailer::run(pipeline::InputContext& ctx) {
   stats_ = &ctx.stats();
+  ctx_ = &ctx;
   store_.emplace(data_dir_, pipeline_, id_, stats_);
   load_checkpoint();
   watcher_ = std::make_unique<Watcher>(spec_.paths);
   scan(/*first=*/true);
+  if (eo_) start_exactly_once();
   next_checkpoint_ = clock_.now();
   while (!ctx.stopping()) {
+    if (eo_ && eo_->epoch() != epoch_) rewind();
     if (rescan_ || clock_.now() >= next_scan_) scan(/*first=*/false);
     bool progress = false;
     const std::size_t n = tails_.size();
@@ -131,13 +138,20 @@ void Tailer::decorate(core::Batch& batch) const {
 
 void Tailer::load_checkpoint() {
   auto loaded = store_->load();
-  if (!loaded) {  // reported by the store; the rule: read everything from its start
+  std::optional<std::string> body;
+  if (loaded) body = std::move(*loaded);
+  if (eo_) body = prefer_committed(std::move(body));
+  if (!body) {  // reported by the store; the rule: read everything from its start
     had_checkpoint_ = true;
     return;
   }
-  if (loaded->empty()) return;  // the first run
+  load_state(*body);
+}
+
+void Tailer::load_state(std::string_view body) {
+  if (body.empty()) return;  // the first run
   had_checkpoint_ = true;
-  auto files = decode_state(*loaded);
+  auto files = decode_state(body);
   if (!files) {
     core::log::error(id_, store_->path(), ": unreadable checkpoint body (", files.error().message,
                      "); files are read from their start");
@@ -172,6 +186,11 @@ void Tailer::load_checkpoint() {
 }
 
 void Tailer::save_checkpoint(bool force) {
+  if (eo_) {  // the committed checkpoint, not the acknowledged one: never ahead of Kafka's
+    refresh_view();
+    save_committed();
+    return;
+  }
   bool changed = structure_changed_ || force;
   for (const auto& t : tails_) changed = changed || t->acknowledged() != t->saved_offset;
   if (!changed) return;
@@ -337,6 +356,8 @@ void Tailer::publish(Tail& t, core::Batch* batch, pipeline::InputContext& ctx) {
   batch->source_id = t.source;
   batch->tracker = t.tracker;
   batch->ack_seq = t.tracker->track(t.splitter.offset());
+  batch->epoch = epoch_;
+  if (eo_) refresh_view();
   ctx.publish(batch);
 }
 

@@ -12,6 +12,12 @@
 // always, with `reset: true`), `start_at`: earliest, latest, an RFC 3339
 // time or a negative duration such as -2h (resolved per partition with
 // offsets-for-times, against the record timestamps).
+//
+// Exactly once (an output of the pipeline with `exactly_once: true`): the
+// input commits nothing itself; the output's transactions commit its
+// acknowledged offsets with the group's metadata (pipeline/exactly_once.h),
+// a revocation waits for the open transaction to end, and after an aborted
+// one the input seeks back to the committed offsets.
 #pragma once
 
 #include <memory>
@@ -35,6 +41,7 @@ struct Spec final : pipeline::InputSpec {
   bool json = false;  // decoding: json
   std::int64_t batch_events = 2048;
   std::unique_ptr<pipeline::Input> build(const pipeline::BuildContext& ctx) const override;
+  bool supports_exactly_once() const override { return true; }
 };
 
 std::unique_ptr<pipeline::InputSpec> parse(config::MapReader& r);
