@@ -1,11 +1,11 @@
-#include "outputs/influxdb/line_protocol.h"
+#include "common/influx/writer.h"
 
 #include <charconv>
 #include <cmath>
 
 #include "core/json.h"
 
-namespace bifrost::outputs::influxdb {
+namespace bifrost::common::influx {
 
 namespace {
 // `special` are the characters escaped with a backslash.
@@ -72,4 +72,4 @@ bool append_field_value(std::string& out, const core::Value& v) {
   }
 }
 
-}  // namespace bifrost::outputs::influxdb
+}  // namespace bifrost::common::influx

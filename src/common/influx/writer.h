@@ -1,4 +1,5 @@
-// InfluxDB line protocol, exactly as the spec escapes it:
+// InfluxDB line protocol (the writing half; shared by the influxdb output
+// and whatever writes points), exactly as the spec escapes it:
 //   measurement: `,` and space escaped with a backslash;
 //   tag keys, tag values, field keys: `,`, `=` and space escaped;
 //   string field values: in double quotes, `"` and `\` escaped.
@@ -13,7 +14,7 @@
 
 #include "core/value.h"
 
-namespace bifrost::outputs::influxdb {
+namespace bifrost::common::influx {
 
 void append_measurement(std::string& out, std::string_view s);
 void append_key(std::string& out, std::string_view s);  // tag keys, tag values, field keys
@@ -24,4 +25,4 @@ void append_string_field(std::string& out, std::string_view s);
 // which line protocol cannot hold.
 bool append_field_value(std::string& out, const core::Value& v);
 
-}  // namespace bifrost::outputs::influxdb
+}  // namespace bifrost::common::influx

@@ -5,14 +5,18 @@
 #include <charconv>
 #include <span>
 
+#include "common/influx/writer.h"
 #include "config/expr_reader.h"
 #include "core/log.h"
 #include "outputs/common/codec.h"
 #include "outputs/common/http_client.h"
 #include "outputs/common/http_url.h"
-#include "outputs/influxdb/line_protocol.h"
 
 namespace bifrost::outputs::influxdb {
+
+using common::influx::append_field_value;
+using common::influx::append_key;
+using common::influx::append_measurement;
 
 core::Result<void, Error> encode_point(const Spec& spec, const core::Event& e, std::string& out, std::string& scratch) {
   const std::size_t start = out.size();

@@ -1,5 +1,5 @@
 // Output `influxdb`: events become points in line protocol (see
-// line_protocol.h), written with the v1 API (/write?db=&rp=, basic auth)
+// common/influx/writer.h), written with the v1 API (/write?db=&rp=, basic auth)
 // or the v2 API (/api/v2/write?org=&bucket=, an API token:
 // `auth: {api_key: T}`, sent as "Authorization: Token T").
 //

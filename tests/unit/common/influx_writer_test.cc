@@ -3,10 +3,10 @@
 #include <limits>
 #include <string>
 
-#include "outputs/influxdb/line_protocol.h"
+#include "common/influx/writer.h"
 
 using namespace bifrost;
-using namespace bifrost::outputs::influxdb;
+using namespace bifrost::common::influx;
 
 namespace {
 std::string measurement(std::string_view s) {
