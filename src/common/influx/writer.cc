@@ -166,7 +166,12 @@ core::Result<void, WriteError> append_point(std::string& out, const Point& p, Pr
   for (std::size_t i = 0; any && i < first; ++i) {
     if (fields[i].key.front() == '\t') field(fields[i]);
   }
-  if (!any) return refuse("no field to write (line protocol needs one)");
+  if (!any) {
+    bool tabbed = false;
+    for (const core::Member& m : fields) tabbed |= m.key.front() == '\t';
+    return refuse(tabbed ? "every field key starts with a tab, which InfluxDB would skip before the first"
+                         : "no field to write (line protocol needs one)");
+  }
   if (p.time_ns) {
     char digits[24];
     auto end = std::to_chars(digits, digits + sizeof digits, *p.time_ns / unit_ns(precision)).ptr;
