@@ -1,6 +1,7 @@
 #include "filters/parse_influx/parse_influx_filter.h"
 
 #include <array>
+#include <cstring>
 
 #include "common/influx/metrics.h"
 #include "common/influx/reader.h"
@@ -49,10 +50,15 @@ class ParseInfluxFilter final : public pipeline::Filter {
         continue;
       }
       // Every event made of `from` holds its fields: shared, copied by
-      // whichever changes them (core::Value::freeze).
+      // whichever changes them (core::Value::freeze). A text of one line
+      // (no newline before its last byte) makes one event: it takes them.
+      const std::string_view text = v->as_string();
       core::Value shared = from.fields;
-      if (shared.is_object() && !shared.members().empty() && !shared.shared()) shared = shared.freeze(batch.arena);
-      common::influx::Reader reader(v->as_string(), spec_.precision, batch.arena);
+      const bool one_line = text.size() < 2 || !std::memchr(text.data(), '\n', text.size() - 1);
+      if (!one_line && shared.is_object() && !shared.members().empty() && !shared.shared()) {
+        shared = shared.freeze(batch.arena);
+      }
+      common::influx::Reader reader(text, spec_.precision, batch.arena);
       bool any = false;
       while (auto line = reader.next()) {
         any = true;
