@@ -209,6 +209,11 @@ def test_telegraf_points_from_kafka_land_in_influxdb_point_for_point(bifrost, tm
     assert got_types == want_types
     parked = failed(tmp_path)
     assert [p["event"]["message"] for p in parked] == ["cpu,host=bad usage=12.5.3 1"]
+    # Every record is acknowledged (the one with the bad line too, its line
+    # parked): the group's committed offsets leave nothing to read.
+    left = subprocess.run(["kcat", "-b", kafka, "-G", f"g-{topic}", topic, "-e", "-q"], capture_output=True,
+                          timeout=60)
+    assert left.returncode == 0 and left.stdout == b"", left.stdout[:300]
 
 
 def test_influxdb_down_for_30s_loses_no_telegraf_point(bifrost, tmp_path, kafka, topic, influx, db):
