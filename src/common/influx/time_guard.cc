@@ -21,10 +21,12 @@ std::string TimeGuard::describe(std::int64_t t, std::int64_t now) const {
   return "the point's time is " + span(t - now) + " after now (max_future: " + span(max_future_ns) + ")";
 }
 
-TimeGuard read_time_guard(config::MapReader& r, const std::string& what) {
+TimeGuard read_time_guard(config::MapReader& r, const std::string& outcome) {
   TimeGuard g;
-  g.max_past_ns = r.duration_ns("max_past", 0, what + " further back than this are out of range (0: no bound)");
-  g.max_future_ns = r.duration_ns("max_future", 0, what + " further ahead than this are out of range (0: no bound)");
+  g.max_past_ns =
+      r.duration_ns("max_past", 0, "points whose time lies further back than this are " + outcome + " (0: no bound)");
+  g.max_future_ns = r.duration_ns("max_future", 0,
+                                  "points whose time lies further ahead than this are " + outcome + " (0: no bound)");
   return g;
 }
 

@@ -33,7 +33,8 @@ struct TimeGuard {
   std::string describe(std::int64_t t, std::int64_t now) const;
 };
 
-// Reads max_past and max_future (durations; 0, the default, is no bound).
-TimeGuard read_time_guard(config::MapReader& r, const std::string& what);
+// Reads max_past and max_future (durations; 0, the default, is no bound);
+// `outcome` says what happens to a point beyond them, for describe.
+TimeGuard read_time_guard(config::MapReader& r, const std::string& outcome);
 
 }  // namespace bifrost::common::influx

@@ -147,7 +147,7 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
   s->on_failure = read_on_failure(r, "on_failure",
                                   "a line that is not a point (its own event, the line in `field`): keep | tag "
                                   "(<id>_failure) | drop (reason influx_<why>) | reject (to the failed queue)");
-  s->guard = common::influx::read_time_guard(r, "points whose time lies");
+  s->guard = common::influx::read_time_guard(r, "out of range (see action)");
   const std::string action =
       r.choice("action", "reject", {"clamp", "tag", "drop", "reject"},
                "a point out of range: clamp to the bound | tag (<id>_out_of_range) | drop | reject (to the failed "

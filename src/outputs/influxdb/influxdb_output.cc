@@ -339,7 +339,7 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
   auto fields = r.get("fields", "list or map", "", "mapped: a list of fields, or a map field key -> event field");
   s->precision = r.choice("precision", s->precision, {"ns", "us", "ms", "s"}, "timestamp precision of the points");
   s->unit = *common::influx::parse_precision(s->precision);
-  s->guard = common::influx::read_time_guard(r, "points whose time lies");
+  s->guard = common::influx::read_time_guard(r, "rejected, to the failed queue");
   s->http.max_events = 5000;
   s->http.max_bytes = 5u << 20;
   s->http.timeout_ns = 10'000'000'000;
