@@ -582,7 +582,8 @@ def main():
         if not args.only or "telegraf" in args.only.lower() or "line protocol" in args.only.lower():
             tnames, tres, tsize = run_telegraf(work, args.runs, args.influx_points)
             for name, res in zip(tnames, tres):
-                rows.append(row(name, res, tsize, args.influx_points, None, None if "curl" in name else 64))
+                # The Kafka input holds its prefetch (librdkafka), as in the Kafka -> file row.
+                rows.append(row(name, res, tsize, args.influx_points, None, None if "curl" in name else 128))
                 telegraf_rows.append(rows[-1])
         pair_results = [[], []]
         for k, sc in enumerate(pair):
