@@ -12,6 +12,7 @@ import mmap
 import os
 import pathlib
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -325,6 +326,109 @@ def run_influx(work, runs, n):
     return ["curl: line protocol -> InfluxDB", "bifrost: JSON points -> InfluxDB"], results, events.stat().st_size
 
 
+def run_telegraf(work, runs, n):
+    """Telegraf's line protocol from Kafka (decoding: influx) -> influxdb,
+    points passed through, beside curl posting the same lines to the same
+    server (requests of 5000 points, one connection), alternated. The
+    records (10 points each, as Telegraf batches them) are produced once
+    before; each bifrost run reads them with a fresh consumer group and is
+    timed from its first record read to its last point written (the group
+    join before it is not throughput), watched on /metrics."""
+    broker, reset_kafka = start_service("kafka", "BIFROST_KAFKA_DIR", "Kafka")
+    url, reset_influx = start_service("influxdb", "BIFROST_INFLUXDB_DIR", "InfluxDB")
+    work = pathlib.Path(work)
+    data, _ = corpus(n * 300, "influx")  # more than n points; the first n are used
+    with open(data, "rb") as f:
+        points = [f.readline() for _ in range(n)]
+    if not points[-1]:
+        sys.exit(f"the influx corpus has fewer than {n} points")
+    size = sum(len(p) for p in points)
+    topic = f"bench-lp-{os.getpid()}"
+    with open(work / "records", "wb") as f:
+        for k in range(0, n, 10):
+            f.write(b"".join(points[k:k + 10]) + b"\x1e")
+    with open(work / "records", "rb") as f:
+        if subprocess.run(["kcat", "-b", broker, "-P", "-t", topic, "-D", "\\x1e", "-z", "snappy"],
+                          stdin=f).returncode != 0:
+            sys.exit("kcat -P failed")
+    chunks = []
+    for c in range(0, n, 5000):
+        path = work / f"lp-{c}.lp"
+        path.write_bytes(b"".join(points[c:c + 5000]))
+        chunks.append(path)
+
+    def query(db, q, method="GET"):
+        qs = urllib.parse.urlencode({"db": db, "q": q})
+        return json.loads(urllib.request.urlopen(urllib.request.Request(f"{url}/query?{qs}", method=method)).read())
+
+    def count(db):
+        q = ";".join(f"SELECT count({f}) FROM {m}" for m, f in
+                     [("cpu", "usage_idle"), ("mem", "used"), ("disk", "used"), ("net", "bytes_recv"),
+                      ("system", "load1")])
+        return sum(r["series"][0]["values"][0][1] for r in query(db, q)["results"] if r.get("series"))
+
+    def metric(api, name, component):
+        text = urllib.request.urlopen(f"http://{api}/metrics", timeout=5).read().decode()
+        m = re.search(name + r'\{[^}]*component="' + component + r'"[^}]*\} (\S+)', text)
+        return float(m.group(1)) if m else 0.0
+
+    results = [[], []]
+    try:
+        for r in range(runs + 1):  # the first round warms up, not counted
+            db = f"curl{r}"
+            query(db, f'CREATE DATABASE "{db}"', "POST")
+            args = ["curl", "-sS", "-o", "/dev/null", "--fail"]
+            for k, chunk in enumerate(chunks):
+                args += (["--next", "-sS", "-o", "/dev/null", "--fail"] if k else []) + [
+                    "--data-binary", f"@{chunk}", f"{url}/write?db={db}"]
+            t0 = time.monotonic()
+            c = subprocess.Popen(args)
+            _, status, ru = os.wait4(c.pid, 0)
+            curl = (time.monotonic() - t0, ru.ru_utime + ru.ru_stime, 0.0)
+            if status != 0 or count(db) != n:
+                sys.exit(f"curl: {count(db)} points of {n}")
+            db = f"bifrost{r}"
+            query(db, f'CREATE DATABASE "{db}"', "POST")
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                api = f"127.0.0.1:{s.getsockname()[1]}"
+            env = dict(os.environ, BENCH_BROKER=broker, BENCH_TOPIC=topic, BENCH_GROUP=f"g-{topic}-{r}",
+                       BENCH_INFLUX=url, BENCH_DB=db, BENCH_DATA=tempfile.mkdtemp(dir=work), BENCH_API=api)
+            p = subprocess.Popen([str(BIFROST), "run", "-c", str(ROOT / "bench" / "scenarios" /
+                                                              "kafka_influx_to_influxdb.yaml")],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+            first = None
+            deadline = time.monotonic() + 600
+            while True:
+                if p.poll() is not None:
+                    sys.exit("bifrost (kafka -> influxdb) exited early:\n" + p.stderr.read().decode())
+                if time.monotonic() > deadline:
+                    p.kill()
+                    sys.exit("bifrost (kafka -> influxdb) did not finish in 600 s")
+                try:
+                    if first is None and metric(api, "bifrost_events_in_total", "in") > 0:
+                        first = time.monotonic()
+                    if metric(api, "bifrost_events_out_total", "out") >= n:
+                        break
+                except OSError:
+                    pass  # not listening yet
+                time.sleep(0.02)
+            wall = time.monotonic() - first
+            p.send_signal(15)
+            _, status, ru = os.wait4(p.pid, 0)
+            _, cpu, rss, _ = finish(p, status, ru, wall, pathlib.Path(os.devnull), b"")
+            if count(db) != n:
+                sys.exit(f"bifrost: {count(db)} points of {n}")
+            if r > 0:
+                results[0].append(curl)
+                results[1].append((wall, cpu, rss))
+    finally:
+        reset_kafka()
+        reset_influx()
+    return ["curl: line protocol -> InfluxDB (telegraf points)",
+            "bifrost: Kafka (line protocol) -> InfluxDB, passthrough"], results, size
+
+
 def run_es(corpus_path, lines, work, runs):
     """file -> Elasticsearch beside curl posting the same documents as
     ready-made bulk files (2048 per request, one connection), alternated, on
@@ -535,6 +639,10 @@ def main():
          None, None, "file:json", 400, 64),
         ("stdin (base64 lines) -> decode_base64 -> file (json)", ROOT / "bench" / "scenarios" / "decode_base64_to_file.yaml",
          None, None, "file:base64", 300, 64),
+        ("stdin (line protocol) -> parse_influx -> file (json)", ROOT / "bench" / "scenarios" / "parse_influx_to_file.yaml",
+         None, None, "file:influx", None, 64),
+        ("stdin (line protocol) -> parse_influx -> /dev/null (text: the parser alone)",
+         ROOT / "bench" / "scenarios" / "parse_influx_to_file.yaml", os.devnull, None, "file:influx:text", None, 64),
     ]
     # The disk buffer's cost: file -> http with the buffer in memory and on
     # disk, alternated, against bifrost-bench-sink.
@@ -557,14 +665,16 @@ def main():
         for name, scenario, out_path, tap, feed, mbps_target, rss_target in scenarios:
             results = []
             feed, _, fmt = feed.partition(":")  # "file:json": fed from a file of the json corpus
+            fmt, _, encoding = fmt.partition(":")  # "file:influx:text": BENCH_ENCODING=text
             sc_data, sc_lines = corpus(args.size, fmt) if fmt else (data, lines)
             if fmt:
                 with open(sc_data, "rb") as f:  # warm the page cache, as for the main corpus
                     while f.read(1 << 24):
                         pass
-            run_once(scenario, sc_data, work, out_path, tap, feed)  # warm-up, not counted
+            env = {"BENCH_ENCODING": encoding} if encoding else None
+            run_once(scenario, sc_data, work, out_path, tap, feed, env)  # warm-up, not counted
             for _ in range(args.runs):
-                wall, cpu, rss, out_lines = run_once(scenario, sc_data, work, out_path, tap, feed)
+                wall, cpu, rss, out_lines = run_once(scenario, sc_data, work, out_path, tap, feed, env)
                 if out_lines != sc_lines:
                     sys.exit(f"{name}: {out_lines} events out of {sc_lines}")
                 results.append((wall, cpu, rss))
@@ -625,6 +735,13 @@ def main():
                 rows.append(row(name, res, dsize, dn, None, None))
             rss = [statistics.median(r[2] for r in res) for res in dres]
             dedupe = (rss[1] - rss[0], bloom_bytes(dn, 0.01) / (1 << 20), ddropped / dn)
+        telegraf_rows = []
+        if not args.only or "telegraf" in args.only.lower() or "line protocol" in args.only.lower():
+            tnames, tres, tsize = run_telegraf(work, args.runs, args.influx_points)
+            for name, res in zip(tnames, tres):
+                # The Kafka input holds its prefetch (librdkafka), as in the Kafka -> file row.
+                rows.append(row(name, res, tsize, args.influx_points, None, None if "curl" in name else 128))
+                telegraf_rows.append(rows[-1])
         pair_results = [[], []]
         for k, sc in enumerate(pair):
             run_once(sc[1], data, work, sc[2], sc[3], sc[4])  # warm-up, not counted
@@ -677,6 +794,10 @@ def main():
         print(f"dedupe bloom, 10M distinct keys at 1%: the filter takes {measured:.1f} MiB (peak RSS difference, "
               f"medians), the formula says {formula:.1f} MiB: {(measured / formula - 1) * 100:+.1f}% (target within "
               f"10%); {fp * 100:.2f}% of the new keys taken for seen ones (false_positive_rate 1%)")
+    if telegraf_rows:
+        c, b = telegraf_rows
+        print(f"Telegraf line protocol ({args.influx_points} points): Kafka -> InfluxDB at "
+              f"{b[1] / c[1] * 100:.0f}% of curl's points/s")
     if not pair:
         return
     base = next(r for r in rows if r[0] == "stdin (pipe) -> file (json), API off")

@@ -10,6 +10,7 @@
 #include "filters/drop/drop_filter.h"
 #include "filters/drop_invalid/drop_invalid_filter.h"
 #include "filters/modify/modify_filter.h"
+#include "filters/parse_influx/parse_influx_filter.h"
 #include "filters/parse_json/parse_json_filter.h"
 #include "filters/parse_regex/metrics.h"
 #include "filters/parse_regex/parse_regex_filter.h"
@@ -44,6 +45,8 @@ Registry make() {
   r.add_filter({"parse_regex", "named groups of a regular expression (PCRE2, RE2) become fields",
                 filters::parse_regex::parse, false, filters::parse_regex::metric_families()});
   r.add_filter({"parse_json", "a JSON document in a field becomes fields", filters::parse_json::parse});
+  r.add_filter({"parse_influx", "InfluxDB line protocol (Telegraf's) in a field: one event per point",
+                filters::parse_influx::parse, false, filters::parse_influx::metric_families()});
   r.add_filter({"parse_timestamp", "a time in a field becomes the event time", filters::parse_timestamp::parse});
   r.add_filter(
       {"drop_invalid", "drop (or tag) events that fail checks, counted by reason", filters::drop_invalid::parse});

@@ -29,13 +29,18 @@ std::uint64_t FilterStage::run(core::Batch& batch, std::vector<std::uint32_t>& s
   // A stage's in/out count every live event reaching it; `when:` only
   // selects the ones it works on, the others pass through.
   core::add(stats_.events_in, live);
+  select_events(batch, when_, sel);
   if (stage_) {
-    select_events(batch, when_, sel);
     stage_->process(batch, sel, *this);  // even with none selected: the stage sees time and sources go by
-  } else {
-    run_filter_stage(*filter_, when_, batch, sel);
+    if (!sel.empty()) live -= count_dropped(stats_, batch, sel) + park_rejected(batch, sel);
+  } else if (!sel.empty()) {
+    // An expanding filter (Filter::expand) changes how many events it
+    // selected: what it made of them leave it, so out may exceed in.
+    const std::size_t selected = sel.size();
+    filter_->expand(batch, sel);
+    live = live - selected + sel.size();
+    live -= count_dropped(stats_, batch, sel) + park_rejected(batch, sel);
   }
-  if (!sel.empty()) live -= count_dropped(stats_, batch, sel) + park_rejected(batch, sel);
   core::add(stats_.events_out, live);
   if (tap_.active()) {
     select_events(batch, nullptr, sel);

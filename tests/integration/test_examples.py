@@ -4,6 +4,7 @@ through the environment variables the example documents."""
 import base64
 import json
 import os
+import random
 import shutil
 import time
 import uuid
@@ -11,7 +12,9 @@ import uuid
 from e2e import ROOT, Daemon, lines, wait_for
 from test_elasticsearch import count as es_count
 from test_influxdb import count as influx_count, query
+from test_influxdb import failed
 from test_kafka import consume, kcat, produce, wait_records
+from test_telegraf import Telegraf, count_points, line_of, produce as produce_records, records
 
 EXAMPLES = ROOT / "config" / "examples"
 
@@ -86,6 +89,27 @@ def test_telemetry_from_kafka_to_influxdb(bifrost, tmp_path, kafka, topic, influ
     assert wait_for(lambda: influx_count(influx, database, "cpu_load") >= 1000, 60)
     d.stop()
     assert influx_count(influx, database, "cpu_load") == 1000
+
+
+def test_telegraf_line_protocol_from_kafka_to_influxdb(bifrost, tmp_path, kafka, topic, influx):
+    database = f"telegraf_{uuid.uuid4().hex[:8]}"
+    query(influx, None, f'CREATE DATABASE "{database}"')
+    now = time.time_ns()
+    agent = Telegraf(base_ns=now - 3600 * 10**9)  # within the example's max_past
+    recs = records(agent, 30, random.Random(1))
+    # A host whose clock is a year behind: the example's guard parks its point.
+    year_ago = line_of("cpu", {"host": "old-clock"}, {"usage_idle": 1.5}, now - 365 * 86400 * 10**9)
+    recs.append(year_ago + "\n")
+    produce_records(kafka, topic, recs)
+    d = start(bifrost, tmp_path, "telegraf-kafka-to-influxdb.yaml", BIFROST_KAFKA=kafka, BIFROST_INFLUXDB=influx,
+              TELEGRAF_TOPIC=topic, INFLUXDB_DATABASE=database)
+    n = len(agent.points)
+    assert wait_for(lambda: count_points(influx, database) >= n and len(failed(tmp_path)) >= 1, 60)
+    d.stop()
+    assert count_points(influx, database) == n
+    parked = failed(tmp_path)
+    assert [p["event"]["message"] for p in parked] == [year_ago]
+    assert "before now (max_past: 30d" in parked[0]["error"]
 
 
 def test_kafka_replay_to_elasticsearch_from_a_point_in_time(bifrost, tmp_path, kafka, topic, es):
