@@ -11,10 +11,10 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <filesystem>
 
 #include "core/log.h"
 #include "delivery/durable_file.h"
+#include "delivery/private_dir.h"
 
 namespace bifrost::delivery {
 
@@ -32,14 +32,26 @@ std::uint32_t crc(std::string_view body) {
 
 CheckpointStore::CheckpointStore(const std::string& data_dir, const std::string& pipeline, const std::string& component,
                                  core::ComponentStats* stats)
-    : dir_(data_dir + "/checkpoints/" + pipeline), path_(dir_ + "/" + component + ".ckpt"), stats_(stats) {}
+    : root_(data_dir),
+      rel_("checkpoints/" + pipeline),
+      dir_(data_dir + "/" + rel_),
+      name_(component + ".ckpt"),
+      path_(dir_ + "/" + name_),
+      stats_(stats) {}
 
 Result<std::string> CheckpointStore::load() {
-  std::string text;
-  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  std::string text, dir_error;
+  int dfd = open_private_dir(root_, rel_, /*create=*/false, dir_error);
+  if (dfd < 0 && errno == ENOENT) return std::string();
+  int fd = dfd < 0 ? -1 : ::openat(dfd, name_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  const int open_errno = errno;
+  if (dfd >= 0) ::close(dfd);
+  errno = open_errno;
   if (fd < 0) {
     if (errno == ENOENT) return std::string();
-    std::string why = std::string("cannot read the checkpoint: ") + std::strerror(errno);
+    std::string why = "cannot read the checkpoint: " + (dfd < 0          ? dir_error
+                                                        : errno == ELOOP ? std::string("it is a symlink (not followed)")
+                                                                         : std::string(std::strerror(errno)));
     core::log::error(path_, why);
     if (stats_) stats_->checkpoint_errors.add(1);
     return core::fail(Errc::kIo, why);
@@ -93,34 +105,46 @@ Result<void> CheckpointStore::save(std::string_view body) {
     if (stats_) stats_->checkpoint_errors.add(1);
     return core::fail(Errc::kIo, why);
   };
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) {
-    errno = ec.value();
-    return fail("mkdir");
+  std::string dir_error;
+  const int dfd = open_private_dir(root_, rel_, /*create=*/true, dir_error);
+  if (dfd < 0) {
+    std::string why = "cannot write the checkpoint: " + dir_error;
+    core::log::error(path_, why, "; the previous one stays");
+    if (stats_) stats_->checkpoint_errors.add(1);
+    return core::fail(Errc::kIo, why);
   }
   char header[96];
   int hn = std::snprintf(header, sizeof header, "%s %d %zu %08" PRIx32 "\n", kMagic.data(), kVersion, body.size(),
                          crc(body));
-  std::string tmp = path_ + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return fail("open");
+  const std::string tmp = name_ + ".tmp";
+  int fd = ::openat(dfd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, kPrivateFileMode);
+  if (fd < 0) {
+    const int saved = errno;
+    ::close(dfd);
+    errno = saved;
+    return fail("open");
+  }
   bool ok =
       write_all(fd, std::string_view(header, static_cast<std::size_t>(hn))) && write_all(fd, body) && ::fsync(fd) == 0;
   int saved = errno;
   ::close(fd);
   if (!ok) {
-    ::unlink(tmp.c_str());
+    ::unlinkat(dfd, tmp.c_str(), 0);
+    ::close(dfd);
     errno = saved;
     return fail("write");
   }
-  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
+  // Over a symlink planted at the checkpoint's name, rename replaces the
+  // link itself: nothing is written where it points.
+  if (::renameat(dfd, tmp.c_str(), dfd, name_.c_str()) != 0) {
     saved = errno;
-    ::unlink(tmp.c_str());
+    ::unlinkat(dfd, tmp.c_str(), 0);
+    ::close(dfd);
     errno = saved;
     return fail("rename");
   }
-  fsync_dir(dir_);
+  ::fsync(dfd);
+  ::close(dfd);
   if (stats_) {
     stats_->checkpoint_duration.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

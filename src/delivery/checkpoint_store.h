@@ -13,6 +13,9 @@
 // to <name>.corrupt-<unix time> for inspection, and load() says kCorrupt.
 // The component then starts as if it had no state but never skips data:
 // the file input reads every file from its start (duplicates, not loss).
+//
+// The directory is private (0700, the file 0600) and reached without
+// following a symlink below data_dir (private_dir.h).
 #pragma once
 
 #include <cstdint>
@@ -40,7 +43,9 @@ class CheckpointStore {
   Result<void> save(std::string_view body);
 
  private:
+  std::string root_, rel_;  // data_dir, checkpoints/<pipeline>
   std::string dir_;
+  std::string name_;  // <component>.ckpt
   std::string path_;
   core::ComponentStats* stats_;
 };

@@ -12,7 +12,7 @@ FilterStage::FilterStage(const FilterNode& node, const std::string& pipeline, co
     : pipeline_(pipeline), when_(node.when), give_up_(give_up) {
   stats_.identify(pipeline, node.id, "filter", node.type);
   filter_ = node.spec->build(BuildContext{pipeline, node.id, data_dir, &stats_});
-  failed_ = std::make_unique<delivery::FailedQueue>(data_dir + "/failed/" + pipeline + "/" + node.id,
+  failed_ = std::make_unique<delivery::FailedQueue>(data_dir, "failed/" + pipeline + "/" + node.id,
                                                     delivery::FailedQueueOptions{}, &stats_);
 }
 
