@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "core/log.h"
+#include "core/secrets.h"
 
 namespace bifrost::common::kafka {
 
@@ -22,6 +23,7 @@ ClientSettings read_client_settings(config::MapReader& r) {
   ClientSettings s;
   auto brokers = r.string_list("brokers", "bootstrap brokers, host:port (a list, or one comma-separated string)",
                                /*required=*/true);
+  read_security(r, s.security);
   auto passthrough = r.get("librdkafka", "map", "{}",
                            "librdkafka properties passed as they are (checked at load); they win over bifrost's");
   if (r.describing()) return s;
@@ -35,13 +37,18 @@ ClientSettings read_client_settings(config::MapReader& r) {
     config::each_entry(*passthrough, "librdkafka property: value", [&](const config::Node& k, const config::Node& v) {
       std::string key = k.yaml().Scalar();
       std::string value = property_text(v);
+      const bool secret = secret_property(key);
+      if (secret) core::secrets::add(value);
       char err[512];
       switch (rd_kafka_conf_set(scratch.get(), key.c_str(), value.c_str(), err, sizeof err)) {
         case RD_KAFKA_CONF_OK: s.librdkafka.emplace_back(key, value); break;
         case RD_KAFKA_CONF_UNKNOWN:
           k.error("unknown librdkafka property \"" + key + "\" (see librdkafka's CONFIGURATION.md)");
           break;
-        case RD_KAFKA_CONF_INVALID: v.error(std::string("librdkafka refuses ") + key + ": " + err); break;
+        case RD_KAFKA_CONF_INVALID:
+          // librdkafka's reason may quote the value: not for a secret.
+          v.error(std::string("librdkafka refuses ") + key + (secret ? "" : std::string(": ") + err));
+          break;
       }
     });
   }
@@ -60,7 +67,10 @@ core::Result<rd_kafka_conf_t*, Error> make_conf(const ClientSettings& s,
     }
     return true;
   };
+  std::vector<std::pair<std::string, std::string>> security;
+  if (!security_properties(s.security, security, error)) return core::fail(Errc::kConfig, error);
   bool ok = set("bootstrap.servers", s.brokers);
+  for (const auto& [k, v] : security) ok = ok && set(k, v);
   for (const auto& [k, v] : ours) ok = ok && set(k, v);
   for (const auto& [k, v] : s.librdkafka) ok = ok && set(k, v);
   if (!ok) return core::fail(Errc::kConfig, error);
