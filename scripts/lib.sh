@@ -13,9 +13,12 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev libp
 # unzip unpacks Elasticsearch (tests/services/elasticsearch.sh).
 # clang-format checks the C++ style (.clang-format) before the builds.
 # python3-jsonschema validates configs against `bifrost schema` (python3-yaml
-# reads them); tmux is the terminal `bifrost top` is tested in.
+# reads them); tmux is the terminal `bifrost top` is tested in. nginx-light
+# is the TLS-terminating proxy in front of the real servers
+# (tests/services/nginx_tls.sh); openssl makes the test CAs (and Kafka's).
 TEST_PACKAGES=(logrotate prometheus lintian dpkg-dev systemd clang libclang-rt-14-dev clang-format
-  openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl python3-jsonschema python3-yaml tmux)
+  openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl python3-jsonschema python3-yaml tmux
+  nginx-light openssl)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

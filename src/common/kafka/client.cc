@@ -12,6 +12,18 @@ struct ConfDeleter {
   void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
 };
 
+// librdkafka names its own properties; what they are in a bifrost config.
+const char* hint(std::string_view message) {
+  if (message.find("certificate verify failed") != std::string_view::npos) {
+    return " (bifrost: the broker's certificate is not signed by a CA of tls.ca_file, or of the system's CAs "
+           "without it; ssl.ca.location is tls.ca_file)";
+  }
+  if (message.find("SASL authentication error") != std::string_view::npos) {
+    return " (bifrost: check sasl.username and sasl.password or the file of sasl.password_file, then reload)";
+  }
+  return "";
+}
+
 // The value as librdkafka wants it: YAML booleans and numbers as text.
 std::string property_text(const config::Node& v) {
   auto text = v.scalar("a property value (string, number or boolean)");
@@ -78,13 +90,14 @@ core::Result<rd_kafka_conf_t*, Error> make_conf(const ClientSettings& s,
 }
 
 void log_librdkafka(std::string_view id, int level, const char* facility, const char* message) {
-  if (level <= 3) core::log::error(id, "librdkafka ", facility, ": ", message);
-  else if (level <= 5) core::log::warn(id, "librdkafka ", facility, ": ", message);
+  if (level <= 3) core::log::error(id, "librdkafka ", facility, ": ", message, hint(message));
+  else if (level <= 5) core::log::warn(id, "librdkafka ", facility, ": ", message, hint(message));
   else core::log::debug(id, "librdkafka ", facility, ": ", message);
 }
 
 void log_librdkafka_error(std::string_view id, int err, const char* reason) {
-  core::log::warn(id, "librdkafka: ", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), ": ", reason);
+  core::log::warn(id, "librdkafka: ", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), ": ", reason,
+                  hint(reason));
 }
 
 bool retriable(rd_kafka_resp_err_t err) {
