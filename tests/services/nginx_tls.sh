@@ -11,7 +11,7 @@
 #   tests/services/nginx_tls.sh proxy NAME UPSTREAM [--mtls] [--authorization VALUE]
 #       an HTTPS server on a free port that passes requests to UPSTREAM (HOST:PORT);
 #       --mtls: only with a client certificate from the test CA; --authorization:
-#       only with this exact Authorization header (else 401). Prints PORT last.
+#       only with this exact Authorization header (else 401, quoting the header it got). Prints PORT last.
 #       It listens on 127.0.0.1 (named in the certificate, with localhost) and on
 #       127.0.0.2 (not named: for host name checks).
 #   tests/services/nginx_tls.sh stop    stop it
@@ -101,7 +101,10 @@ site() {
     echo "  ssl_verify_client on;"
   fi
   if [[ -n "$authorization" ]]; then
-    printf '  if ($http_authorization != "%s") { return 401 "unauthorized\\n"; }\n' "$authorization"
+    # The answer quotes what was sent, as some servers do: the tests check
+    # that bifrost never writes a secret a server echoes back.
+    printf '  if ($http_authorization != "%s") { return 401 "unauthorized (got: $http_authorization)\\n"; }\n' \
+      "$authorization"
   fi
   echo "  location / {"
   echo "    proxy_pass http://$upstream;"
