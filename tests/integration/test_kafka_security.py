@@ -10,6 +10,7 @@ import uuid
 import pytest
 
 from e2e import Daemon, run, wait_for, write
+from oidc_endpoint import TokenEndpoint
 
 
 @pytest.fixture
@@ -155,3 +156,52 @@ def test_a_broker_certificate_from_another_ca_is_refused_and_retried_with_a_mess
     assert sec["address"] in line and "tls.ca_file" in line, line
     assert records(kafka, sec_topic) == []
     assert failed(tmp_path) == []
+
+
+def test_oauthbearer_tokens_from_an_oidc_endpoint_both_ways_and_a_wrong_client_secret_is_retried(
+        bifrost, tmp_path, kafka, kafka_secure, sec_topic):
+    sec = kafka_secure
+    # the principal is the token's sub: the user the ACLs know
+    idp = TokenEndpoint(sec, sec["user"], "client-secret-of-bifrost")
+    try:
+        oauth = f"""    tls: {{ca_file: {sec['ca_file']}}}
+    sasl: {{mechanism: OAUTHBEARER, username: {sec['user']}, password: client-secret-of-bifrost,
+            token_url: "{idp.url}", scope: kafka}}"""
+        log = tmp_path / "app.log"
+        log.write_text("".join(f"line {i}\n" for i in range(100)))
+        # (a daemon, not `run`: the broker's first token check after its start may take a while)
+        d = Daemon(bifrost, file_to_kafka(tmp_path, sec, sec_topic, log, oauth, end_at_eof=False))
+        assert wait_for(lambda: len(records(kafka, sec_topic)) >= 100, 60), d.logged()[-3000:]
+        d.stop()
+        assert sorted(records(kafka, sec_topic)) == sorted(f"line {i}" for i in range(100))
+        assert idp.counts()["issued"] >= 1
+        out = tmp_path / "out.ndjson"
+        cfg = write(tmp_path / "k2f.yaml", f"""
+data_dir: {tmp_path / 'data2'}
+api: {{listen: "off"}}
+inputs:
+  - id: kafka
+    type: kafka
+    brokers: {sec['address']}
+    topics: [{sec_topic}]
+    group_id: {sec['prefix']}{uuid.uuid4().hex[:8]}
+{oauth}
+outputs:
+  - {{id: out, type: file, path: "{out}"}}
+""")
+        d = Daemon(bifrost, cfg)
+        assert wait_for(lambda: out.exists() and len(out.read_text().splitlines()) >= 100, 60), d.logged()[-3000:]
+        d.stop()
+        # a wrong client secret: the endpoint refuses it, the output says so and retries
+        log.write_text("late\n")
+        wrong = oauth.replace("client-secret-of-bifrost", "not-the-client-secret")
+        (tmp_path / "wrong").mkdir()
+        d = Daemon(bifrost, file_to_kafka(tmp_path / "wrong", sec, sec_topic, log, wrong, end_at_eof=False))
+        assert wait_for(lambda: "HTTP 401" in d.logged(), 30), d.logged()[-3000:]
+        assert wait_for(lambda: "retrying" in d.logged(), 30), d.logged()[-3000:]
+        logged = d.stop()
+        assert idp.url in next(x for x in logged.splitlines() if "HTTP 401" in x)
+        assert "not-the-client-secret" not in logged
+        assert failed(tmp_path / "wrong") == []
+    finally:
+        idp.stop()

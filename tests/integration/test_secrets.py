@@ -16,6 +16,7 @@ import sys
 import urllib.request
 
 from e2e import ROOT, Daemon, free_port, run, wait_for, write
+from oidc_endpoint import TokenEndpoint
 
 SINK = ROOT / "tests" / "services" / "http_sink.py"
 
@@ -23,7 +24,8 @@ SINK = ROOT / "tests" / "services" / "http_sink.py"
 def test_no_secret_of_any_kind_appears_anywhere_bifrost_writes(bifrost, tmp_path, kafka_secure, nginx_tls, es):
     sec, pki = kafka_secure, nginx_tls
     s = {k: f"{k}-{secrets.token_hex(8)}" for k in
-         ["api_token", "bearer", "es_password", "influx_key", "http_key", "kafka_password", "passthrough_password"]}
+         ["api_token", "bearer", "es_password", "influx_key", "http_key", "kafka_password", "passthrough_password",
+          "oauth_client_secret"]}
     real_kafka_password = pathlib.Path(sec["password_file"]).read_text().strip()
     es_basic = base64.b64encode(f"elastic:{s['es_password']}".encode()).decode()
 
@@ -32,6 +34,7 @@ def test_no_secret_of_any_kind_appears_anywhere_bifrost_writes(bifrost, tmp_path
     sink = subprocess.Popen([sys.executable, str(SINK), str(sink_port), str(tmp_path / "received")],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert sink.stdout.readline().strip() == b"ready"
+    idp = TokenEndpoint(sec, sec["user"], s["oauth_client_secret"])
     try:
         bearer_port = pki["proxy"]("secrets-bearer", f"127.0.0.1:{sink_port}", "--authorization", "Bearer right")
         key_port = pki["proxy"]("secrets-key", f"127.0.0.1:{sink_port}", "--authorization", "ApiKey right")
@@ -74,6 +77,14 @@ pipelines:
         {kafka_tls}
         sasl: {{mechanism: SCRAM-SHA-512, username: {sec['user']}, password: {s['kafka_password']}}}
         librdkafka: {{debug: "security,broker,protocol,msg"}}
+      - id: kafka_oauth
+        type: kafka
+        brokers: [{sec['address']}]
+        topic: {sec['prefix']}secrets
+        {kafka_tls}
+        sasl: {{mechanism: OAUTHBEARER, username: {sec['user']}, password: {s['oauth_client_secret']},
+                token_url: "{idp.url}"}}
+        librdkafka: {{debug: "security,broker"}}
       - id: kafka_passthrough
         type: kafka
         brokers: [{sec['address']}]
@@ -109,6 +120,7 @@ pipelines:
         assert wait_for(lambda: all(len(list((failed_dir / o).glob("*.ndjson"))) > 0
                                     for o in ["bearer", "key", "es", "influx"]), 60), d.logged()[-3000:]
         assert wait_for(lambda: d.logged().count("SASL authentication error") >= 2, 60), d.logged()[-3000:]
+        assert wait_for(lambda: idp.counts()["issued"] >= 1, 30), d.logged()[-3000:]
         req = urllib.request.Request(f"http://{addr}/metrics", headers={"Authorization": f"Bearer {s['api_token']}"})
         metrics = urllib.request.urlopen(req, timeout=10).read().decode()
         assert "bifrost_events_in_total" in metrics
@@ -140,5 +152,6 @@ pipelines:
         assert '"***" is not one of all | 1 | 0' in err, err
         leaks(err, "a config error")
     finally:
+        idp.stop()
         sink.kill()
         sink.wait()

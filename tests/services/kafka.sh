@@ -14,11 +14,14 @@
 # its first start: a certificate for 127.0.0.1 and localhost from a test CA
 # (openssl, kept in the state dir), mechanisms PLAIN, SCRAM-SHA-256 and
 # SCRAM-SHA-512 for the user `bifrost` (SCRAM credentials made by Kafka's
-# own kafka-storage format --add-scram), and KRaft's StandardAuthorizer:
+# own kafka-storage format --add-scram), OAUTHBEARER with tokens checked by
+# Kafka's OAuthBearerValidatorCallbackHandler against the public key of a
+# test identity provider (idp.key, served by tests/services/oidc_token.py,
+# its JWKS in a file), and KRaft's StandardAuthorizer:
 # `bifrost` may use topics and groups whose names start with "sec-" (ACLs
 # made by kafka-acls once), nothing else. `secure` prints
 #   {"address": "127.0.0.1:SPORT", "ca_file": ..., "other_ca_file": ..., "user": "bifrost",
-#    "password_file": ..., "prefix": "sec-"}
+#    "password_file": ..., "idp_key": ..., "prefix": "sec-"}
 # (other_ca_file: a CA that did not sign the broker's certificate).
 #
 # State lives in $BIFROST_KAFKA_DIR (/tmp/bifrost-kafka by default).
@@ -67,6 +70,16 @@ make_secrets() {
   if [[ ! -f "$SECURE/password" ]]; then
     (umask 077; head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$SECURE/password")
   fi
+  if [[ ! -f "$SECURE/jwks.json" ]]; then
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$SECURE/idp.key" 2>/dev/null
+    chmod 600 "$SECURE/idp.key"
+    openssl rsa -in "$SECURE/idp.key" -noout -modulus | python3 -c '
+import base64, json, sys
+n = bytes.fromhex(sys.stdin.read().strip().split("=", 1)[1])
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+print(json.dumps({"keys": [{"kty": "RSA", "kid": "bifrost-test", "use": "sig", "alg": "RS256",
+                            "n": b64(n), "e": "AQAB"}]}))' > "$SECURE/jwks.json"
+  fi
 }
 
 configure() {
@@ -88,12 +101,16 @@ advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_SSL://127.0.0.1:$sport
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
-sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER
 listener.name.sasl_ssl.ssl.keystore.type=PEM
 listener.name.sasl_ssl.ssl.keystore.location=$SECURE/broker-keystore.pem
 listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_bifrost="$pw";
 listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
+listener.name.sasl_ssl.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler
+sasl.oauthbearer.jwks.endpoint.url=file://$SECURE/jwks.json
+sasl.oauthbearer.expected.issuer=bifrost-test-idp
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 super.users=User:ANONYMOUS
 allow.everyone.if.no.acl.found=false
@@ -138,11 +155,11 @@ secure() {
   start >/dev/null
   printf '{"address": "127.0.0.1:%s", "ca_file": "%s", "other_ca_file": "%s", "user": "bifrost", ' \
     "$(cat "$STATE/secure_port")" "$SECURE/ca.pem" "$SECURE/other-ca.pem"
-  printf '"password_file": "%s", "prefix": "sec-"}\n' "$SECURE/password"
+  printf '"password_file": "%s", "idp_key": "%s", "prefix": "sec-"}\n' "$SECURE/password" "$SECURE/idp.key"
 }
 
 start() {
-  if [[ -f "$STATE/server.properties" && ! -f "$STATE/secure_port" ]]; then
+  if [[ -f "$STATE/server.properties" ]] && ! grep -q OAUTHBEARER "$STATE/server.properties"; then
     # Made by an older kafka.sh, without the secured listener: made again.
     say "the state in $STATE has no SASL_SSL listener (an older kafka.sh): resetting it"
     stop
@@ -164,6 +181,7 @@ start() {
   local port; port=$(cat "$STATE/port")
   say "starting Kafka $VERSION on 127.0.0.1:$port (state in $STATE)"
   nohup java -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true -Dkafka.logs.dir="$STATE" \
+    -Dorg.apache.kafka.sasl.oauthbearer.allowed.urls="file://$SECURE/jwks.json" \
     -Dlog4j.configuration="file:$STATE/log4j.properties" -cp "$CACHE/libs/*" \
     kafka.Kafka "$STATE/server.properties" > "$STATE/stdout.log" 2>&1 < /dev/null &
   echo $! > "$STATE/pid"

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "common/kafka/oauth.h"
 #include "core/log.h"
 #include "core/secrets.h"
 
@@ -86,6 +87,7 @@ core::Result<rd_kafka_conf_t*, Error> make_conf(const ClientSettings& s,
   for (const auto& [k, v] : ours) ok = ok && set(k, v);
   for (const auto& [k, v] : s.librdkafka) ok = ok && set(k, v);
   if (!ok) return core::fail(Errc::kConfig, error);
+  if (s.security.sasl.mechanism == "OAUTHBEARER") use_oidc_refresh(conf.get());
   return conf.release();
 }
 

@@ -1,5 +1,6 @@
 #include "common/kafka/security.h"
 
+#include "common/kafka/oauth.h"
 #include "core/secrets.h"
 
 namespace bifrost::common::kafka {
@@ -61,11 +62,9 @@ bool security_properties(const SecuritySettings& s, std::vector<std::pair<std::s
   }
   out.emplace_back("sasl.mechanisms", s.sasl.mechanism);
   if (s.sasl.mechanism == "OAUTHBEARER") {
-    out.emplace_back("sasl.oauthbearer.method", "oidc");
-    out.emplace_back("sasl.oauthbearer.client.id", s.sasl.username);
-    out.emplace_back("sasl.oauthbearer.client.secret", password);
-    out.emplace_back("sasl.oauthbearer.token.endpoint.url", s.sasl.token_url);
-    if (!s.sasl.scope.empty()) out.emplace_back("sasl.oauthbearer.scope", s.sasl.scope);
+    // bifrost's refresh callback gets the tokens (oauth.h): this names
+    // the client credentials to it.
+    out.emplace_back("sasl.oauthbearer.config", oidc_client(s.sasl, password));
   } else {
     out.emplace_back("sasl.username", s.sasl.username);
     out.emplace_back("sasl.password", password);

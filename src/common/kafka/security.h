@@ -4,7 +4,7 @@
 //   tls:  {ca_file, cert_file, key_file, verify}        (config/tls_reader.h, as the HTTP outputs)
 //   sasl: {mechanism: PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512 | OAUTHBEARER,
 //          username, password | password_file,
-//          token_url, scope}                           (OAUTHBEARER: OIDC client credentials)
+//          token_url, scope}                           (OAUTHBEARER: OIDC client credentials, oauth.h)
 //
 // security.protocol follows: tls -> SSL, sasl -> SASL_PLAINTEXT, both ->
 // SASL_SSL. The `librdkafka:` passthrough is applied after these and wins.
