@@ -276,6 +276,13 @@ int run_daemon(const std::string& config_path) {
       if (fresh->api_listen != api_listen) {
         core::log::warn(kLog, "reload: api.listen changed; the API keeps ", api_listen, " until a restart");
       }
+      const config::Config& old = *running->config;
+      if (fresh->api_token != old.api_token || fresh->api_token_file != old.api_token_file ||
+          fresh->api_public != old.api_public || fresh->api_tls_cert_file != old.api_tls_cert_file ||
+          fresh->api_tls_key_file != old.api_tls_key_file) {
+        core::log::warn(kLog,
+                        "reload: api.token, api.public or api.tls changed; the API keeps its own until a restart");
+      }
       ready.store(false);
       service::reloading();
       auto deadline = Clock::now() + std::chrono::nanoseconds(running->config->shutdown_timeout_ns);

@@ -138,7 +138,9 @@ void refresh(rd_kafka_t* rk, const char* config, void*) {
     rd_kafka_oauthbearer_set_token_failure(rk, core::secrets::masked(error).c_str());
     return;
   }
-  core::secrets::add(token);  // a bearer token is a secret too
+  // The token is not registered with core::secrets: a new one comes every
+  // expires_in, the registry only grows, and neither librdkafka nor bifrost
+  // writes a token out.
   std::string principal = jwt_subject(token);
   if (principal.empty()) principal = c.client_id;
   const auto now_ms =
