@@ -18,7 +18,7 @@ FilterStage::FilterStage(const FilterNode& node, const std::string& pipeline, co
   } else {
     filter_ = node.spec->build(ctx);
   }
-  failed_ = std::make_unique<delivery::FailedQueue>(data_dir + "/failed/" + pipeline + "/" + node.id,
+  failed_ = std::make_unique<delivery::FailedQueue>(data_dir, "failed/" + pipeline + "/" + node.id,
                                                     delivery::FailedQueueOptions{}, &stats_);
 }
 

@@ -23,7 +23,7 @@ OutputRunner::OutputRunner(const OutputNode& node, const std::string& pipeline, 
       retry_(node.delivery.retry) {
   stats_.identify(pipeline, node.id, "output", node.type);
   output_ = node.spec->build(BuildContext{pipeline, node.id, data_dir, &stats_, &clock_});
-  failed_ = std::make_unique<delivery::FailedQueue>(data_dir + "/failed/" + pipeline + "/" + node.id,
+  failed_ = std::make_unique<delivery::FailedQueue>(data_dir, "failed/" + pipeline + "/" + node.id,
                                                     node.delivery.failed_queue, &stats_);
   if (node.delivery.buffer.disk) buffered_ = std::make_unique<BufferedOutput>(*this, node, data_dir);
   // Batches the output has taken from its queue: the one it delivers, or

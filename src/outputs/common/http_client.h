@@ -74,12 +74,14 @@ class HttpClient {
     std::string url;
     std::string body, packed;  // packed: the gzipped body
     HttpAnswer answer;
+    char error_text[256];  // CURLOPT_ERRORBUFFER (CURL_ERROR_SIZE)
   };
 
   std::string id_;
   bool gzip_;
   std::string secret_;  // password, token or key, read at construction
   std::string secret_error_;
+  std::string tls_hint_;  // after a TLS failure: what the certificate was checked against
   curl_slist* headers_ = nullptr;
   CURLM* multi_ = nullptr;
   std::vector<Slot> slots_;

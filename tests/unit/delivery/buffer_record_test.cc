@@ -179,7 +179,7 @@ TEST_CASE("disk buffer: read back in order, one source per batch, a damaged reco
   const std::string& dir = tmp.path();
   core::ComponentStats stats;
   {
-    delivery::DiskBuffer buffer(dir + "/buf", {}, delivery::CheckpointStore(dir, "p", "o.buffer", &stats), &stats);
+    delivery::DiskBuffer buffer(dir, "buf", {}, delivery::CheckpointStore(dir, "p", "o.buffer", &stats), &stats);
     buffer.open();
     core::Batch a, b;
     fill(a, "a.log", 1, 0, 3);
@@ -203,7 +203,7 @@ TEST_CASE("disk buffer: read back in order, one source per batch, a damaged reco
   data[data.find("event 1") + 6] = 'X';
   std::ofstream(seg, std::ios::binary | std::ios::trunc) << data;
 
-  delivery::DiskBuffer buffer(dir + "/buf", {}, delivery::CheckpointStore(dir, "p", "o.buffer", &stats), &stats);
+  delivery::DiskBuffer buffer(dir, "buf", {}, delivery::CheckpointStore(dir, "p", "o.buffer", &stats), &stats);
   buffer.open();
   buffer.close_writer();
   std::vector<std::string> got;
@@ -232,7 +232,7 @@ TEST_CASE("disk buffer: a segment of another format is moved aside whole, and th
   std::filesystem::create_directories(dir + "/buf");
   std::ofstream(dir + "/buf/00000000000000000001.buf") << "0badc0de {\"ts\":1,\"event\":{\"message\":\"old\"}}\n";
   core::ComponentStats stats;
-  delivery::DiskBuffer buffer(dir + "/buf", {}, delivery::CheckpointStore(dir, "p", "o.buffer", &stats), &stats);
+  delivery::DiskBuffer buffer(dir, "buf", {}, delivery::CheckpointStore(dir, "p", "o.buffer", &stats), &stats);
   buffer.open();
   core::Batch a;
   fill(a, "a.log", 1, 0, 2);
