@@ -135,12 +135,12 @@ def test_clicks_rolled_up_per_minute_and_arm_into_influxdb(bifrost, tmp_path, ka
     base = 1_795_000_020_000  # a minute boundary, in ms
     clicks = [{"user_id": f"u{i % 37}", "ts": base + i * 150, "impression": imp("AB"[i % 3 == 0])} for i in range(2000)]
     clicks += [{"user_id": "lost", "ts": base}]  # not attributable: dropped
-    produce(kafka, topic, "".join(json.dumps(c) + "\n" for c in clicks))
-    # A click 10 minutes on in each partition moves every partition's time
-    # past the five minutes above: their windows close.
-    for p in range(3):
-        kcat(kafka, "-P", "-t", topic, "-p", str(p),
-             input=(json.dumps({"user_id": "late", "ts": base + 600_000, "impression": imp("A")}) + "\n").encode())
+    # One partition: a source not heard from yet holds no window open (docs/stages.md), so clicks
+    # spread over partitions read one after the other would close each other's minutes early.
+    kcat(kafka, "-P", "-t", topic, "-p", "0", input="".join(json.dumps(c) + "\n" for c in clicks).encode())
+    # A click 10 minutes on moves the partition's time past the five minutes above: their windows close.
+    kcat(kafka, "-P", "-t", topic, "-p", "0",
+         input=(json.dumps({"user_id": "late", "ts": base + 600_000, "impression": imp("A")}) + "\n").encode())
     expected = {}
     for c in clicks[:-1]:
         key = ((c["ts"] // 60_000) * 60, "AB"[c["impression"] == imp("B")])
