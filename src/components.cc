@@ -13,6 +13,8 @@
 #include "inputs/common/net_metrics.h"
 #include "inputs/file/file_input.h"
 #include "inputs/file/metrics.h"
+#include "inputs/http/http_input.h"
+#include "inputs/http/metrics.h"
 #include "inputs/kafka/kafka_input.h"
 #include "inputs/kafka/metrics.h"
 #include "inputs/stdin/stdin_input.h"
@@ -35,6 +37,8 @@ Registry make() {
   r.add_input({"kafka", "consume Kafka topics as a consumer group; offsets committed after acknowledgement",
                inputs::kafka::parse, false, inputs::kafka::metric_families()});
   r.add_input({"stdin", "lines from standard input, until end of file", inputs::stdin_::parse});
+  r.add_input({"http", "events POSTed as NDJSON, a JSON array or lines; answered once delivered", inputs::http::parse,
+               false, inputs::http::metric_families()});
   r.add_input({"syslog", "syslog over UDP, TCP or TLS (RFC 5424, RFC 3164; RFC 6587 framing), as ECS fields",
                inputs::syslog::parse, false, inputs::net_metric_families()});
   r.add_input({"tcp", "newline-delimited text or JSON over TCP or TLS", inputs::tcp::parse, false,

@@ -10,6 +10,11 @@ namespace bifrost::inputs {
 bool decode_json_event(core::Batch& b, core::Event& e, std::string_view text) {
   thread_local std::vector<core::Member> members;
   if (!core::parse_json_members(text, b.arena, b.chunk.holds(text), members)) return false;
+  event_from_members(b, e, members);
+  return true;
+}
+
+void event_from_members(core::Batch& b, core::Event& e, std::span<const core::Member> members) {
   const core::Value before = e.fields;
   core::Value fields = core::Value::object(b.arena, static_cast<std::uint32_t>(members.size()) + 4);
   core::ObjectBuilder out(fields, b.arena, static_cast<std::uint32_t>(members.size()));
@@ -33,7 +38,6 @@ bool decode_json_event(core::Batch& b, core::Event& e, std::string_view text) {
     for (const core::Member& m : before.members()) fields.set(m.key, m.value, b.arena);
   }
   e.fields = fields;
-  return true;
 }
 
 }  // namespace bifrost::inputs

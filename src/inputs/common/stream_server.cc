@@ -239,7 +239,7 @@ void StreamServer::handshake(Conn& c, NetClock::time_point now) {
 }
 
 void StreamServer::update_events(Conn& c) {
-  std::uint32_t want = EPOLLIN | EPOLLRDHUP | (c.want_write ? EPOLLOUT : 0u);
+  std::uint32_t want = (c.want_read ? EPOLLIN | EPOLLRDHUP : 0u) | (c.want_write ? EPOLLOUT : 0u);
   if (want == c.events) return;
   c.events = want;
   epoll_event ev{};
@@ -251,6 +251,12 @@ void StreamServer::update_events(Conn& c) {
 void StreamServer::want_write(Conn& c, bool on) {
   if (c.closed || c.want_write == on) return;
   c.want_write = on;
+  update_events(c);
+}
+
+void StreamServer::want_read(Conn& c, bool on) {
+  if (c.closed || c.handshaking || c.want_read == on) return;
+  c.want_read = on;
   update_events(c);
 }
 

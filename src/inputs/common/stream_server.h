@@ -50,7 +50,8 @@ class Conn {
   int fd = -1;
   SSL* ssl = nullptr;
   PeerAddr peer;
-  std::string subject;  // the TLS client certificate's subject, when one was sent
+  std::string subject;    // the TLS client certificate's subject, when one was sent
+  std::string peer_text;  // "1.2.3.4:5678", for the log
   std::unique_ptr<ConnState> state;
 
  private:
@@ -58,11 +59,11 @@ class Conn {
   bool handshaking = false;
   bool closed = false;
   bool want_write = false;
+  bool want_read = true;
   bool in_ready = false;
   std::uint32_t events = 0;  // what epoll registered
   NetClock::time_point last_active;
   NetClock::time_point opened;
-  std::string peer_text;
 };
 
 struct StreamOptions {
@@ -92,6 +93,9 @@ class StreamServer {
   void keep_ready(Conn& c);
   // Asks to be told (in ready()) when `c` can be written to.
   void want_write(Conn& c, bool on);
+  // Stops (or resumes) watching `c` for bytes to read: its bytes wait in the
+  // socket. A hangup or error still puts it in ready().
+  void want_read(Conn& c, bool on);
   // Closes `c`, counted under `reason` (eof, idle_timeout, error). Its
   // memory is freed at the next poll().
   void close(Conn& c, const char* reason);
