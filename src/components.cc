@@ -15,6 +15,7 @@
 #include "inputs/file/metrics.h"
 #include "inputs/http/http_input.h"
 #include "inputs/http/metrics.h"
+#include "inputs/journald/journald_input.h"
 #include "inputs/kafka/kafka_input.h"
 #include "inputs/kafka/metrics.h"
 #include "inputs/stdin/stdin_input.h"
@@ -39,6 +40,8 @@ Registry make() {
   r.add_input({"stdin", "lines from standard input, until end of file", inputs::stdin_::parse});
   r.add_input({"http", "events POSTed as NDJSON, a JSON array or lines; answered once delivered", inputs::http::parse,
                false, inputs::http::metric_families()});
+  r.add_input({"journald", "the systemd journal (local, or a directory of journal files); resumed by cursor",
+               inputs::journald::parse});
   r.add_input({"syslog", "syslog over UDP, TCP or TLS (RFC 5424, RFC 3164; RFC 6587 framing), as ECS fields",
                inputs::syslog::parse, false, inputs::net_metric_families()});
   r.add_input({"tcp", "newline-delimited text or JSON over TCP or TLS", inputs::tcp::parse, false,
