@@ -61,14 +61,14 @@ void StreamFramer::split(core::ByteBuffer& chunk, std::size_t from, bool eof, Si
         continue;
       }
       const std::size_t body = p + 1;
+      if (len > max_) {  // too long to keep whole: cut it as it comes
+        pos = body;
+        frame_left_ = len;
+        continue;
+      }
       if (n - body >= len) {
         stopped = !sink.message(body, body + len, false);
         pos = body + len;
-        continue;
-      }
-      if (len > max_) {  // too long to wait for: cut it as it comes
-        pos = body;
-        frame_left_ = len;
         continue;
       }
       if (eof) {  // the stream ended inside a message: what came of it
@@ -100,6 +100,17 @@ void StreamFramer::split(core::ByteBuffer& chunk, std::size_t from, bool eof, Si
   carry_.assign(d + pos, n - pos);
   if (carry_.capacity() > (1u << 20) && carry_.size() < (64u << 10)) carry_.shrink_to_fit();
   chunk.resize(pos);
+}
+
+bool BatchSink::message(std::size_t begin, std::size_t end, bool cut) {
+  core::Event& e = b_.events.emplace_back();
+  e.message = std::string_view(b_.chunk.data() + begin, end - begin);
+  e.offset = peer_;
+  if (cut) {
+    core::add_tag(e, cut_tag_, b_.arena);
+    stats_.parse_errors.add("message_cut");
+  }
+  return b_.events.size() < max_events_;
 }
 
 }  // namespace bifrost::inputs

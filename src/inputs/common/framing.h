@@ -23,6 +23,7 @@
 #include <string>
 
 #include "core/batch.h"
+#include "inputs/common/net_metrics.h"
 
 namespace bifrost::inputs {
 
@@ -66,6 +67,24 @@ class StreamFramer {
   std::uint64_t frame_left_ = 0;  // octet counting: bytes left of a message being cut
   bool cutting_ = false;          // newline: the carried bytes continue a line already cut
   bool more_ = false;
+};
+
+// Turns the framer's messages into events of a batch (pointing into its
+// chunk, `offset` = the peer's key, see peers.h); a cut piece is tagged and
+// counted. Stops the framer when the batch holds max_events.
+class BatchSink final : public StreamFramer::Sink {
+ public:
+  BatchSink(core::Batch& b, std::uint64_t peer, std::size_t max_events, std::string_view cut_tag, NetStats& stats)
+      : b_(b), peer_(peer), max_events_(max_events), cut_tag_(cut_tag), stats_(stats) {}
+  bool message(std::size_t begin, std::size_t end, bool cut) override;
+  void framing_error(const char* reason) override { stats_.parse_errors.add(reason); }
+
+ private:
+  core::Batch& b_;
+  std::uint64_t peer_;
+  std::size_t max_events_;
+  std::string_view cut_tag_;
+  NetStats& stats_;
 };
 
 }  // namespace bifrost::inputs

@@ -64,4 +64,14 @@ const PeerFields* find_peer(const std::vector<PeerFields>& peers, std::uint64_t 
   return &*it;
 }
 
+void set_peer_fields(core::Batch& batch, core::Event& e, const PeerFields& p) {
+  if (!e.fields.is_object()) {
+    e.fields = core::Value::object(batch.arena, 2);
+    e.fields.append("source", p.source, batch.arena);
+  } else {
+    e.fields.set("source", p.source, batch.arena);
+  }
+  if (!p.tls.is_null()) e.fields.set("tls", p.tls, batch.arena);
+}
+
 }  // namespace bifrost::inputs

@@ -37,4 +37,7 @@ void take_peers(core::Batch& batch, std::vector<PeerFields>& out);
 // tried first, as consecutive events mostly share their peer.
 const PeerFields* find_peer(const std::vector<PeerFields>& peers, std::uint64_t key, std::size_t& hint);
 
+// Sets `source` (and `tls`, when the peer sent a certificate) on `e`.
+void set_peer_fields(core::Batch& batch, core::Event& e, const PeerFields& p);
+
 }  // namespace bifrost::inputs

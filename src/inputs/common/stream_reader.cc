@@ -17,30 +17,6 @@ struct StreamReader::ConnFramer final : ConnState {
   std::uint64_t peer_key = 0;
 };
 
-class StreamReader::Emitter final : public StreamFramer::Sink {
- public:
-  Emitter(core::Batch& b, std::uint64_t peer, std::size_t max_events, const char* cut_tag, NetStats& stats)
-      : b_(b), peer_(peer), max_events_(max_events), cut_tag_(cut_tag), stats_(stats) {}
-  bool message(std::size_t begin, std::size_t end, bool cut) override {
-    core::Event& e = b_.events.emplace_back();
-    e.message = std::string_view(b_.chunk.data() + begin, end - begin);
-    e.offset = peer_;
-    if (cut) {
-      core::add_tag(e, cut_tag_, b_.arena);
-      stats_.parse_errors.add("message_cut");
-    }
-    return b_.events.size() < max_events_;
-  }
-  void framing_error(const char* reason) override { stats_.parse_errors.add(reason); }
-
- private:
-  core::Batch& b_;
-  std::uint64_t peer_;
-  std::size_t max_events_;
-  const char* cut_tag_;
-  NetStats& stats_;
-};
-
 StreamReader::StreamReader(std::unique_ptr<StreamServer> server, StreamReaderOptions options, NetStats& stats,
                            std::string id)
     : server_(std::move(server)), options_(options), stats_(stats), id_(std::move(id)) {
@@ -104,7 +80,7 @@ void StreamReader::flush_conn(Conn& c, pipeline::InputContext& ctx, bool eof, bo
       st.peer_key = add_peer(*batch_, c.peer, c.subject);
     }
     const std::size_t from = st.framer.begin(batch_->chunk);
-    Emitter emit(*batch_, st.peer_key, options_.batch_events, options_.cut_tag, stats_);
+    BatchSink emit(*batch_, st.peer_key, options_.batch_events, options_.cut_tag, stats_);
     st.framer.split(batch_->chunk, from, eof, emit);
     if (batch_full()) publish(ctx);
   } while (st.framer.has_more());
@@ -134,7 +110,7 @@ void StreamReader::read_conn(Conn& c, pipeline::InputContext& ctx) {
     chunk.resize(chunk.size() + got);
     stats_.received_bytes.fetch_add(got, std::memory_order_relaxed);
     budget -= std::min(budget, got);
-    Emitter emit(*batch_, st.peer_key, options_.batch_events, options_.cut_tag, stats_);
+    BatchSink emit(*batch_, st.peer_key, options_.batch_events, options_.cut_tag, stats_);
     st.framer.split(chunk, from, eof, emit);
     if (batch_full()) publish(ctx);
     if (st.framer.has_more()) flush_conn(c, ctx, false, false);

@@ -42,7 +42,6 @@ class StreamReader {
 
  private:
   struct ConnFramer;
-  class Emitter;
   bool ensure_batch(pipeline::InputContext& ctx, bool final);
   bool ensure_room(std::size_t need, pipeline::InputContext& ctx, bool final);
   void publish(pipeline::InputContext& ctx);

@@ -203,10 +203,7 @@ void HttpInput::decorate(core::Batch& batch) const {
   for (core::Event& e : batch.events) {
     const PeerFields* p = find_peer(peers, e.offset, hint);
     e.offset = 0;
-    if (!p) continue;
-    if (!e.fields.is_object()) e.fields = core::Value::object(batch.arena, 2);
-    e.fields.set("source", p->source, batch.arena);
-    if (!p->tls.is_null()) e.fields.set("tls", p->tls, batch.arena);
+    if (p) set_peer_fields(batch, e, *p);
   }
 }
 

@@ -1,8 +1,10 @@
 #include "inputs/syslog/fields.h"
 
 #include <charconv>
+#include <vector>
 
 #include "core/time.h"
+#include "inputs/common/peers.h"
 
 namespace bifrost::inputs::syslog {
 
@@ -122,6 +124,24 @@ void set_syslog_fields(core::Batch& b, core::Event& e, const SyslogMessage& m, c
     core::Value& process = child(b, e.fields, "process", 2);
     if (!m.app_name.empty()) process.set("name", core::Value::string(m.app_name), b.arena);
     if (numeric_pid) process.set("pid", core::Value::integer(pid), b.arena);
+  }
+}
+
+void decorate_syslog(core::Batch& batch, Format format, const TimeZone& tz, NetStats& stats) {
+  thread_local std::vector<PeerFields> peers;
+  take_peers(batch, peers);
+  std::size_t hint = 0;
+  SyslogMessage m;
+  for (core::Event& e : batch.events) {
+    const PeerFields* p = find_peer(peers, e.offset, hint);
+    e.offset = 0;
+    if (SyslogError err = parse_syslog(e.message, format, m); err == SyslogError::kNone) {
+      set_syslog_fields(batch, e, m, tz);
+    } else {
+      core::add_tag(e, "syslog_invalid", batch.arena);
+      stats.parse_errors.add(error_reason(err));
+    }
+    if (p) set_peer_fields(batch, e, *p);
   }
 }
 

@@ -23,6 +23,7 @@
 #include <cstdint>
 
 #include "core/batch.h"
+#include "inputs/common/net_metrics.h"
 #include "inputs/syslog/message.h"
 
 namespace bifrost::inputs::syslog {
@@ -42,5 +43,10 @@ std::int64_t resolve_time(const SyslogTime& t, const TimeZone& tz, std::int64_t 
 // Sets message, time and fields of `e` from `m` (fields already on `e`, a
 // cut tag, are kept).
 void set_syslog_fields(core::Batch& b, core::Event& e, const SyslogMessage& m, const TimeZone& tz);
+
+// The syslog input's decorate(): each event of a batch framed by the input
+// thread parsed (or tagged syslog_invalid and counted), with its peer's
+// source fields (inputs/common/peers.h).
+void decorate_syslog(core::Batch& batch, Format format, const TimeZone& tz, NetStats& stats);
 
 }  // namespace bifrost::inputs::syslog

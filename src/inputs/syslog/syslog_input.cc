@@ -1,18 +1,14 @@
 #include "inputs/syslog/syslog_input.h"
 
 #include <stdexcept>
-#include <vector>
 
 #include "core/log.h"
-#include "inputs/common/peers.h"
 #include "inputs/common/stream_reader.h"
 #include "inputs/common/udp_reader.h"
 
 namespace bifrost::inputs::syslog {
 
 namespace {
-
-constexpr std::string_view kInvalidTag = "syslog_invalid";
 
 class SyslogInput final : public pipeline::Input {
  public:
@@ -60,26 +56,7 @@ class SyslogInput final : public pipeline::Input {
     else stream_->run(ctx);
   }
 
-  void decorate(core::Batch& batch) const override {
-    thread_local std::vector<PeerFields> peers;
-    take_peers(batch, peers);
-    std::size_t hint = 0;
-    SyslogMessage m;
-    for (core::Event& e : batch.events) {
-      const PeerFields* p = find_peer(peers, e.offset, hint);
-      e.offset = 0;
-      if (SyslogError err = parse_syslog(e.message, format_, m); err == SyslogError::kNone) {
-        set_syslog_fields(batch, e, m, tz_);
-      } else {
-        core::add_tag(e, kInvalidTag, batch.arena);
-        stats_->parse_errors.add(error_reason(err));
-      }
-      if (!p) continue;
-      if (!e.fields.is_object()) e.fields = core::Value::object(batch.arena, 2);
-      e.fields.set("source", p->source, batch.arena);
-      if (!p->tls.is_null()) e.fields.set("tls", p->tls, batch.arena);
-    }
-  }
+  void decorate(core::Batch& batch) const override { decorate_syslog(batch, format_, tz_, *stats_); }
 
  private:
   Format format_;
@@ -141,7 +118,10 @@ std::unique_ptr<pipeline::InputSpec> parse(config::MapReader& r) {
       }
     }
   }
-  if (s->mode == Spec::Mode::kTls && !s->net.tls.enabled) r.node().error("mode: tls needs tls: {cert_file, key_file}");
+  if (s->mode == Spec::Mode::kTls && !s->net.tls.enabled) {
+    auto n = r.node().yaml()["mode"];
+    r.node().child("mode", n).error("mode: tls needs tls: {cert_file, key_file}");
+  }
   if (s->mode != Spec::Mode::kTls && s->net.tls.enabled) {
     if (auto n = r.node().yaml()["tls"]; n.IsDefined())
       r.node().child("tls", n).error("tls: applies to mode: tls (mode is " + mode + ")");

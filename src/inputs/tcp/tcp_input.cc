@@ -37,27 +37,7 @@ class TcpInput final : public pipeline::Input {
 
   void run(pipeline::InputContext& ctx) override { reader_->run(ctx); }
 
-  void decorate(core::Batch& batch) const override {
-    thread_local std::vector<PeerFields> peers;
-    take_peers(batch, peers);
-    std::size_t hint = 0;
-    for (core::Event& e : batch.events) {
-      const PeerFields* p = find_peer(peers, e.offset, hint);
-      e.offset = 0;
-      if (json_ && !decode_json_event(batch, e, e.message)) {
-        core::add_tag(e, "tcp_json_invalid", batch.arena);
-        stats_->parse_errors.add("json");
-      }
-      if (!p) continue;
-      if (!e.fields.is_object()) {
-        e.fields = core::Value::object(batch.arena, 2);
-        e.fields.append("source", p->source, batch.arena);
-      } else {
-        e.fields.set("source", p->source, batch.arena);
-      }
-      if (!p->tls.is_null()) e.fields.set("tls", p->tls, batch.arena);
-    }
-  }
+  void decorate(core::Batch& batch) const override { decorate_tcp(batch, json_, *stats_); }
 
  private:
   bool json_;
@@ -66,6 +46,21 @@ class TcpInput final : public pipeline::Input {
 };
 
 }  // namespace
+
+void decorate_tcp(core::Batch& batch, bool json, NetStats& stats) {
+  thread_local std::vector<PeerFields> peers;
+  take_peers(batch, peers);
+  std::size_t hint = 0;
+  for (core::Event& e : batch.events) {
+    const PeerFields* p = find_peer(peers, e.offset, hint);
+    e.offset = 0;
+    if (json && !decode_json_event(batch, e, e.message)) {
+      core::add_tag(e, "tcp_json_invalid", batch.arena);
+      stats.parse_errors.add("json");
+    }
+    if (p) set_peer_fields(batch, e, *p);
+  }
+}
 
 std::unique_ptr<pipeline::Input> Spec::build(const pipeline::BuildContext& ctx) const {
   return std::make_unique<TcpInput>(*this, ctx);

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "config/reader.h"
+#include "inputs/common/net_metrics.h"
 #include "inputs/common/net_settings.h"
 #include "pipeline/component.h"
 
@@ -26,5 +27,8 @@ struct Spec final : pipeline::InputSpec {
 };
 
 std::unique_ptr<pipeline::InputSpec> parse(config::MapReader& r);
+
+// The tcp input's decorate(): source fields, and decoding: json.
+void decorate_tcp(core::Batch& batch, bool json, NetStats& stats);
 
 }  // namespace bifrost::inputs::tcp
