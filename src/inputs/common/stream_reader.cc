@@ -38,8 +38,16 @@ bool StreamReader::batch_full() const {
 bool StreamReader::ensure_batch(pipeline::InputContext& ctx, bool final) {
   if (batch_) return true;
   const auto before = NetClock::now();
-  batch_ = final ? ctx.acquire_final() : ctx.acquire();
-  if (!batch_) return false;
+  while (!batch_) {
+    batch_ = final ? ctx.acquire_final() : ctx.acquire_for(std::chrono::milliseconds(100));
+    if (batch_) break;
+    if (final || ctx.stopping()) return false;
+    // Held back: nothing is read (the senders' windows fill); the metrics stay fresh.
+    if (const auto now = NetClock::now(); now >= next_metrics_) {
+      next_metrics_ = now + std::chrono::seconds(1);
+      ctx.stats().series.replace(stats_.samples(true));
+    }
+  }
   // Held back for a while: the connections were not idle, only unread.
   if (NetClock::now() - before > std::chrono::seconds(1)) server_->touch_all(NetClock::now());
   ++serial_;
@@ -128,6 +136,7 @@ void StreamReader::read_conn(Conn& c, pipeline::InputContext& ctx) {
 void StreamReader::housekeeping(pipeline::InputContext& ctx, NetClock::time_point now) {
   if (now < next_housekeeping_) return;
   next_housekeeping_ = now + std::chrono::seconds(1);
+  next_metrics_ = next_housekeeping_;
   idle_.clear();
   server_->idle(now, idle_);
   for (Conn* c : idle_) {
@@ -139,25 +148,8 @@ void StreamReader::housekeeping(pipeline::InputContext& ctx, NetClock::time_poin
 
 void StreamReader::run(pipeline::InputContext& ctx) {
   core::log::info(id_, "listening on ", server_->local());
-  bool held_back = false;
   while (!ctx.stopping()) {
-    const auto now = NetClock::now();
-    if (!batch_) {
-      batch_ = ctx.acquire_for(std::chrono::milliseconds(100));
-      if (!batch_) {
-        // Held back: nothing is read; the senders' windows fill.
-        held_back = true;
-        if (now >= next_housekeeping_) {
-          next_housekeeping_ = now + std::chrono::seconds(1);
-          ctx.stats().series.replace(stats_.samples(true));
-        }
-        continue;
-      }
-      ++serial_;
-      batch_->chunk.reserve(options_.read_buffer_bytes);
-      if (held_back) server_->touch_all(NetClock::now());
-      held_back = false;
-    }
+    if (!batch_ && !ensure_batch(ctx, false)) break;
     server_->poll(std::chrono::milliseconds(batch_->events.empty() ? 100 : 0));
     for (Conn* c : server_->ready()) {
       read_conn(*c, ctx);

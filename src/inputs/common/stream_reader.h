@@ -59,6 +59,7 @@ class StreamReader {
   core::Batch* batch_ = nullptr;
   std::uint64_t serial_ = 0;  // of the current batch: a connection adds its peer once per batch
   NetClock::time_point next_housekeeping_{};
+  NetClock::time_point next_metrics_{};
   std::vector<Conn*> idle_;
 };
 

@@ -25,6 +25,9 @@ UdpReader::UdpReader(Fd socket, UdpReaderOptions options, NetStats& stats, std::
   slot_ = std::min<std::size_t>(options_.max_message_bytes, 65535) + 1;
   slots_ = std::clamp<std::size_t>((1u << 20) / slot_, 1, kMaxSlots);
   scratch_.reset(new char[slot_ * slots_]);
+  msgs_.resize(slots_);
+  iov_.resize(slots_);
+  from_.resize(slots_);
   drops_seen_ = std::max<std::int64_t>(0, socket_drops(socket_.get()));
 }
 
@@ -50,63 +53,63 @@ void UdpReader::count_drops(pipeline::InputContext& ctx) {
   }
 }
 
-bool UdpReader::receive(core::Batch*& batch, pipeline::InputContext& ctx) {
-  mmsghdr msgs[kMaxSlots];
-  iovec iov[kMaxSlots];
-  sockaddr_storage from[kMaxSlots];
+bool UdpReader::receive() {
   for (std::size_t i = 0; i < slots_; ++i) {
-    iov[i] = {scratch_.get() + i * slot_, slot_};
-    msgs[i] = {};
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
-    msgs[i].msg_hdr.msg_name = &from[i];
-    msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+    iov_[i] = {scratch_.get() + i * slot_, slot_};
+    msgs_[i] = {};
+    msgs_[i].msg_hdr.msg_iov = &iov_[i];
+    msgs_[i].msg_hdr.msg_iovlen = 1;
+    msgs_[i].msg_hdr.msg_name = &from_[i];
+    msgs_[i].msg_hdr.msg_namelen = sizeof from_[i];
   }
-  int n = ::recvmmsg(socket_.get(), msgs, static_cast<unsigned>(slots_), MSG_DONTWAIT, nullptr);
+  int n = ::recvmmsg(socket_.get(), msgs_.data(), static_cast<unsigned>(slots_), MSG_DONTWAIT, nullptr);
   if (n <= 0) {
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
       core::log::warn(id_, "recvmmsg: ", std::strerror(errno));
     return false;
   }
-  for (int i = 0; i < n; ++i) {
-    std::size_t len = msgs[i].msg_len;
-    const bool truncated = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0 || len > options_.max_message_bytes;
+  received_ = static_cast<std::size_t>(n);
+  next_ = 0;
+  return true;
+}
+
+bool UdpReader::take(core::Batch& b) {
+  for (; next_ < received_; ++next_) {
+    const mmsghdr& m = msgs_[next_];
+    std::size_t len = m.msg_len;
+    const bool truncated = (m.msg_hdr.msg_flags & MSG_TRUNC) != 0 || len > options_.max_message_bytes;
     len = std::min(len, options_.max_message_bytes);
-    const char* data = scratch_.get() + static_cast<std::size_t>(i) * slot_;
-    stats_.received_bytes.fetch_add(msgs[i].msg_len, std::memory_order_relaxed);
+    const char* data = scratch_.get() + next_ * slot_;
     // A trailer some senders add is no part of the message.
     while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r' || data[len - 1] == '\0')) --len;
-    if (batch &&
-        (batch->chunk.capacity() - batch->chunk.size() < len || batch->events.size() >= options_.batch_events)) {
-      batch->ingest_ns = core::now_ns();
-      for (core::Event& e : batch->events) e.timestamp_ns = batch->ingest_ns;
-      ctx.publish(batch);
-      batch = nullptr;
-    }
-    if (!batch) {
-      // The rest of this read is already out of the socket: it goes on even
-      // while stopping.
-      batch = ctx.acquire();
-      if (!batch) batch = ctx.acquire_final();
-      if (!batch) {
-        ctx.stats().add_dropped("shutdown", static_cast<std::uint64_t>(n - i));
-        return false;
-      }
-      batch->chunk.reserve(std::max(options_.read_buffer_bytes, len));
-      known_n_ = 0;
-    }
-    const std::size_t at = batch->chunk.size();
-    batch->chunk.resize(at + len);
-    std::memcpy(batch->chunk.data() + at, data, len);
-    core::Event& e = batch->events.emplace_back();
-    e.message = std::string_view(batch->chunk.data() + at, len);
-    e.offset = peer_key(*batch, PeerAddr::from(reinterpret_cast<const sockaddr*>(&from[i])));
+    if (!b.events.empty() &&
+        (b.chunk.capacity() - b.chunk.size() < len || b.events.size() >= options_.batch_events))
+      return false;
+    if (b.chunk.capacity() - b.chunk.size() < len) b.chunk.reserve(b.chunk.size() + len);  // empty: may move
+    stats_.received_bytes.fetch_add(m.msg_len, std::memory_order_relaxed);
+    const std::size_t at = b.chunk.size();
+    b.chunk.resize(at + len);
+    std::memcpy(b.chunk.data() + at, data, len);
+    core::Event& e = b.events.emplace_back();
+    e.message = std::string_view(b.chunk.data() + at, len);
+    e.offset = peer_key(b, PeerAddr::from(reinterpret_cast<const sockaddr*>(&from_[next_])));
     if (truncated) {
-      core::add_tag(e, options_.cut_tag, batch->arena);
+      core::add_tag(e, options_.cut_tag, b.arena);
       stats_.parse_errors.add("truncated");
     }
   }
   return true;
+}
+
+void UdpReader::publish(core::Batch*& batch, pipeline::InputContext& ctx) {
+  if (batch->events.empty()) {
+    batch->release();
+  } else {
+    batch->ingest_ns = core::now_ns();
+    for (core::Event& e : batch->events) e.timestamp_ns = batch->ingest_ns;
+    ctx.publish(batch);
+  }
+  batch = nullptr;
 }
 
 void UdpReader::run(pipeline::InputContext& ctx) {
@@ -126,26 +129,29 @@ void UdpReader::run(pipeline::InputContext& ctx) {
       batch->chunk.reserve(options_.read_buffer_bytes);
       known_n_ = 0;
     }
-    if (receive(batch, ctx)) continue;
-    if (!batch) break;  // stopping while acquiring
+    if (next_ < received_ || receive()) {
+      if (!take(*batch)) publish(batch, ctx);  // full; the rest of the read waits in the slots
+      continue;
+    }
     if (!batch->events.empty()) {
-      batch->ingest_ns = core::now_ns();
-      for (core::Event& e : batch->events) e.timestamp_ns = batch->ingest_ns;
-      ctx.publish(batch);
-      batch = nullptr;
+      publish(batch, ctx);
       continue;
     }
     pollfd p{socket_.get(), POLLIN, 0};
     ::poll(&p, 1, 100);
   }
-  if (batch) {
-    if (batch->events.empty()) {
-      batch->release();
-    } else {
-      batch->ingest_ns = core::now_ns();
-      for (core::Event& e : batch->events) e.timestamp_ns = batch->ingest_ns;
-      ctx.publish(batch);
+  // Stopping: what was read from the socket goes on.
+  while (batch || next_ < received_) {
+    if (!batch) {
+      batch = ctx.acquire_final();
+      if (!batch) {
+        ctx.stats().add_dropped("shutdown", received_ - next_);
+        break;
+      }
+      known_n_ = 0;
     }
+    take(*batch);
+    publish(batch, ctx);
   }
   count_drops(ctx);
   ctx.stats().series.replace(stats_.samples(false));

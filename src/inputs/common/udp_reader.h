@@ -10,6 +10,8 @@
 // kernel: what came is tagged line_cut and counted (reason "truncated").
 #pragma once
 
+#include <sys/socket.h>
+
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -37,8 +39,11 @@ class UdpReader {
   void run(pipeline::InputContext& ctx);
 
  private:
-  // Reads what is waiting into the batch; false when nothing was.
-  bool receive(core::Batch*& batch, pipeline::InputContext& ctx);
+  // Reads what waits in the socket into the scratch slots; false when nothing did.
+  bool receive();
+  // Moves read datagrams into `batch` until it is full (then false) or none is left.
+  bool take(core::Batch& batch);
+  void publish(core::Batch*& batch, pipeline::InputContext& ctx);
   std::uint64_t peer_key(core::Batch& b, const PeerAddr& p);
   void count_drops(pipeline::InputContext& ctx);
 
@@ -50,6 +55,10 @@ class UdpReader {
   std::size_t slot_;   // bytes per datagram slot
   std::size_t slots_;  // datagrams per recvmmsg
   std::unique_ptr<char[]> scratch_;
+  std::vector<mmsghdr> msgs_;
+  std::vector<iovec> iov_;
+  std::vector<sockaddr_storage> from_;
+  std::size_t received_ = 0, next_ = 0;  // datagrams in the slots; the next one to take
   std::int64_t drops_seen_ = 0;
   // Peers already in the current batch (a few, looked up linearly).
   struct Known {

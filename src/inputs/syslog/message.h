@@ -30,7 +30,7 @@ struct SyslogMessage {
   std::string_view procid;    // RFC 3164: the pid in TAG[pid]
   std::string_view msgid;
   std::string_view structured_data;  // as written; empty when nil
-  std::string_view msg;              // the body (RFC 5424: without its UTF-8 BOM)
+  std::string_view msg;              // the body (RFC 5424: without its UTF-8 BOM); no trailing LF, CR or NUL
 };
 
 enum class SyslogError : std::uint8_t {
@@ -45,6 +45,11 @@ enum class SyslogError : std::uint8_t {
 
 // <PRI> at the start of `s`: its value in `pri`, `pos` just past it.
 SyslogError parse_priority(std::string_view s, std::size_t& pos, int& pri);
+
+// `msg` without the line ends and NULs a sender's template may leave at its
+// end (rsyslog's forwarding templates end in a newline, also inside an
+// octet-counted frame).
+std::string_view trim_trailer(std::string_view msg);
 
 // The reason as counted in bifrost_input_parse_errors_total (a static string).
 const char* error_reason(SyslogError e);

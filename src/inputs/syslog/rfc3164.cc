@@ -126,7 +126,7 @@ SyslogError parse_rfc3164(std::string_view s, SyslogMessage& m) {
     }
   }
   if (std::size_t t = tag(rest, m.app_name, m.procid); t > 0) rest.remove_prefix(t);
-  m.msg = rest;
+  m.msg = trim_trailer(rest);
   return SyslogError::kNone;
 }
 

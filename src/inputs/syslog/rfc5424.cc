@@ -75,6 +75,11 @@ std::size_t unescape_param(std::string_view value, char* out) {
   return n;
 }
 
+std::string_view trim_trailer(std::string_view msg) {
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r' || msg.back() == '\0')) msg.remove_suffix(1);
+  return msg;
+}
+
 SyslogError parse_priority(std::string_view s, std::size_t& pos, int& pri) {
   if (s.empty() || s[0] != '<') return SyslogError::kNoPriority;
   std::size_t p = 1;
@@ -116,7 +121,7 @@ SyslogError parse_rfc5424(std::string_view s, SyslogMessage& m) {
     ++pos;
     std::string_view msg = s.substr(pos);
     if (msg.size() >= 3 && std::memcmp(msg.data(), "\xEF\xBB\xBF", 3) == 0) msg.remove_prefix(3);
-    m.msg = msg;
+    m.msg = trim_trailer(msg);
   }
   return SyslogError::kNone;
 }
