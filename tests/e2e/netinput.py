@@ -22,14 +22,14 @@ class Net:
     """bifrost with network inputs. `inputs`, `filters`, `outputs`: YAML list items
     (indented by 2); without outputs, one file output `out` writing out.json."""
 
-    def __init__(self, bifrost, tmp, inputs, outputs=None, filters="", extra=""):
+    def __init__(self, bifrost, tmp, inputs, outputs=None, filters="", extra="", shutdown="5s"):
         self.tmp = pathlib.Path(tmp)
         self.out = self.tmp / "out.json"
         outputs = outputs or f"  - id: out\n    type: file\n    path: {self.out}\n"
         self.cfg = write(self.tmp / "c.yaml", f"""
 data_dir: {self.tmp / 'data'}
 api: {{listen: "127.0.0.1:0"}}
-shutdown_timeout: 5s
+shutdown_timeout: {shutdown}
 {extra}
 inputs:
 {inputs}

@@ -101,11 +101,11 @@ std::size_t Reader::fill(core::Batch& b, std::string& cursor) {
     entry.finish(static_cast<std::int64_t>(usec));
     if (cut) core::add_tag(e, kCutTag, b.arena);
     ++n;
-  }
-  if (n > 0) {
+    // Taken for every entry: once sd_journal_next() has found nothing
+    // more, the read pointer is on no entry and has no cursor to give.
     char* c = nullptr;
     if (sd_journal_get_cursor(j_, &c) >= 0 && c) {
-      cursor = c;
+      cursor.assign(c);
       std::free(c);
     }
   }
