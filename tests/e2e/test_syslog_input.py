@@ -168,6 +168,10 @@ def test_udp_overflow_is_counted_as_dropped_and_the_rest_arrives(bifrost, tmp_pa
     for i in range(sent):
         s.sendto(b"<13>1 - - udp - - - datagram %d" % i, ("127.0.0.1", n.port("in")))
     s.close()
+    text = n.metrics()
+    for family in ("bifrost_input_connections_open", "bifrost_input_parse_errors_total", "bifrost_http_requests_total",
+                   "bifrost_input_received_bytes_total"):
+        assert f"# TYPE {family}" in text
     # Held back by the output: the socket's buffer overflows; the kernel's count is read within a second.
     assert wait_for(lambda: n.metric("bifrost_events_dropped_total", reason="udp_overflow") > 0, 10)
     held.release()
@@ -178,10 +182,16 @@ def test_udp_overflow_is_counted_as_dropped_and_the_rest_arrives(bifrost, tmp_pa
         dropped = n.metric("bifrost_events_dropped_total", reason="udp_overflow")
         return held.count() + dropped == sent
     assert wait_for(settled, 30), f"{held.count()} delivered + {dropped} dropped != {sent}"
+    final = n.metrics()
     n.stop()
     got = sorted(int(e["message"].rsplit(" ", 1)[1]) for e in held.events())
     assert len(set(got)) == len(got)  # none twice
     assert 0 < dropped < sent
+    # The families the network inputs declare pass promtool.
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing: scripts/test installs Debian's prometheus package"
+    check = subprocess.run([promtool, "check", "metrics"], input=final.encode(), capture_output=True)
+    assert check.returncode == 0, check.stdout.decode() + check.stderr.decode()
 
 
 def test_tcp_backpressure_stops_reading_and_loses_nothing(bifrost, tmp_path):

@@ -81,7 +81,7 @@ std::unique_ptr<pipeline::InputSpec> parse(config::MapReader& r) {
   const std::string format = r.choice("format", "auto", {"auto", "rfc3164", "rfc5424"},
                                       "auto: RFC 5424 when a version follows <PRI>, else RFC 3164 (BSD syslog)");
   s->format = format == "rfc3164" ? Format::kRfc3164 : format == "rfc5424" ? Format::kRfc5424 : Format::kAuto;
-  auto framing_node = r.get("framing", "string", "auto",
+  auto framing_node = r.get("framing", "auto | octet_counting | newline", "auto",
                             "tcp and tls: auto (per connection: a digit first means octet counting), "
                             "octet_counting or newline");
   auto zone = r.get("timezone", "IANA time zone", "UTC",
