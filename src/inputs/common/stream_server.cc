@@ -101,14 +101,14 @@ void StreamServer::wake() {
 }
 
 void StreamServer::poll(std::chrono::milliseconds timeout) {
-  sweep_closed();
   ready_.clear();
-  for (Conn* c : carried_) {
+  for (Conn* c : carried_) {  // before the sweep: one may have closed since
     if (c->closed || c->in_ready) continue;
     c->in_ready = true;
     ready_.push_back(c);
   }
   carried_.clear();
+  sweep_closed();
   const auto now = NetClock::now();
   if (listener_paused_ && now >= listener_paused_until_) {
     epoll_event ev{};
