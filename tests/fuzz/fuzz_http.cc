@@ -48,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       return 0;
     }
     default: {
-      core::BatchPool pool(1);
+      static core::BatchPool pool(1);
       core::Batch* b = pool.acquire();
       b->chunk.resize(in.size());
       if (!in.empty()) std::memcpy(b->chunk.data(), in.data(), in.size());

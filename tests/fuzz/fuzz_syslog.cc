@@ -20,14 +20,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 1) return 0;
   const std::uint8_t mode = data[0];
   const auto framing = static_cast<inputs::Framing>(mode % 3);
-  const std::size_t read = 1 + (mode >> 2) % 32;
+  const std::size_t read = std::size_t{1} << ((mode >> 2) % 12);  // 1 to 2048 bytes a read
   const std::size_t max = 8 + (mode >> 4) * 8;
   std::string_view stream(reinterpret_cast<const char*>(data) + 1, size - 1);
 
   inputs::NetStats stats;
   inputs::StreamFramer framer;
   framer.configure(framing, max);
-  core::BatchPool pool(1);
+  static core::BatchPool pool(1);  // reused, as an input's pool is: warm arenas and buffers
   static inputs::syslog::TimeZone utc;
   static inputs::syslog::TimeZone berlin = [] {
     inputs::syslog::TimeZone tz;

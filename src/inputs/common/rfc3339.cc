@@ -1,5 +1,7 @@
 #include "inputs/common/rfc3339.h"
 
+#include <cstdint>
+
 #include "core/time.h"
 
 namespace bifrost::inputs {
@@ -61,6 +63,9 @@ bool parse_rfc3339(std::string_view s, std::int64_t& ns) {
   if (p != s.size()) return false;
   const std::int64_t days = core::days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   const std::int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset_s;
+  // Nanoseconds since 1970 in an int64 reach from 1677 to 2262.
+  constexpr std::int64_t kMaxSecs = INT64_MAX / 1'000'000'000 - 1;
+  if (secs > kMaxSecs || secs < -kMaxSecs) return false;
   ns = secs * 1'000'000'000 + frac;
   return true;
 }

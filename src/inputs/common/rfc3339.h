@@ -11,7 +11,8 @@ namespace bifrost::inputs {
 // Parses `text` (all of it) into nanoseconds since the epoch, UTC. Up to 9
 // fraction digits (more are read and ignored); 'T' or 't' between date and
 // time; "Z", "z" or +hh:mm / -hh:mm. Seconds up to 60 (a leap second is
-// taken as :59). False when it is not such a time.
+// taken as :59). False when it is not such a time, or one outside what
+// nanoseconds in an int64 hold (1677 to 2262).
 bool parse_rfc3339(std::string_view text, std::int64_t& ns);
 
 // Parses the 2-digit number at p[0..1]; -1 when not digits.

@@ -75,6 +75,7 @@ std::size_t timestamp(std::string_view s, SyslogTime& t) {
   if (pos + 5 <= s.size() && digit(s[pos]) && digit(s[pos + 1]) && digit(s[pos + 2]) && digit(s[pos + 3]) &&
       s[pos + 4] == ' ') {
     out.year = (s[pos] - '0') * 1000 + (s[pos + 1] - '0') * 100 + (s[pos + 2] - '0') * 10 + (s[pos + 3] - '0');
+    if (out.year < 1678 || out.year > 2261) return 0;  // beyond nanoseconds in an int64: no time
     pos += 5;
   }
   if (!clock_time(s, pos, out)) return 0;
