@@ -4,7 +4,7 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # Packages to build bifrost and its unit tests.
-BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev libpcre2-dev doctest-dev libcpp-httplib-dev libsystemd-dev libsimdjson-dev libabsl-dev zlib1g-dev librdkafka-dev libcurl4-openssl-dev prometheus-cpp-dev tzdata)
+BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev libpcre2-dev doctest-dev libcpp-httplib-dev libsystemd-dev libsimdjson-dev libabsl-dev zlib1g-dev librdkafka-dev libcurl4-openssl-dev prometheus-cpp-dev libssl-dev tzdata)
 # Packages the tests need beyond the build: promtool checks /metrics;
 # lintian, dpkg-dev and systemd check the Debian package and its unit.
 # clang and its runtime build the libFuzzer targets. A JDK and Maven fetch
@@ -14,8 +14,12 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev libp
 # clang-format checks the C++ style (.clang-format) before the builds.
 # python3-jsonschema validates configs against `bifrost schema` (python3-yaml
 # reads them); tmux is the terminal `bifrost top` is tested in.
+# The network inputs' clients: logger (bsdutils), rsyslog with its TLS
+# driver, openssl (s_client and the test certificates), curl; the journald
+# input reads files systemd-journal-remote writes.
 TEST_PACKAGES=(logrotate prometheus lintian dpkg-dev systemd clang libclang-rt-14-dev clang-format
-  openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl python3-jsonschema python3-yaml tmux)
+  openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl python3-jsonschema python3-yaml tmux
+  bsdutils rsyslog rsyslog-gnutls openssl systemd-journal-remote)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
