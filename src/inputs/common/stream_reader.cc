@@ -37,19 +37,19 @@ bool StreamReader::batch_full() const {
 
 bool StreamReader::ensure_batch(pipeline::InputContext& ctx, bool final) {
   if (batch_) return true;
-  const auto before = NetClock::now();
+  const auto before = server_->clock().now();
   while (!batch_) {
     batch_ = final ? ctx.acquire_final() : ctx.acquire_for(std::chrono::milliseconds(100));
     if (batch_) break;
     if (final || ctx.stopping()) return false;
     // Held back: nothing is read (the senders' windows fill); the metrics stay fresh.
-    if (const auto now = NetClock::now(); now >= next_metrics_) {
+    if (const auto now = server_->clock().now(); now >= next_metrics_) {
       next_metrics_ = now + std::chrono::seconds(1);
       ctx.stats().series.replace(stats_.samples(true));
     }
   }
   // Held back for a while: the connections were not idle, only unread.
-  if (NetClock::now() - before > std::chrono::seconds(1)) server_->touch_all(NetClock::now());
+  if (server_->clock().now() - before > std::chrono::seconds(1)) server_->touch_all(server_->clock().now());
   ++serial_;
   batch_->chunk.reserve(options_.read_buffer_bytes);
   return true;
@@ -128,7 +128,7 @@ void StreamReader::read_conn(Conn& c, pipeline::InputContext& ctx) {
       server_->close(c, io == ConnIo::kClosed ? "eof" : "error");
       return;
     }
-    server_->touch(c, NetClock::now());
+    server_->touch(c, server_->clock().now());
   }
   server_->keep_ready(c);  // its budget is spent: the others first
 }
@@ -156,7 +156,7 @@ void StreamReader::run(pipeline::InputContext& ctx) {
       if (ctx.stopping()) break;
     }
     if (batch_ && !batch_->events.empty() && server_->ready().empty()) publish(ctx);
-    housekeeping(ctx, NetClock::now());
+    housekeeping(ctx, server_->clock().now());
   }
   stop(ctx);
 }

@@ -109,7 +109,7 @@ void StreamServer::poll(std::chrono::milliseconds timeout) {
   }
   carried_.clear();
   sweep_closed();
-  const auto now = NetClock::now();
+  const auto now = options_.clock->now();
   if (listener_paused_ && now >= listener_paused_until_) {
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -122,7 +122,7 @@ void StreamServer::poll(std::chrono::milliseconds timeout) {
   if (listener_paused_) wait_ms = std::min(wait_ms, 50);
   int n = ::epoll_wait(epoll_.get(), events, 128, wait_ms);
   if (n < 0) n = 0;  // EINTR: the next call
-  const auto after = n > 0 ? NetClock::now() : now;
+  const auto after = n > 0 ? options_.clock->now() : now;
   for (int i = 0; i < n; ++i) {
     void* p = events[i].data.ptr;
     if (p == &listener_tag) {

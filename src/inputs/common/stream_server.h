@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "inputs/common/net_address.h"
 #include "inputs/common/net_metrics.h"
 #include "inputs/common/socket.h"
@@ -28,7 +29,9 @@
 
 namespace bifrost::inputs {
 
-using NetClock = std::chrono::steady_clock;
+// Idle timeouts, handshake bounds and pauses run on the pipeline's clock
+// (BuildContext::clock), so tests can move it.
+using NetClock = core::Clock;
 
 // What an input keeps per connection (its framer, its parser).
 class ConnState {
@@ -69,13 +72,15 @@ class Conn {
 struct StreamOptions {
   std::size_t max_connections = 256;
   std::chrono::nanoseconds idle_timeout = std::chrono::minutes(5);
-  std::shared_ptr<TlsContext> tls;  // null: plain TCP
+  std::shared_ptr<TlsContext> tls;              // null: plain TCP
+  core::Clock* clock = &core::Clock::system();  // the pipeline's (BuildContext::clock)
 };
 
 class StreamServer {
  public:
   StreamServer(Fd listener, StreamOptions options, NetStats& stats, std::string id);
   ~StreamServer();
+  NetClock& clock() const { return *options_.clock; }
   StreamServer(const StreamServer&) = delete;
   StreamServer& operator=(const StreamServer&) = delete;
 

@@ -82,8 +82,7 @@ bool UdpReader::take(core::Batch& b) {
     const char* data = scratch_.get() + next_ * slot_;
     // A trailer some senders add is no part of the message.
     while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r' || data[len - 1] == '\0')) --len;
-    if (!b.events.empty() &&
-        (b.chunk.capacity() - b.chunk.size() < len || b.events.size() >= options_.batch_events))
+    if (!b.events.empty() && (b.chunk.capacity() - b.chunk.size() < len || b.events.size() >= options_.batch_events))
       return false;
     if (b.chunk.capacity() - b.chunk.size() < len) b.chunk.reserve(b.chunk.size() + len);  // empty: may move
     stats_.received_bytes.fetch_add(m.msg_len, std::memory_order_relaxed);
@@ -114,10 +113,10 @@ void UdpReader::publish(core::Batch*& batch, pipeline::InputContext& ctx) {
 
 void UdpReader::run(pipeline::InputContext& ctx) {
   core::log::info(id_, "listening on ", local_, " (udp)");
-  auto next_tick = std::chrono::steady_clock::now();
+  auto next_tick = options_.clock->now();
   core::Batch* batch = nullptr;
   while (!ctx.stopping()) {
-    if (auto now = std::chrono::steady_clock::now(); now >= next_tick) {
+    if (auto now = options_.clock->now(); now >= next_tick) {
       next_tick = now + std::chrono::seconds(1);
       count_drops(ctx);
       ctx.stats().series.replace(stats_.samples(false));

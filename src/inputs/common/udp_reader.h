@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "inputs/common/net_address.h"
 #include "inputs/common/net_metrics.h"
 #include "inputs/common/socket.h"
@@ -30,6 +31,7 @@ struct UdpReaderOptions {
   std::size_t read_buffer_bytes = 256u << 10;
   std::size_t batch_events = 2048;
   const char* cut_tag = "line_cut";
+  core::Clock* clock = &core::Clock::system();  // the pipeline's: the once-a-second metrics
 };
 
 class UdpReader {

@@ -74,6 +74,7 @@ class HttpInput final : public pipeline::Input {
     StreamOptions options;
     options.max_connections = static_cast<std::size_t>(spec.net.max_connections);
     options.idle_timeout = std::chrono::nanoseconds(spec.net.idle_timeout_ns);
+    options.clock = ctx.clock;
     if (spec.net.tls.enabled) {
       auto tls = TlsContext::make(spec.net.tls);
       if (!tls) throw std::runtime_error(id_ + ": " + tls.error().message);
@@ -217,7 +218,7 @@ void HttpInput::flush(Conn& c, HttpConn& h) {
       h.head = RequestHead{};
     }
     server_->want_read(c, true);
-    server_->touch(c, NetClock::now());
+    server_->touch(c, server_->clock().now());
     if (!h.in.empty()) server_->keep_ready(c);  // a pipelined request is already here
   }
 }
@@ -256,7 +257,7 @@ void HttpInput::read_head(Conn& c, HttpConn& h, pipeline::InputContext& ctx) {
       return;
     }
     stats_->received_bytes.fetch_add(got, std::memory_order_relaxed);
-    server_->touch(c, NetClock::now());
+    server_->touch(c, server_->clock().now());
     end = head_end(h.in);
   }
   h.head_text.assign(h.in, 0, end);
@@ -337,7 +338,7 @@ void HttpInput::read_body(Conn& c, HttpConn& h, pipeline::InputContext& ctx) {
       if (io == ConnIo::kAgain) return;
       if (io != ConnIo::kOk) return close_conn(c, io == ConnIo::kClosed ? "eof" : "error");
       stats_->received_bytes.fetch_add(got, std::memory_order_relaxed);
-      server_->touch(c, NetClock::now());
+      server_->touch(c, server_->clock().now());
       h.in.append(buf, got);
       continue;
     }
@@ -358,7 +359,7 @@ void HttpInput::read_body(Conn& c, HttpConn& h, pipeline::InputContext& ctx) {
     if (io == ConnIo::kAgain) return;
     if (io != ConnIo::kOk) return close_conn(c, io == ConnIo::kClosed ? "eof" : "error");
     stats_->received_bytes.fetch_add(got, std::memory_order_relaxed);
-    server_->touch(c, NetClock::now());
+    server_->touch(c, server_->clock().now());
     h.body_left -= got;
   }
 }
@@ -409,7 +410,7 @@ void HttpInput::discard(Conn& c, HttpConn& h) {
     const ConnIo io = c.read(buf, sizeof buf, got);
     if (io == ConnIo::kAgain) return;
     if (io != ConnIo::kOk) break;
-    server_->touch(c, NetClock::now());
+    server_->touch(c, server_->clock().now());
     h.discard_left -= std::min<std::uint64_t>(h.discard_left, got);
   }
   close_conn(c, "eof");
@@ -469,14 +470,14 @@ void HttpInput::publish_series(pipeline::InputContext& ctx) {
 
 void HttpInput::run(pipeline::InputContext& ctx) {
   core::log::info(id_, "listening on ", server_->local(), spec_.net.tls.enabled ? " (https)" : " (http)");
-  auto next_housekeeping = NetClock::now();
+  auto next_housekeeping = server_->clock().now();
   while (!ctx.stopping()) {
     server_->poll(std::chrono::milliseconds(unsettled_.empty() ? 100 : 10));
     settle(false);
     for (Conn* c : server_->ready()) {
       if (c->state) serve(*c, ctx);
     }
-    const auto now = NetClock::now();
+    const auto now = server_->clock().now();
     if (now >= next_housekeeping) {
       next_housekeeping = now + std::chrono::seconds(1);
       idle_.clear();
@@ -502,8 +503,10 @@ void HttpInput::run(pipeline::InputContext& ctx) {
 void HttpInput::drained() {
   settle(true);
   // Send the answers, within a bound: a client that does not read is left.
-  const auto deadline = NetClock::now() + std::chrono::seconds(2);
-  while (NetClock::now() < deadline) {
+  // Real time, not the pipeline's clock: it bounds a stop, which must end
+  // even when a test's clock stands still.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (std::chrono::steady_clock::now() < deadline) {
     bool writing = false;
     for (Conn* c : server_->all()) {
       auto* h = c->state ? static_cast<HttpConn*>(c->state.get()) : nullptr;

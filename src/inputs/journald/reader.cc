@@ -17,7 +17,7 @@ constexpr std::string_view kCutTag = "line_cut";
 }
 
 Reader::Reader(const Spec& spec, const pipeline::BuildContext& ctx)
-    : spec_(spec), id_(ctx.component), pipeline_(ctx.pipeline), data_dir_(ctx.data_dir) {}
+    : spec_(spec), id_(ctx.component), pipeline_(ctx.pipeline), data_dir_(ctx.data_dir), clock_(*ctx.clock) {}
 
 Reader::~Reader() { close_journal(); }
 
@@ -113,7 +113,7 @@ std::size_t Reader::fill(core::Batch& b, std::string& cursor) {
 }
 
 void Reader::save_checkpoint(bool force) {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = clock_.now();
   if (!force && now < next_checkpoint_) return;
   next_checkpoint_ = now + std::chrono::seconds(1);
   const std::uint64_t acked = tracker_->acknowledged();
@@ -136,6 +136,8 @@ void Reader::run(pipeline::InputContext& ctx) {
     }
   }
   while (!ctx.stopping() && !open()) {
+    // Real time, not the pipeline's clock: a stop is noticed within the
+    // second, also when a test's clock stands still.
     for (int i = 0; i < 10 && !ctx.stopping(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   if (!j_) return;

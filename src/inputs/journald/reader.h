@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/ack.h"
+#include "core/clock.h"
 #include "delivery/checkpoint_store.h"
 #include "inputs/journald/journald_input.h"
 
@@ -45,7 +46,8 @@ class Reader final : public pipeline::Input {
   std::uint64_t published_ = 0;                                // entries published: the tracker's positions
   std::deque<std::pair<std::uint64_t, std::string>> cursors_;  // per batch: its end position, its last cursor
   std::string acked_cursor_;
-  std::chrono::steady_clock::time_point next_checkpoint_{};
+  core::Clock& clock_;  // the pipeline's: the checkpoint interval
+  core::Clock::time_point next_checkpoint_{};
 };
 
 }  // namespace bifrost::inputs::journald

@@ -28,6 +28,7 @@ class SyslogInput final : public pipeline::Input {
       o.max_message_bytes = spec.max_message_bytes;
       o.read_buffer_bytes = spec.net.read_buffer_bytes;
       o.batch_events = static_cast<std::size_t>(spec.net.batch_events);
+      o.clock = ctx.clock;
       udp_ = std::make_unique<UdpReader>(std::move(*sock), o, *stats_, ctx.component);
       return;
     }
@@ -36,6 +37,7 @@ class SyslogInput final : public pipeline::Input {
     StreamOptions options;
     options.max_connections = static_cast<std::size_t>(spec.net.max_connections);
     options.idle_timeout = std::chrono::nanoseconds(spec.net.idle_timeout_ns);
+    options.clock = ctx.clock;
     if (spec.mode == Spec::Mode::kTls) {
       auto tls = TlsContext::make(spec.net.tls);
       if (!tls) fail(tls.error().message);

@@ -20,6 +20,7 @@ class TcpInput final : public pipeline::Input {
     StreamOptions options;
     options.max_connections = static_cast<std::size_t>(spec.net.max_connections);
     options.idle_timeout = std::chrono::nanoseconds(spec.net.idle_timeout_ns);
+    options.clock = ctx.clock;
     if (spec.net.tls.enabled) {
       auto tls = TlsContext::make(spec.net.tls);
       if (!tls) throw std::runtime_error(ctx.component + ": " + tls.error().message);
