@@ -599,6 +599,153 @@ def run_dedupe(work, runs, n=10_000_000):
     return names, results, data.stat().st_size, n, statistics.median(dropped)
 
 
+def net_corpus(data, size, kind):
+    """The network rows' corpora, made once from the nginx corpus (cached):
+    "syslog": its first `size` bytes of lines as RFC 5424 messages,
+    octet-counted; "ndjson": as {"message": line} documents in files of about
+    1 MiB (one request each). Returns (paths, lines, bytes)."""
+    out = CACHE / f"{kind}-{size}"
+    done = out / "done"
+    if not done.exists():
+        print(f"generating {out} ...", file=sys.stderr)
+        out.mkdir(parents=True, exist_ok=True)
+        for old in out.iterdir():
+            old.unlink()
+        n, k, total = 0, 0, 0
+        chunk = bytearray()
+        with open(data, "rb") as f:
+            for line in f:
+                if total >= size:
+                    break
+                line = line.rstrip(b"\n")
+                if kind == "syslog":
+                    msg = b"<134>1 2026-11-21T06:00:00.000000Z web-1 nginx 4242 access - " + line
+                    rec = b"%d " % len(msg) + msg
+                else:
+                    rec = json.dumps({"message": line.decode()}, separators=(",", ":")).encode() + b"\n"
+                chunk += rec
+                total += len(line) + 1
+                n += 1
+                if len(chunk) >= (1 << 20) or kind == "syslog" and len(chunk) >= (64 << 20):
+                    (out / f"{k:06d}").write_bytes(chunk)
+                    k, chunk = k + 1, bytearray()
+        if chunk:
+            (out / f"{k:06d}").write_bytes(chunk)
+        (out / "lines").write_text(str(n))
+        done.write_text("")
+    paths = sorted(p for p in out.iterdir() if p.name.isdigit())
+    return paths, int((out / "lines").read_text()), sum(p.stat().st_size for p in paths)
+
+
+def run_listening(scenario, work, feed, lines):
+    """bifrost on a network scenario: started with its log in a file, the
+    port of input `in` and the API address read from it, fed by feed(port),
+    stopped (SIGTERM) once /metrics counts `lines` events out of `out`.
+    Returns (wall s from the first byte sent to the last event out, CPU s,
+    peak RSS MiB)."""
+    out = pathlib.Path(work) / "out.json"
+    if out.exists():
+        out.unlink()
+    subprocess.run(["sync"])
+    log = pathlib.Path(work) / "bifrost.log"
+    env = dict(os.environ, BENCH_OUT=str(out), BENCH_DATA=tempfile.mkdtemp(dir=work))
+    with open(log, "wb") as logf:
+        p = subprocess.Popen([str(BIFROST), "run", "-c", str(scenario)], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=logf, env=env)
+    port = api = None
+    t_end = time.monotonic() + 30
+    while (port is None or api is None) and time.monotonic() < t_end:
+        text = log.read_text(errors="replace")
+        if m := re.search(r"in: listening on [\d.]+:(\d+)", text):
+            port = int(m.group(1))
+        if m := re.search(r"api: listening on http://(\S+)", text):
+            api = m.group(1)
+        time.sleep(0.02)
+    if port is None or api is None:
+        p.kill()
+        sys.exit(f"{scenario.name}: bifrost did not start:\n{log.read_text()}")
+
+    def events_out():
+        text = urllib.request.urlopen(f"http://{api}/metrics", timeout=10).read().decode()
+        m = re.search(r'^bifrost_events_out_total\{pipeline="main",component="out"\} (\S+)', text, re.M)
+        return float(m.group(1)) if m else 0
+    t0 = time.monotonic()
+    feed(port)
+    while events_out() < lines:
+        if p.poll() is not None:
+            sys.exit(f"{scenario.name}: bifrost exited:\n{log.read_text()}")
+        if time.monotonic() - t0 > 900:
+            p.kill()
+            sys.exit(f"{scenario.name}: {events_out()} of {lines} events after 900 s")
+        time.sleep(0.05)
+    wall = time.monotonic() - t0
+    p.send_signal(15)
+    _, status, ru = os.wait4(p.pid, 0)
+    err = log.read_text(errors="replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{scenario.name}: bifrost failed:\n{err}")
+    m = re.search(r"peak_rss_kib=(\d+)", err)
+    got = count_lines(out)
+    if got != lines:
+        sys.exit(f"{scenario.name}: {got} lines written of {lines}")
+    return wall, ru.ru_utime + ru.ru_stime, int(m.group(1)) / 1024 if m else 0.0
+
+
+def send_files(port, paths):
+    """Everything in `paths` over one TCP connection (sendfile: the sender costs next to nothing)."""
+    import socket
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        for path in paths:
+            with open(path, "rb") as f:
+                s.sendfile(f)
+
+
+def post_files(port, paths, clients=4):
+    """Each file one POST (NDJSON), by `clients` curl processes side by side, each on one
+    keep-alive connection; returns once every request was answered 200 (delivered)."""
+    procs = []
+    for c in range(clients):
+        mine = paths[c::clients]
+        if not mine:
+            continue
+        args = ["curl", "-sS", "--fail", "-o", "/dev/null", "-H", "Expect:"]
+        for k, path in enumerate(mine):
+            args += (["--next", "-sS", "--fail", "-o", "/dev/null", "-H", "Expect:"] if k else []) + [
+                "--data-binary", f"@{path}", f"http://127.0.0.1:{port}/"]
+        procs.append(subprocess.Popen(args))
+    for pr in procs:
+        if pr.wait() != 0:
+            sys.exit("curl: a request was not answered 200")
+
+
+def run_net(data, lines, work, runs, net_size):
+    """stdin -> file beside nginx lines over one TCP connection -> file (target:
+    at least 70% of stdin's MB/s), and syslog RFC 5424 over TCP and HTTP
+    NDJSON pushes -> file, alternated (A B C D A B C D ...)."""
+    scenarios = ROOT / "bench" / "scenarios"
+    syslog_paths, syslog_lines, syslog_bytes = net_corpus(data, net_size, "syslog")
+    ndjson_paths, ndjson_lines, ndjson_bytes = net_corpus(data, net_size, "ndjson")
+    for paths in (syslog_paths, ndjson_paths):  # warm the page cache
+        for path in paths:
+            path.read_bytes()
+    names = ["stdin -> file (json), beside the tcp row", "tcp (one connection) -> file (json)",
+             f"syslog RFC 5424 over tcp (octet-counted) -> file (json), {net_size >> 20} MiB of nginx lines",
+             f"http POST NDJSON, 1 MiB requests, 4 clients, acknowledged -> file (json), {net_size >> 20} MiB"]
+    steps = [lambda: run_once(scenarios / "stdin_to_file.yaml", data, work)[:3],
+             lambda: run_listening(scenarios / "tcp_to_file.yaml", work, lambda port: send_files(port, [data]), lines),
+             lambda: run_listening(scenarios / "syslog_tcp_to_file.yaml", work,
+                                   lambda port: send_files(port, syslog_paths), syslog_lines),
+             lambda: run_listening(scenarios / "http_to_file.yaml", work, lambda port: post_files(port, ndjson_paths),
+                                   ndjson_lines)]
+    results = [[] for _ in names]
+    for r in range(runs + 1):  # the first round warms up, not counted
+        for k, step in enumerate(steps):
+            got = step()
+            if r > 0:
+                results[k].append(got)
+    return names, results, (syslog_lines, syslog_bytes, net_size), (ndjson_lines, ndjson_bytes, net_size)
+
+
 def row(name, results, size, lines, mbps_target, rss_target):
     wall = statistics.median(r[0] for r in results)
     cpu = statistics.median(r[1] for r in results)
@@ -619,6 +766,8 @@ def main():
     ap.add_argument("--es-size", type=int, default=64 << 20, help="corpus bytes for the Elasticsearch rows")
     ap.add_argument("--influx-points", type=int, default=500_000, help="points for the InfluxDB rows")
     ap.add_argument("--kafka-size", type=int, default=256 << 20, help="corpus bytes for the Kafka rows (default 256 MiB)")
+    ap.add_argument("--net-size", type=int, default=256 << 20,
+                    help="bytes of nginx lines for the syslog and http rows (default 256 MiB)")
     ap.add_argument("--hostile-size", type=int, default=16 << 20,
                     help="corpus bytes of the parse_regex hostile lines (default 16 MiB)")
     args = ap.parse_args()
@@ -696,6 +845,19 @@ def main():
             rows.append(row("stdin (hostile lines) -> parse_regex (nested quantifiers) -> file (json)", hres,
                             args.hostile_size, hlines, None, 64))
             hostile_row = rows[-1]
+        net_rows = []
+        if not args.only or any(w in args.only.lower() for w in ("tcp", "syslog", "http push", "net")):
+            nnames, nres, syslog_info, ndjson_info = run_net(data, lines, work, args.runs, args.net_size)
+            rows.append(row(nnames[0], nres[0], args.size, lines, None, 64))
+            net_rows.append(rows[-1])
+            stdin_mbps = rows[-1][2]
+            rows.append(row(nnames[1], nres[1], args.size, lines, round(0.7 * stdin_mbps), 64))
+            net_rows.append(rows[-1])
+            # MB/s of the nginx lines carried (not of the framing or JSON around them)
+            rows.append(row(nnames[2], nres[2], syslog_info[2], syslog_info[0], None, 64))
+            net_rows.append(rows[-1])
+            rows.append(row(nnames[3], nres[3], ndjson_info[2], ndjson_info[0], None, None))
+            net_rows.append(rows[-1])
         kafka_rows = []
         if not args.only or "kafka" in args.only.lower():
             kdata, klines = corpus(args.kafka_size)
@@ -773,6 +935,11 @@ def main():
         print(f"parse_regex, hostile lines: {hostile_row[6]:.1f} s for {hostile_row[1] * hostile_row[6]:,.0f} lines, "
               f"{hostile_row[6] / (hostile_row[1] * hostile_row[6]) * 1e6:.0f} us per line (each past PCRE2's "
               f"match limits goes to RE2)")
+    if net_rows:
+        st, tcp, sy, ht = net_rows
+        print(f"network inputs: tcp -> file at {tcp[2] / st[2] * 100:.0f}% of stdin -> file in the same run "
+              f"(target >= 70%); syslog over tcp {sy[1]:,.0f} events/s, {sy[2]:.0f} MB/s of lines; "
+              f"http push {ht[1]:,.0f} events/s, {ht[2]:.0f} MB/s of lines")
     if kafka_rows:
         kp, bp, kc, bc = kafka_rows
         print(f"Kafka ({args.kafka_size >> 20} MiB): file -> Kafka at {bp[2] / kp[2] * 100:.0f}% of kcat -P, "

@@ -16,9 +16,12 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev libp
 # reads them); tmux is the terminal `bifrost top` is tested in. nginx-light
 # is the TLS-terminating proxy in front of the real servers
 # (tests/services/nginx_tls.sh); openssl makes the test CAs (and Kafka's).
+# The network inputs' clients: logger (bsdutils), rsyslog with its TLS
+# driver, openssl s_client, curl; the journald input reads files
+# systemd-journal-remote writes.
 TEST_PACKAGES=(logrotate prometheus lintian dpkg-dev systemd clang libclang-rt-14-dev clang-format
   openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl python3-jsonschema python3-yaml tmux
-  nginx-light openssl)
+  nginx-light openssl bsdutils rsyslog rsyslog-gnutls systemd-journal-remote)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

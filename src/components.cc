@@ -17,11 +17,17 @@
 #include "filters/parse_timestamp/parse_timestamp_filter.h"
 #include "filters/throttle/metric_families.h"
 #include "filters/throttle/throttle_stage.h"
+#include "inputs/common/net_metrics.h"
 #include "inputs/file/file_input.h"
 #include "inputs/file/metrics.h"
+#include "inputs/http/http_input.h"
+#include "inputs/http/metrics.h"
+#include "inputs/journald/journald_input.h"
 #include "inputs/kafka/kafka_input.h"
 #include "inputs/kafka/metrics.h"
 #include "inputs/stdin/stdin_input.h"
+#include "inputs/syslog/syslog_input.h"
+#include "inputs/tcp/tcp_input.h"
 #include "outputs/elasticsearch/elasticsearch_output.h"
 #include "outputs/file/file_output.h"
 #include "outputs/http/http_output.h"
@@ -39,6 +45,14 @@ Registry make() {
   r.add_input({"kafka", "consume Kafka topics as a consumer group; offsets committed after acknowledgement",
                inputs::kafka::parse, false, inputs::kafka::metric_families()});
   r.add_input({"stdin", "lines from standard input, until end of file", inputs::stdin_::parse});
+  r.add_input({"http", "events POSTed as NDJSON, a JSON array or lines; answered once delivered", inputs::http::parse,
+               false, inputs::http::metric_families()});
+  r.add_input({"journald", "the systemd journal (local, or a directory of journal files); resumed by cursor",
+               inputs::journald::parse});
+  r.add_input({"syslog", "syslog over UDP, TCP or TLS (RFC 5424, RFC 3164; RFC 6587 framing), as ECS fields",
+               inputs::syslog::parse, false, inputs::net_metric_families()});
+  r.add_input({"tcp", "newline-delimited text or JSON over TCP or TLS", inputs::tcp::parse, false,
+               inputs::net_metric_families()});
 
   r.add_filter({"modify", "rename, copy, add (templates) and remove fields", filters::modify::parse});
   r.add_filter({"drop", "drop the events matching `when:`", filters::drop::parse, /*requires_when=*/true});

@@ -121,6 +121,7 @@ std::uint64_t FilterStage::park_rejected(core::Batch& batch, std::span<const std
     return n;
   }
   core::add(stats_.events_failed, n);
+  batch.parked.fetch_add(static_cast<std::uint32_t>(n), std::memory_order_relaxed);
   for (std::uint32_t i : sel) {
     if (!core::is_rejected(batch.events[i])) continue;
     core::log::warn(stats_.component, n, " event(s) rejected (to the failed queue): ", batch.events[i].drop_reason + 1);

@@ -129,6 +129,7 @@ void OutputRunner::park(Batch& batch) {
     return;
   }
   core::add(stats_.events_failed, parked_);
+  batch.parked.fetch_add(static_cast<std::uint32_t>(parked_), std::memory_order_relaxed);
 }
 
 void OutputRunner::deliver(Delivery d, bool reported) {

@@ -5,7 +5,10 @@ import base64
 import json
 import os
 import random
+import re
 import shutil
+import socket
+import subprocess
 import time
 import uuid
 
@@ -158,3 +161,77 @@ def test_clicks_rolled_up_per_minute_and_arm_into_influxdb(bifrost, tmp_path, ka
     assert wait_for(lambda: len(points()) >= len(expected), 60), points()
     d.stop()
     assert points() == {k: (n, len(users)) for k, (n, users) in expected.items()}
+
+
+def listening_ports(d, ids, timeout=15):
+    """The ports the example's network inputs bound (they listen on port 0 here), from its log."""
+    ports = {}
+
+    def bound():
+        for i in ids:
+            m = re.search(rf"{re.escape(i)}: listening on [\d.]+:(\d+)", d.logged())
+            if m:
+                ports[i] = int(m.group(1))
+        return len(ports) == len(ids)
+    assert wait_for(bound, timeout), d.logged()
+    return ports
+
+
+def test_network_devices_syslog_to_elasticsearch_and_errors_to_kafka(bifrost, tmp_path, kafka, es):
+    index, topic = f"syslog-{uuid.uuid4().hex[:8]}", f"errors-{uuid.uuid4().hex[:8]}"
+    d = start(bifrost, tmp_path, "syslog-to-elasticsearch.yaml", BIFROST_ES=es, BIFROST_KAFKA=kafka,
+              SYSLOG_UDP_LISTEN="127.0.0.1:0", SYSLOG_TCP_LISTEN="127.0.0.1:0", SYSLOG_INDEX=index,
+              SYSLOG_ERRORS_TOPIC=topic)
+    ports = listening_ports(d, ["devices-udp", "devices-tcp"])
+    logger = shutil.which("logger")
+    assert logger, "logger (util-linux) is missing"
+
+    def send(port, proto, prio, text, *args):
+        subprocess.run([logger, "-n", "127.0.0.1", "-P", str(port), proto, "-p", prio, "-t", "LINK", *args, text],
+                       check=True, timeout=30)
+    send(ports["devices-udp"], "-d", "local7.err", "Interface Gi0/1, changed state to down", "--rfc3164")
+    send(ports["devices-udp"], "-d", "local7.notice", "Configured from console", "--rfc5424")
+    send(ports["devices-tcp"], "-T", "local7.debug", "packet trace", "--octet-count", "--rfc5424")
+    send(ports["devices-tcp"], "-T", "local7.crit", "Power supply 2 failed", "--octet-count", "--rfc5424")
+    with socket.create_connection(("127.0.0.1", ports["devices-tcp"])) as s:
+        s.sendall(b"garbage from a misconfigured device\n")
+    errors = [json.loads(x) for x in wait_records(kafka, topic, 3)]
+    assert wait_for(lambda: es_count(es, index + "-*") >= 4, 60)
+    time.sleep(1)
+    d.stop()
+    assert es_count(es, index + "-*") == 4  # not the debug line
+    assert sorted(e["message"] for e in errors) == ["Interface Gi0/1, changed state to down", "Power supply 2 failed",
+                                                   "garbage from a misconfigured device"]
+    down = [e for e in errors if e["message"].startswith("Interface")][0]
+    assert down["log"]["syslog"]["facility"]["name"] == "local7"
+    assert down["log"]["syslog"]["severity"]["name"] == "Error"
+    assert down["process"]["name"] == "LINK" and down["event"]["dataset"] == "network.syslog"
+    assert [e for e in errors if e["message"].startswith("garbage")][0]["tags"] == ["syslog_invalid"]
+
+
+def test_journal_files_to_kafka_keyed_by_unit(bifrost, tmp_path, kafka, topic):
+    journal = tmp_path / "journal"
+    journal.mkdir()
+    export = []
+    for i in range(200):
+        unit = ["nginx.service", "sshd.service", "bifrost.service"][i % 3]
+        export.append(f"__REALTIME_TIMESTAMP={1_700_000_000_000_000 + i}\n__MONOTONIC_TIMESTAMP={1000 + i}\n"
+                      f"_BOOT_ID=0123456789abcdef0123456789abcdef\nMESSAGE=entry {i}\n_SYSTEMD_UNIT={unit}\n"
+                      f"PRIORITY={6 if i % 10 else 7}\n_PID={100 + i % 3}\n\n")
+    remote = shutil.which("systemd-journal-remote") or "/lib/systemd/systemd-journal-remote"
+    subprocess.run([remote, "-o", str(journal / "remote.journal"), "-"], input="".join(export).encode(),
+                   check=True, capture_output=True, timeout=60)
+    d = start(bifrost, tmp_path, "journald-to-kafka.yaml", BIFROST_KAFKA=kafka, JOURNAL_DIR=str(journal),
+              JOURNAL_TOPIC=topic, JOURNAL_START_AT="beginning")
+    # Not bifrost.service's (dropped) nor debug ones (priority: info).
+    want = [i for i in range(200) if i % 3 != 2 and i % 10]
+    got = wait_records(kafka, topic, len(want), fmt="%k %s\\n")
+    time.sleep(1)
+    d.stop()
+    got = consume(kafka, topic, fmt="%k %s\\n")
+    assert len(got) == len(want)
+    for line in got:
+        key, doc = line.split(" ", 1)
+        e = json.loads(doc)
+        assert key == e["systemd"]["unit"] and e["log"]["syslog"]["priority"] == 6
+    assert sorted(int(json.loads(l.split(" ", 1)[1])["message"].split()[1]) for l in got) == want

@@ -15,7 +15,11 @@
 #include "core/io.h"
 #include "delivery/buffer_record.h"
 #include "filters/parse_regex/compiled_pattern.h"
+#include "inputs/common/framing.h"
 #include "inputs/common/line_splitter.h"
+#include "inputs/common/peers.h"
+#include "inputs/syslog/fields.h"
+#include "inputs/tcp/tcp_input.h"
 #include "outputs/common/codec.h"
 #include "support/stages.h"
 
@@ -304,4 +308,61 @@ outputs: [{id: out, type: influxdb, url: "http://127.0.0.1:1", database: db, max
   CHECK(g_allocations.load() - before == 0);
   CHECK(events == 1000);
   CHECK(all_points);
+}
+
+// The tcp and syslog inputs' hot path: a read framed into events (the input
+// thread), decorated (a worker: peers, syslog parsing into ECS fields) and
+// encoded, as the stream reader and decorate() do it.
+TEST_CASE("a warm batch of syslog or tcp lines is framed, decorated and encoded without a heap allocation") {
+  config::Diagnostics diag;
+  auto cfg = config::load_text("t.yaml", "inputs: [{id: in, type: stdin}]\noutputs: [{id: out, type: stdout}]\n", diag);
+  REQUIRE(cfg);
+  auto output = cfg->pipelines[0].outputs[0].spec->build({"main", "out", "/tmp"});
+  std::string syslog, lines;
+  for (int i = 0; i < 1000; ++i) {
+    std::string m = i % 2 ? "<165>1 2003-10-11T22:14:15.003Z host.example.com app " + std::to_string(i) +
+                                " ID47 [ex@32473 iut=\"3\" src=\"a\\\"b\"] message " + std::to_string(i)
+                          : "<13>Oct 11 22:14:15 host app[" + std::to_string(i) + "]: message " + std::to_string(i);
+    syslog += std::to_string(m.size()) + " " + m;
+    lines += "GET /index.html?id=" + std::to_string(i) + " caf\xc3\xa9\n";
+  }
+  inputs::NetStats stats;
+  core::BatchPool pool(1);
+  inputs::syslog::TimeZone utc;
+  for (bool is_syslog : {true, false}) {
+    CAPTURE(is_syslog);
+    inputs::StreamFramer framer;
+    framer.configure(is_syslog ? inputs::Framing::kAuto : inputs::Framing::kNewline, 64 << 10);
+    const std::string& data = is_syslog ? syslog : lines;
+    auto one_pass = [&] {
+      core::Batch* b = pool.acquire();
+      b->chunk.reserve(data.size() + 64);
+      const std::uint64_t peer = inputs::add_peer(*b, inputs::PeerAddr{4, 514, {10, 0, 0, 1}});
+      const std::size_t from = framer.begin(b->chunk);
+      b->chunk.resize(from + data.size());
+      std::memcpy(b->chunk.data() + from, data.data(), data.size());
+      inputs::BatchSink sink(*b, peer, 4096, "line_cut", stats);
+      framer.split(b->chunk, from, false, sink);
+      for (auto& e : b->events) e.timestamp_ns = 1'700'000'000'000'000'000;
+      if (is_syslog) inputs::syslog::decorate_syslog(*b, inputs::syslog::Format::kAuto, utc, stats);
+      else inputs::tcp::decorate_tcp(*b, false, stats);
+      if (b->slots.size() != 1) b->slots.resize(1);
+      for (std::uint32_t i = 0; i < b->events.size(); ++i) b->slots[0].selected.push_back(i);
+      output->encode(*b, b->slots[0]);
+      const bool parsed =
+          b->slots[0].encoded.find("\"structured_data\":{\"ex@32473\":{\"iut\":\"3\",\"src\":\"a\\\"b\"}}") !=
+          std::string::npos;
+      const std::size_t n = b->events.size();
+      b->release();
+      return std::pair(n, parsed);
+    };
+    one_pass();  // warm
+    one_pass();
+    long before = g_allocations.load();
+    auto [events, parsed] = one_pass();
+    CHECK(g_allocations.load() - before == 0);
+    CHECK(events == 1000);
+    CHECK(parsed == is_syslog);
+  }
+  CHECK(stats.parse_errors.get("no_priority") == 0);
 }
