@@ -1,7 +1,7 @@
 """No secret bifrost is given ever shows: one config uses every kind (the
 API token, basic auth passwords, bearer tokens, API keys, Kafka SASL
 passwords first-class and through the librdkafka passthrough, inline and in
-files), its outputs fail against real servers that quote the credentials
+files, and the http input's basic auth), its outputs fail against real servers that quote the credentials
 they got back (nginx, tests/services/nginx_tls.sh) and a real broker that
 refuses them (librdkafka's debug log on); then its log at debug level,
 `validate`, `validate --explain`, `describe`, /metrics, the failed queue
@@ -13,7 +13,10 @@ import secrets
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
+
+import pytest
 
 from e2e import ROOT, Daemon, free_port, run, wait_for, write
 from oidc_endpoint import TokenEndpoint
@@ -25,9 +28,11 @@ def test_no_secret_of_any_kind_appears_anywhere_bifrost_writes(bifrost, tmp_path
     sec, pki = kafka_secure, nginx_tls
     s = {k: f"{k}-{secrets.token_hex(8)}" for k in
          ["api_token", "bearer", "es_password", "influx_key", "http_key", "kafka_password", "passthrough_password",
-          "oauth_client_secret"]}
+          "oauth_client_secret", "http_in_password"]}
     real_kafka_password = pathlib.Path(sec["password_file"]).read_text().strip()
     es_basic = base64.b64encode(f"elastic:{s['es_password']}".encode()).decode()
+    push_basic = base64.b64encode(f"pusher:{s['http_in_password']}".encode()).decode()
+    push_port = free_port()
 
     # The real servers behind proxies that want other credentials and quote what they got.
     sink_port = free_port()
@@ -103,9 +108,13 @@ pipelines:
         sasl: {{mechanism: SCRAM-SHA-256, username: {sec['user']}, password_file: {files['kafka']}}}
         librdkafka: {{debug: "security,broker,cgrp"}}
     outputs: [{{id: drop_all, type: file, path: "{tmp_path / 'back.log'}"}}]
+  push:
+    inputs:
+      - {{id: push, type: http, listen: "127.0.0.1:{push_port}", auth: {{user: pusher, password: {s['http_in_password']}}}}}
+    outputs: [{{id: pushed, type: file, path: "{tmp_path / 'pushed.log'}"}}]
 """
         cfg = write(tmp_path / "c.yaml", body)
-        everything = list(s.values()) + [real_kafka_password, es_basic]
+        everything = list(s.values()) + [real_kafka_password, es_basic, push_basic]
 
         def leaks(text, where):
             found = [x for x in everything if x in text]
@@ -121,6 +130,15 @@ pipelines:
                                     for o in ["bearer", "key", "es", "influx"]), 60), d.logged()[-3000:]
         assert wait_for(lambda: d.logged().count("SASL authentication error") >= 2, 60), d.logged()[-3000:]
         assert wait_for(lambda: idp.counts()["issued"] >= 1, 30), d.logged()[-3000:]
+        # The http input: a push with its credentials is taken, one with others is refused.
+        push = f"http://127.0.0.1:{push_port}/"
+        ok = urllib.request.Request(push, data=b'{"message": "pushed"}\n', method="POST",
+                                    headers={"Authorization": f"Basic {push_basic}"})
+        assert urllib.request.urlopen(ok, timeout=30).status == 200
+        wrong = urllib.request.Request(push, data=b"x\n", method="POST", headers={"Authorization": "Basic d3Jvbmc="})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(wrong, timeout=30)
+        assert refused.value.code == 401
         req = urllib.request.Request(f"http://{addr}/metrics", headers={"Authorization": f"Bearer {s['api_token']}"})
         metrics = urllib.request.urlopen(req, timeout=10).read().decode()
         assert "bifrost_events_in_total" in metrics

@@ -1,8 +1,8 @@
 #include "inputs/http/http_input.h"
 
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
+
+#include "core/secrets.h"
 
 namespace bifrost::inputs::http {
 
@@ -11,10 +11,10 @@ namespace {
 void read_auth(const config::Node& n, Auth& auth) {
   config::MapReader a(n);
   auth.user = a.string("user", "", "basic auth: the user");
-  std::string password = a.string("password", "", "basic auth: the password (or password_file)");
-  std::string password_file = a.string("password_file", "", "basic auth: a file holding the password");
-  std::string bearer = a.string("bearer", "", "a bearer token (Authorization: Bearer T), or bearer_file");
-  std::string bearer_file = a.string("bearer_file", "", "a file holding the bearer token");
+  std::string password = a.secret("password", "basic auth: the password (or password_file)");
+  std::string password_file = a.file("password_file", "basic auth: a file holding the password", /*secret=*/true);
+  std::string bearer = a.secret("bearer", "a bearer token (Authorization: Bearer T), or bearer_file");
+  std::string bearer_file = a.file("bearer_file", "a file holding the bearer token", /*secret=*/true);
   a.finish();
   const bool basic = !auth.user.empty() || !password.empty() || !password_file.empty();
   const bool token = !bearer.empty() || !bearer_file.empty();
@@ -39,49 +39,19 @@ void read_auth(const config::Node& n, Auth& auth) {
   }
 }
 
-std::string base64(std::string_view in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                       static_cast<unsigned char>(in[i + 2]);
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    const unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string expected_authorization(const Auth& auth) {
   if (auth.kind == Auth::Kind::kNone) return {};
   std::string secret = auth.secret;
   if (!auth.secret_file.empty()) {
-    std::ifstream in(auth.secret_file);
-    if (!in) throw std::runtime_error("auth: cannot read " + auth.secret_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    secret = ss.str();
-    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-    if (secret.empty()) throw std::runtime_error("auth: " + auth.secret_file + " is empty");
+    std::string error;
+    if (!core::secrets::read_file(auth.secret_file, secret, error)) throw std::runtime_error("auth: " + error);
   }
   if (auth.kind == Auth::Kind::kBearer) return "Bearer " + secret;
-  return "Basic " + base64(auth.user + ":" + secret);
+  std::string basic = core::secrets::base64(auth.user + ":" + secret);
+  core::secrets::add(basic);  // the wire form is as secret as the password
+  return "Basic " + basic;
 }
 
 std::unique_ptr<pipeline::InputSpec> parse(config::MapReader& r) {

@@ -52,11 +52,4 @@ std::string json_string(std::string_view s) {
 }
 
 // Compares without leaking where the first difference is.
-bool same_secret(std::string_view a, std::string_view b) {
-  if (a.size() != b.size() || b.empty()) return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
 }  // namespace bifrost::inputs::http

@@ -12,8 +12,5 @@ const char* status_text(int status);
 const char* status_label(int status);
 // `s` as a JSON string (control characters become spaces).
 std::string json_string(std::string_view s);
-// Compares a request's Authorization with the expected one without leaking
-// where the first difference is; an empty expectation matches nothing.
-bool same_secret(std::string_view a, std::string_view b);
 
 }  // namespace bifrost::inputs::http

@@ -25,6 +25,7 @@
 
 #include "core/ack.h"
 #include "core/log.h"
+#include "core/secrets.h"
 #include "core/time.h"
 #include "inputs/common/peers.h"
 #include "inputs/common/stream_server.h"
@@ -278,7 +279,7 @@ void HttpInput::start_body(Conn& c, HttpConn& h, pipeline::InputContext& ctx) {
   std::string_view path = r.target.substr(0, r.target.find('?'));
   if (path != spec_.path) return error(c, h, 404, "events are posted to " + spec_.path, true);
   if (r.method != "POST") return error(c, h, 405, "POST only", true, "Allow: POST\r\n");
-  if (!expected_auth_.empty() && !same_secret(r.authorization, expected_auth_)) {
+  if (!expected_auth_.empty() && !core::secrets::constant_time_equal(r.authorization, expected_auth_)) {
     stats_->parse_errors.add("unauthorized");
     const char* scheme = spec_.auth.kind == Auth::Kind::kBasic ? "Basic" : "Bearer";
     return error(c, h, 401, "missing or wrong credentials", true,
