@@ -65,9 +65,10 @@ Result<std::string> CheckpointStore::load() {
   errno = open_errno;
   if (fd < 0) {
     if (errno == ENOENT) return std::string();
-    std::string why = "cannot read the " + noun() + ": " + (dfd < 0          ? dir_error
-                                                            : errno == ELOOP ? std::string("it is a symlink (not followed)")
-                                                                             : std::string(std::strerror(errno)));
+    std::string why = "cannot read the " + noun() + ": " +
+                      (dfd < 0          ? dir_error
+                       : errno == ELOOP ? std::string("it is a symlink (not followed)")
+                                        : std::string(std::strerror(errno)));
     core::log::error(path_, why);
     if (errors_) errors_->add(1);
     return core::fail(Errc::kIo, why);
