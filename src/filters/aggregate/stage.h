@@ -66,7 +66,7 @@ class AggregateStage final : public pipeline::StatefulStage {
   void send(core::Batch*& batch, std::uint64_t step, pipeline::StageContext& ctx);
   // Steps whose events are all finished: saves the state, then releases their holds.
   void commit();
-  void load_state();
+  void load_state(core::Clock::time_point now);
   void publish(pipeline::StageContext& ctx);
 
   const Spec& spec_;

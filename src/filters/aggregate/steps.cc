@@ -161,7 +161,7 @@ void AggregateStage::commit() {
   }
 }
 
-void AggregateStage::load_state() {
+void AggregateStage::load_state(core::Clock::time_point now) {
   auto body = state_.load();
   if (!body) return;
   StateReader r(*body);
@@ -176,6 +176,11 @@ void AggregateStage::load_state() {
   loaded_positions_ = positions;
   step_positions_ = positions;
   positions_ = std::move(positions);
+  // Every source read before the crash holds the windows still open until
+  // it is heard from again (or silent for idle_timeout): a partition whose
+  // first fetch comes first must not close minutes another one still has
+  // events for.
+  positions_.each_source([&](std::uint64_t src) { sources_.try_emplace(src, SourceClock{closed, now}); });
   char when[core::kRfc3339NsLen];
   core::format_rfc3339_ns(closed, when);
   core::log::info(id_, "state: the windows ending at or before ", std::string_view(when, sizeof when),
