@@ -51,8 +51,8 @@ Registry make() {
                inputs::journald::parse});
   r.add_input({"syslog", "syslog over UDP, TCP or TLS (RFC 5424, RFC 3164; RFC 6587 framing), as ECS fields",
                inputs::syslog::parse, false, inputs::net_metric_families()});
-  r.add_input({"tcp", "newline-delimited text or JSON over TCP or TLS", inputs::tcp::parse, false,
-               inputs::net_metric_families()});
+  r.add_input({"tcp", "newline-delimited text, JSON or InfluxDB line protocol over TCP or TLS", inputs::tcp::parse,
+               false, inputs::tcp::metric_families()});
 
   r.add_filter({"modify", "rename, copy, add (templates) and remove fields", filters::modify::parse});
   r.add_filter({"drop", "drop the events matching `when:`", filters::drop::parse, /*requires_when=*/true});

@@ -76,6 +76,22 @@ def test_json_arrays_and_text_lines(bifrost, tmp_path):
     assert sorted(e["message"] for e in n.events()) == ["a", "b", "line one", "line two"]
 
 
+def test_influx_line_protocol_bodies_become_points(bifrost, tmp_path):
+    n = Net(bifrost, tmp_path, http_input(extra="    decoding: influx\n    precision: s\n"))
+    body = (b"weather,city=Oslo temp=-3.5,wind=4i 1700000000\n\n"
+            b"weather,city=Bergen temp=7.25 1700000060\n"
+            b"weather,city=Troms\xc3\xb8 temp=\n")
+    status, _, answer = curl(f"http://127.0.0.1:{n.port('in')}/", body)
+    assert (status, json.loads(answer)) == (200, {"events": 3, "parked": 0})
+    assert n.metric("bifrost_influx_points_invalid_total", reason="bad_value") == 1
+    n.stop()
+    ev = n.events()
+    assert [(e.get("tags"), e.get("fields")) for e in ev[:2]] == [
+        ({"city": "Oslo"}, {"temp": -3.5, "wind": 4}), ({"city": "Bergen"}, {"temp": 7.25})]
+    assert [e["@timestamp"] for e in ev[:2]] == ["2023-11-14T22:13:20.000000000Z", "2023-11-14T22:14:20.000000000Z"]
+    assert ev[2]["tags"] == ["http_influx_invalid"] and ev[2]["message"] == "weather,city=Troms\u00f8 temp="
+
+
 def test_without_acknowledgements_the_answer_does_not_wait(bifrost, tmp_path):
     held = HeldOutput(tmp_path)
     n = Net(bifrost, tmp_path, http_input(extra="    acknowledgements: false\n"), outputs=held.yaml)

@@ -51,6 +51,25 @@ def test_json_lines_become_events_and_the_others_are_kept_tagged(bifrost, tmp_pa
     assert ev[2]["message"] + ev[3]["message"] == '{"message":"' + "x" * 100 + '"}'
 
 
+def test_influx_lines_become_points_and_a_bad_one_is_kept_tagged(bifrost, tmp_path):
+    # As Telegraf's socket_writer sends them: sorted tags, i-suffixed integers, ns times, escapes.
+    n = Net(bifrost, tmp_path, tcp_input(extra="    decoding: influx\n"))
+    with socket.create_connection(("127.0.0.1", n.port("in"))) as s:
+        s.sendall(b'cpu,cpu=cpu0,host=web\\ 1 usage_idle=97.5,usage_user=1i 1700000000000000000\n'
+                  b'mem,host=web used=12u,ok=true,note="a \\"quoted\\" word"\n'
+                  b'disk,host=web free=\n')
+    ev = n.wait_events(3)
+    assert wait_for(lambda: n.metric("bifrost_input_parse_errors_total", reason="influx") == 1)
+    assert n.metric("bifrost_influx_points_invalid_total", reason="bad_value") == 1
+    n.stop()
+    assert ev[0]["measurement"] == "cpu" and ev[0]["tags"] == {"cpu": "cpu0", "host": "web 1"}
+    assert ev[0]["fields"] == {"usage_idle": 97.5, "usage_user": 1}
+    assert ev[0]["@timestamp"] == "2023-11-14T22:13:20.000000000Z"
+    assert ev[1]["fields"] == {"used": 12, "ok": True, "note": 'a "quoted" word'}
+    assert ev[2]["message"] == "disk,host=web free=" and ev[2]["tags"] == ["tcp_influx_invalid"]
+    assert "measurement" not in ev[2]
+
+
 def test_tls_with_required_client_certificates(bifrost, tmp_path, certs):
     tls = (f"    tls: {{cert_file: {certs / 'server.pem'}, key_file: {certs / 'server.key'}, "
            f"ca_file: {certs / 'ca.pem'}}}\n")

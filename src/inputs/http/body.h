@@ -16,7 +16,7 @@
 
 namespace bifrost::inputs::http {
 
-enum class Decoding : std::uint8_t { kNdjson, kJson, kText };
+enum class Decoding : std::uint8_t { kNdjson, kJson, kText, kInflux };
 
 // Appends the events of chunk[0, size) to batch.events, each with
 // `offset` = `peer` (inputs/common/peers.h). False, with the reason, when

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "core/secrets.h"
+#include "inputs/common/influx_event.h"
 
 namespace bifrost::inputs::http {
 
@@ -60,9 +61,14 @@ std::unique_ptr<pipeline::InputSpec> parse(config::MapReader& r) {
   read_listen(r, s->net, "127.0.0.1:8080");
   s->path = r.string("path", s->path, "the path events are POSTed to; other paths are answered 404");
   const std::string decoding =
-      r.choice("decoding", "ndjson", {"ndjson", "json", "text"},
-               "ndjson: a JSON object per line; json: an array of objects (or one); text: a message per line");
-  s->decoding = decoding == "json" ? Decoding::kJson : decoding == "text" ? Decoding::kText : Decoding::kNdjson;
+      r.choice("decoding", "ndjson", {"ndjson", "json", "text", "influx"},
+               "ndjson: a JSON object per line; json: an array of objects (or one); text: a message per line; "
+               "influx: a point of InfluxDB line protocol per line (measurement, tags, fields, its time)");
+  s->decoding = decoding == "json"     ? Decoding::kJson
+                : decoding == "text"   ? Decoding::kText
+                : decoding == "influx" ? Decoding::kInflux
+                                       : Decoding::kNdjson;
+  s->precision = read_influx_precision(r);
   s->acknowledgements =
       r.boolean("acknowledgements", s->acknowledgements,
                 "answer only once every event of the request is delivered or parked (else: once accepted)");

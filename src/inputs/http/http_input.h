@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "common/influx/point.h"
 #include "config/reader.h"
 #include "inputs/common/net_settings.h"
 #include "inputs/http/body.h"
@@ -34,6 +35,7 @@ struct Spec final : pipeline::InputSpec {
   NetSettings net;
   std::string path = "/";
   Decoding decoding = Decoding::kNdjson;
+  common::influx::Precision precision = common::influx::Precision::kNs;  // decoding: influx
   bool acknowledgements = true;
   std::uint64_t max_body_bytes = 4u << 20;
   std::int64_t max_events = 65536;

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "common/influx/metrics.h"
 #include "core/stats.h"
 #include "inputs/common/net_metrics.h"
 
@@ -17,6 +18,7 @@ inline const core::MetricFamily kRequests{"bifrost_http_requests_total",
 inline std::vector<const core::MetricFamily*> metric_families() {
   auto all = net_metric_families();
   all.push_back(&kRequests);
+  all.push_back(&common::influx::kInvalidPoints);  // decoding: influx
   return all;
 }
 

@@ -27,6 +27,7 @@
 #include "core/log.h"
 #include "core/secrets.h"
 #include "core/time.h"
+#include "inputs/common/influx_event.h"
 #include "inputs/common/peers.h"
 #include "inputs/common/stream_server.h"
 #include "inputs/http/http_input.h"
@@ -69,6 +70,9 @@ class HttpInput final : public pipeline::Input {
  public:
   HttpInput(const Spec& spec, const pipeline::BuildContext& ctx)
       : spec_(spec), id_(ctx.component), stats_(std::make_unique<NetStats>()) {
+    if (spec.decoding == Decoding::kInflux) {
+      influx_ = std::make_unique<InfluxLines>(spec.precision, ctx.stats, "http_influx_invalid");
+    }
     expected_auth_ = expected_authorization(spec.auth);
     auto listener = listen_tcp(spec.net.listen);
     if (!listener) throw std::runtime_error(id_ + ": " + listener.error().message);
@@ -114,6 +118,7 @@ class HttpInput final : public pipeline::Input {
   std::string id_;
   std::string expected_auth_;
   std::unique_ptr<NetStats> stats_;
+  std::unique_ptr<InfluxLines> influx_;  // decoding: influx
   std::unique_ptr<StreamServer> server_;
   std::unordered_map<std::uint64_t, Conn*> by_id_;
   ReasonCounts requests_;
@@ -146,11 +151,14 @@ void HttpInput::decorate(core::Batch& batch) const {
   thread_local std::vector<PeerFields> peers;
   take_peers(batch, peers);
   std::size_t hint = 0;
+  bool bad_points = false;
   for (core::Event& e : batch.events) {
     const PeerFields* p = find_peer(peers, e.offset, hint);
     e.offset = 0;
+    if (influx_) bad_points |= !influx_->decode(batch, e, *stats_);
     if (p) set_peer_fields(batch, e, *p);
   }
+  if (bad_points) influx_->publish();
 }
 
 void HttpInput::close_conn(Conn& c, const char* reason) {
