@@ -190,13 +190,22 @@ core::Result<std::string, Error> Server::start() {
   if (bound < 0)
     return core::fail(Errc::kListen,
                       "api.listen " + options_.listen + ": cannot listen (address in use, or not local?)");
-  thread_ = std::thread([this] { http_->listen_after_bind(); });
+  thread_ = std::thread([this] {
+    http_->listen_after_bind();
+    listen_returned_.store(true);
+  });
   return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(bound);
 }
 
 void Server::stop() {
   stopping_.store(true);
-  if (http_) http_->stop();
+  if (http_ && thread_.joinable()) {
+    // httplib's stop() does nothing until listen_after_bind() has marked the
+    // server running on its thread: a stop right after start (stdin empty at
+    // once) would be lost and the join below would wait for ever.
+    while (!http_->is_running() && !listen_returned_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    http_->stop();
+  }
   if (thread_.joinable()) thread_.join();
 }
 

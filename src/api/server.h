@@ -84,6 +84,7 @@ class Server {
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> listen_returned_{false};  // the listening thread is done
 };
 
 // Splits "HOST:PORT"; false when it is not that.
