@@ -156,12 +156,15 @@ class RuntimeCollector final : public prometheus::Collectable {
   }
 
   Family declared(const core::MetricFamily& d) const {
-    const MetricType type = d.type == core::MetricType::kCounter ? MetricType::Counter : MetricType::Gauge;
+    const MetricType type = d.type == core::MetricType::kCounter ? MetricType::Counter
+                            : d.type == core::MetricType::kGauge ? MetricType::Gauge
+                                                                 : MetricType::Histogram;
     Family f{d.name, d.help, type, {}};
     each(nullptr, [&](const Stats& s, const auto&) {
       for (const core::Series& x : s.series.snapshot()) {
         if (x.family != &d) continue;
-        ClientMetric m = sample(s, x.value, type);
+        if (type == MetricType::Histogram && x.histogram == nullptr) continue;
+        ClientMetric m = type == MetricType::Histogram ? histogram(s, *x.histogram) : sample(s, x.value, type);
         for (std::size_t i = 0; i < d.labels.size() && i < x.labels.size(); ++i) {
           m.label.push_back(label(d.labels[i], x.labels[i]));
         }

@@ -98,6 +98,14 @@ class Batch {
   // when released it goes back to the pool WITHOUT acknowledging, so the
   // input's checkpoint never moves past it and it is read again next time.
   void abandon() { abandoned_.store(true, std::memory_order_relaxed); }
+  // Keeps the batch's acknowledgement pending past its release, until the
+  // hold is done (core/ack.h): for a holder of the batch (between its
+  // retain and its release) that keeps some of its events elsewhere.
+  AckHold hold_ack() const {
+    if (!tracker) return {};
+    tracker->hold(ack_seq);
+    return AckHold(tracker, ack_seq);
+  }
 
   std::size_t live_events() const;
 

@@ -11,10 +11,12 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/batch.h"
 #include "core/stats.h"
+#include "delivery/retry_policy.h"
 #include "expr/condition.h"
 
 namespace bifrost::pipeline {
@@ -89,7 +91,11 @@ void run_filter_stage(const Filter& filter, const expr::Condition* when, core::B
 
 // ---- outputs ------------------------------------------------------------
 
-enum class Outcome : std::uint8_t { kDelivered, kRetry, kRejected };
+// kHeld: the output keeps the event past write() (the s3 output's object
+// filling on disk), took an AckHold on its batch (Batch::hold_ack) and
+// reports what became of it later, through the Settlement it was given.
+// Only an output that was given one (settle_with) reports kHeld.
+enum class Outcome : std::uint8_t { kDelivered, kRetry, kRejected, kHeld };
 
 // Per-event result of one write(), indexed like OutputSlot::selected.
 class DeliveryReport {
@@ -110,9 +116,41 @@ class DeliveryReport {
   std::vector<std::pair<std::size_t, std::string>> reasons_;  // failures only
 };
 
+// How an output that holds events past write() (Outcome::kHeld) settles
+// them later: its runner's delivery rules (counters, backoff, circuit
+// breaker, failed queue) applied to events that are no longer in a batch.
+// Called on the output's thread only (from write, flush or close). `tries`
+// counts the attempts at one group of held events (an object).
+class Settlement {
+ public:
+  using Tries = delivery::RetryPolicy::Tries;
+  enum class Next : std::uint8_t { kAgain, kExhausted, kGiveUp };
+  virtual ~Settlement() = default;
+  // An attempt stored `events` held events (`bytes` as encoded) in the sink:
+  // counted as delivered.
+  virtual void delivered(Tries& tries, std::size_t events, std::uint64_t bytes) = 0;
+  // An attempt at `events` held events failed with the transient `reason`:
+  // counts the retries and waits the backoff. kAgain: try again;
+  // kExhausted: retry.max_attempts are used up (park them); kGiveUp:
+  // delivery was given up (shutdown): leave them unacknowledged.
+  virtual Next failed(Tries& tries, std::size_t events, std::string_view reason) = 0;
+  // An attempt was refused for good (`reason`): logged; park them next.
+  virtual void rejected(Tries& tries, std::size_t events, std::string_view reason) = 0;
+  // Parks the events `selected` of `batch` (held events read back) in the
+  // failed queue with `reason`, durably. False when delivery was given up
+  // first (leave them unacknowledged).
+  virtual bool park(const core::Batch& batch, std::span<const std::uint32_t> selected, std::string_view reason,
+                    int attempts) = 0;
+};
+
 class Output {
  public:
   virtual ~Output() = default;
+  // Once, before the first write(), by a runner that settles held events
+  // (the pipeline's output runner). Without one (bifrost replay, bifrost
+  // test) an output settles every event within write() and never reports
+  // kHeld. The settlement outlives the output's close().
+  virtual void settle_with(Settlement* /*settlement*/) {}
   // Runs on pipeline worker threads, concurrently for different batches,
   // before the batch is queued for this output: turns slot.selected into
   // bytes (slot.encoded, slot.ends), so the expensive part runs on every core.

@@ -57,21 +57,25 @@ void read_tls(const config::Node& n, TlsSettings& tls) {
 
 }  // namespace
 
+void read_tls_and_timeouts(config::MapReader& r, HttpSettings& s) {
+  auto tls = r.get("tls", "map", "", "{ca_file: F, verify: true, cert_file: F, key_file: F}");
+  s.timeout_ns = r.duration_ns("timeout", s.timeout_ns, "time limit of a request (connect, send, answer)");
+  s.connect_timeout_ns = r.duration_ns("connect_timeout", s.connect_timeout_ns, "time limit to connect");
+  if (!r.describing() && tls) read_tls(*tls, s.tls);
+}
+
 void read_http_settings(config::MapReader& r, HttpSettings& s, const char* unit) {
   s.gzip = r.choice("compression", "none", {"none", "gzip"}, "compression of request bodies") == "gzip";
   auto auth = r.get("auth", "map", "",
                     "{user: U, password: P | password_file: F} or {bearer: T | bearer_file: F} or {api_key: K | "
                     "api_key_file: F}");
-  auto tls = r.get("tls", "map", "", "{ca_file: F, verify: true, cert_file: F, key_file: F}");
+  read_tls_and_timeouts(r, s);
   auto batch =
       r.get("batch", "map", "",
             "{max_events: " + std::to_string(s.max_events) + ", max_bytes: " + std::to_string(s.max_bytes >> 20) +
                 "MiB}: " + unit + " per request at most");
-  s.timeout_ns = r.duration_ns("timeout", s.timeout_ns, "time limit of a request (connect, send, answer)");
-  s.connect_timeout_ns = r.duration_ns("connect_timeout", s.connect_timeout_ns, "time limit to connect");
   if (r.describing()) return;
   if (auth) read_auth(*auth, s.auth);
-  if (tls) read_tls(*tls, s.tls);
   if (batch) {
     config::MapReader b(*batch);
     s.max_events = b.integer("max_events", s.max_events, 1, 1 << 20, std::string(unit) + " per request at most");
