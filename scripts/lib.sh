@@ -11,10 +11,10 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev doct
 # and run the real Kafka broker (tests/services/kafka.sh); kcat is the
 # outside Kafka client. influxdb is the real InfluxDB, influx its client.
 # unzip unpacks Elasticsearch (tests/services/elasticsearch.sh). python3-venv makes
-# the virtual environment of moto's S3 server (tests/services/s3.sh).
+# the virtual environment of moto's S3 server (tests/services/s3.sh); zstd reads its objects back.
 # clang-format checks the C++ style (.clang-format) before the builds.
 TEST_PACKAGES=(logrotate prometheus lintian dpkg-dev systemd clang libclang-rt-14-dev clang-format
-  openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl python3-venv)
+  openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl python3-venv zstd)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

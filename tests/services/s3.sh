@@ -10,6 +10,8 @@
 #   tests/services/s3.sh stop    stop it (moto keeps its buckets in memory: they go with it)
 #   tests/services/s3.sh reset   stop it and remove its state directory
 #   tests/services/s3.sh python  prints the venv's python (with boto3), installing it if needed
+#   tests/services/s3.sh pause   SIGSTOP: the server takes connections but answers nothing (an outage
+#   tests/services/s3.sh resume  that keeps its buckets: moto keeps them in memory, so `stop` loses them)
 #
 # State lives in $BIFROST_S3_DIR (/tmp/bifrost-s3 by default).
 set -euo pipefail
@@ -60,5 +62,7 @@ start() {
 
 case "${1:-}" in
   python) install_moto; echo "$VENV/bin/python" ;;
+  pause) running && kill -STOP "$(cat "$STATE/pid")" ;;
+  resume) running && kill -CONT "$(cat "$STATE/pid")" ;;
   *) dispatch "$@" ;;
 esac

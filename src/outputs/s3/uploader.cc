@@ -45,7 +45,13 @@ Uploader::Uploader(const Spec& spec, const HttpSettings& http, const std::string
       client_(http, std::move(id), 1, client_headers(session_token), "") {}
 
 UploadResult Uploader::send(std::size_t slot, const std::string& url, const char* method, const HttpAnswer** answer) {
-  client_.headers(slot).push_back("x-amz-content-sha256: " + sha256_hex(client_.body(slot)));
+  auto& h = client_.headers(slot);
+  // Without one, libcurl calls a body a form (x-www-form-urlencoded), and
+  // a server may read it so (moto then loses the query's partNumber).
+  bool typed = false;
+  for (const auto& line : h) typed = typed || line.rfind("Content-Type:", 0) == 0;
+  if (!typed) h.emplace_back("Content-Type: application/octet-stream");
+  h.push_back("x-amz-content-sha256: " + sha256_hex(client_.body(slot)));
   const HttpAnswer& a = client_.send(slot, url, method);
   *answer = &a;
   if (!a.sent) return transient(a.error);
