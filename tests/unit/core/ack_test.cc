@@ -56,3 +56,30 @@ TEST_CASE("a closed pool wakes waiters, and lets a final acquire through until c
   pool.close(true);
   CHECK(pool.acquire(true) == nullptr);
 }
+
+TEST_CASE("a held batch is acknowledged once released and every hold is done; a dropped hold never is") {
+  BatchPool pool(2);
+  auto tracker = std::make_shared<AckTracker>();
+  Batch* b = pool.acquire();
+  b->tracker = tracker;
+  b->ack_seq = tracker->track(10);
+  AckHold h1 = b->hold_ack();
+  AckHold h2 = b->hold_ack();
+  b->release();
+  CHECK(pool.in_use() == 0);  // its memory is back in the pool
+  CHECK(tracker->acknowledged() == 0);
+  h1.done();
+  CHECK(tracker->acknowledged() == 0);
+  h2.done();
+  CHECK(tracker->acknowledged() == 10);
+  h2.done();  // twice: nothing more
+  CHECK(tracker->acknowledged() == 10);
+
+  Batch* c = pool.acquire();
+  c->tracker = tracker;
+  c->ack_seq = tracker->track(20);
+  { AckHold dropped = c->hold_ack(); }  // given up: a crash or a shutdown deadline
+  c->release();
+  CHECK(tracker->acknowledged() == 10);
+  CHECK(tracker->pending() == 1);
+}
