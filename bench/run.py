@@ -186,6 +186,33 @@ def start_service(name, state_var, what):
                                                                       capture_output=True)
 
 
+def run_s3(data, lines, work, runs):
+    """file -> s3 with gzip, zstd and none, alternated, on moto's server of its
+    own (tests/services/s3.sh, state under bench/.cache, removed afterwards)."""
+    url, reset = start_service("s3", "BIFROST_S3_DIR", "S3")
+    py = subprocess.run([str(ROOT / "tests" / "services" / "s3.sh"), "python"], capture_output=True, text=True,
+                        check=True).stdout.strip().splitlines()[-1]
+    client = ROOT / "tests" / "services" / "s3_client.py"
+    variants = ["gzip", "zstd", "none"]
+    results = [[] for _ in variants]
+    try:
+        for r in range(runs + 1):  # the first round warms up, not counted
+            for k, comp in enumerate(variants):
+                bucket = f"bench-{r}-{comp}"
+                subprocess.run([py, str(client), url, "mkbucket", bucket], check=True, capture_output=True)
+                env = {"BENCH_S3": url, "BENCH_BUCKET": bucket, "BENCH_COMPRESSION": comp,
+                       "BENCH_DATA": tempfile.mkdtemp(dir=work)}
+                wall, cpu, rss, out = run_once(ROOT / "bench" / "scenarios" / "file_to_s3.yaml", data, work,
+                                               os.devnull, None, "tail", env)
+                if out != lines:
+                    sys.exit(f"file -> s3 ({comp}): {out} events of {lines}")
+                if r > 0:
+                    results[k].append((wall, cpu, rss))
+    finally:
+        reset()
+    return [f"file (tailed) -> s3 ({c})" for c in variants], results
+
+
 def run_kafka(data, lines, work, runs):
     """file -> Kafka and Kafka -> file beside a bare kcat producer and
     consumer, alternated, on a real broker of its own (tests/services/kafka.sh,
@@ -389,6 +416,7 @@ def main():
     ap.add_argument("--only", default="", help="run only the scenarios whose name contains this")
     ap.add_argument("--es-size", type=int, default=64 << 20, help="corpus bytes for the Elasticsearch rows")
     ap.add_argument("--influx-points", type=int, default=500_000, help="points for the InfluxDB rows")
+    ap.add_argument("--s3-size", type=int, default=256 << 20, help="corpus bytes for the S3 rows (default 256 MiB)")
     ap.add_argument("--kafka-size", type=int, default=256 << 20, help="corpus bytes for the Kafka rows (default 256 MiB)")
     args = ap.parse_args()
 
@@ -446,6 +474,13 @@ def main():
             http_results = run_http(http, data, lines, work, args.runs)
             for (name, _), res in zip(http, http_results):
                 rows.append(row(name, res, args.size, lines, None, 64))
+        s3_rows = []
+        if not args.only or "s3" in args.only.lower():
+            sdata, slines = corpus(args.s3_size)
+            snames, sres = run_s3(sdata, slines, work, args.runs)
+            for name, res in zip(snames, sres):
+                rows.append(row(name, res, args.s3_size, slines, None, 64))
+                s3_rows.append(rows[-1])
         kafka_rows = []
         if not args.only or "kafka" in args.only.lower():
             kdata, klines = corpus(args.kafka_size)
@@ -491,6 +526,10 @@ def main():
     mem = next((r for r in rows if "memory buffer" in r[0]), None)
     if disk and mem:
         print(f"file -> http: the disk path runs at {disk[2] / mem[2] * 100:.0f}% of the memory path's rate (target >= 50%)")
+    if s3_rows:
+        g, z, n = s3_rows
+        print(f"S3 ({args.s3_size >> 20} MiB): gzip runs at {g[2] / n[2] * 100:.0f}% and zstd at "
+              f"{z[2] / n[2] * 100:.0f}% of uncompressed objects' MB/s")
     if kafka_rows:
         kp, bp, kc, bc = kafka_rows
         print(f"Kafka ({args.kafka_size >> 20} MiB): file -> Kafka at {bp[2] / kp[2] * 100:.0f}% of kcat -P, "
