@@ -7,6 +7,7 @@ checks that every event came out.
 """
 import argparse
 import json
+import math
 import mmap
 import os
 import pathlib
@@ -24,6 +25,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 BIFROST = pathlib.Path(os.environ.get("BIFROST_BENCH_BIN", ROOT / "build" / "bifrost"))
 GEN = ROOT / "build" / "bifrost-gen"
 SINK = ROOT / "build" / "bifrost-bench-sink"
+REGEX_TIME = ROOT / "build" / "bifrost-regex-time"
 CACHE = ROOT / "bench" / ".cache"
 
 
@@ -131,8 +133,12 @@ def run_once(scenario, data, workdir, out_path=None, tap=None, feed="file", extr
     return finish(p, status, ru, wall, out, first)
 
 
+LAST_LOG = [""]  # the log of the last run (its stop summary)
+
+
 def finish(p, status, ru, wall, out, first):
     err = first.decode() + p.stderr.read().decode()
+    LAST_LOG[0] = err
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"bifrost failed:\n{err}")
     # Peak RSS as bifrost reads it itself (VmHWM): wait4's ru_maxrss would
@@ -397,6 +403,125 @@ def run_es(corpus_path, lines, work, runs):
     return ["curl: bulk files -> Elasticsearch", "bifrost: file (tailed) -> Elasticsearch"], results
 
 
+# Fluent Bit's `nginx` parser regex (its documentation's), as in
+# bench/scenarios/parse_regex_fluentbit_to_file.yaml.
+FLUENT_BIT_NGINX = (r'^(?<remote>[^ ]*) (?<host>[^ ]*) (?<user>[^ ]*) \[(?<time>[^\]]*)\] "(?<method>\S+)'
+                    r'(?: +(?<path>[^\"]*?)(?: +\S*)?)?" (?<code>[^ ]*) (?<size>[^ ]*)'
+                    r'(?: "(?<referer>[^\"]*)" "(?<agent>[^\"]*)")')
+
+
+def regex_alone(engine, pattern, data):
+    """One engine alone on one core, matching every line with its captures
+    (build/bifrost-regex-time): (wall s, CPU s, 0) as a row's result."""
+    p = subprocess.run([str(REGEX_TIME), engine, pattern, str(data)], capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"bifrost-regex-time failed:\n{p.stderr}")
+    fields = p.stdout.split()
+    return float(fields[3]), float(fields[4]), 0.0
+
+
+def run_regex(data, lines, work, runs, hostile_size):
+    """parse_regex with Fluent Bit's nginx regex: RE2 alone on one core (the
+    reference), bifrost with `engine: re2`, bifrost's default (PCRE2's JIT),
+    and the grok form of the same parse, alternated (A B C D A B C D ...);
+    then the hostile lines."""
+    scenarios = ROOT / "bench" / "scenarios"
+    names = ["RE2 alone, one core: Fluent Bit's nginx regex, captures only (the reference)",
+             "stdin -> parse_regex (Fluent Bit's nginx regex, engine: re2) -> file (json)",
+             "stdin -> parse_regex (Fluent Bit's nginx regex) -> file (json)",
+             "stdin -> parse_regex (the same parse with named patterns) -> file (json)"]
+    steps = [lambda: regex_alone("re2", FLUENT_BIT_NGINX, data),
+             lambda: run_once(scenarios / "parse_regex_fluentbit_to_file.yaml", data, work, None, None, "file",
+                              {"BENCH_ENGINE": "re2"}),
+             lambda: run_once(scenarios / "parse_regex_fluentbit_to_file.yaml", data, work),
+             lambda: run_once(scenarios / "parse_regex_grok_to_file.yaml", data, work)]
+    results = [[] for _ in names]
+    for r in range(runs + 1):  # the first round warms up, not counted
+        for k, step in enumerate(steps):
+            got = step()
+            if len(got) == 4:
+                if got[3] != lines:
+                    sys.exit(f"{names[k]}: {got[3]} events out of {lines}")
+                got = got[:3]
+            if r > 0:
+                results[k].append(got)
+    hdata, hlines = corpus(hostile_size, "hostile")
+    hostile = []
+    for r in range(runs + 1):
+        wall, cpu, rss, out_lines = run_once(scenarios / "parse_regex_hostile_to_file.yaml", hdata, work)
+        if out_lines != hlines:
+            sys.exit(f"parse_regex (hostile lines): {out_lines} events out of {hlines}")
+        if r > 0:
+            hostile.append((wall, cpu, rss))
+    return names, results, hlines, hostile
+def stage_counts(log, component):
+    """(in, out) of a component, from bifrost's stop summary."""
+    m = re.search(rf"/{component} \(\w+ \w+\): in=(\d+) out=(\d+)", log)
+    if not m:
+        sys.exit(f"no summary for {component} in:\n{log}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def run_aggregate(data, lines, work, runs):
+    """parse_regex -> file and parse_regex -> aggregate -> file, alternated
+    (A B A B) on the same corpus: the roll-up must keep up with the plain
+    parse (issue 20: at least its rate, in 64 MiB)."""
+    plain = ROOT / "bench" / "scenarios" / "parse_regex_to_file.yaml"
+    rollup = ROOT / "bench" / "scenarios" / "parse_regex_aggregate_to_file.yaml"
+    results = [[], []]
+    for r in range(runs + 1):  # the first round warms up, not counted
+        wall, cpu, rss, out_lines = run_once(plain, data, work)
+        if out_lines != lines:
+            sys.exit(f"parse_regex -> file: {out_lines} events out of {lines}")
+        a = (wall, cpu, rss)
+        wall, cpu, rss, out_lines = run_once(rollup, data, work, extra_env={"BENCH_DATA": tempfile.mkdtemp(dir=work)})
+        got_in, emitted = stage_counts(LAST_LOG[0], "rollup")
+        if got_in != lines or out_lines != emitted or emitted == 0:
+            sys.exit(f"aggregate: {got_in} of {lines} events in, {emitted} emitted, {out_lines} written")
+        if r > 0:
+            results[0].append(a)
+            results[1].append((wall, cpu, rss))
+    return results
+
+
+def keys_corpus(n):
+    """n distinct keys, one a line ("k0" ... ), for the dedupe row."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"keys-{n}.log"
+    if not path.exists():
+        with open(str(path) + ".tmp", "w") as f:
+            for c in range(0, n, 1_000_000):
+                f.write("".join(f"k{i}\n" for i in range(c, min(n, c + 1_000_000))))
+        os.replace(str(path) + ".tmp", path)
+    return path
+
+
+def bloom_bytes(max_keys, rate, slices=4):
+    """What docs/stages.md says a time-sliced Bloom filter takes."""
+    n = math.ceil(max_keys / (slices - 1))
+    bits = math.ceil(n * math.log(slices / rate) / (math.log(2) ** 2))
+    return slices * math.ceil(bits / 64) * 8
+
+
+def run_dedupe(work, runs, n=10_000_000):
+    """stdin -> file with and without a bloom dedupe of 10M keys at 1%,
+    alternated: the difference of their peak RSS is the filter."""
+    data = keys_corpus(n)
+    names = ["stdin (10M keys) -> file (text)", "stdin (10M keys) -> dedupe (bloom, 10M, 1%) -> file (text)"]
+    scenarios = [ROOT / "bench" / "scenarios" / "dedupe_none.yaml", ROOT / "bench" / "scenarios" / "dedupe_bloom.yaml"]
+    results, dropped = [[], []], []
+    for r in range(runs + 1):
+        for k, sc in enumerate(scenarios):
+            wall, cpu, rss, out_lines = run_once(sc, data, work, extra_env={"BENCH_DATA": tempfile.mkdtemp(dir=work)})
+            if k == 0 and out_lines != n or k == 1 and not 0.98 * n <= out_lines <= n:
+                sys.exit(f"{names[k]}: {out_lines} lines of {n}")
+            if r > 0:
+                results[k].append((wall, cpu, rss))
+                if k == 1:
+                    dropped.append(n - out_lines)
+    return names, results, data.stat().st_size, n, statistics.median(dropped)
+
+
 def row(name, results, size, lines, mbps_target, rss_target):
     wall = statistics.median(r[0] for r in results)
     cpu = statistics.median(r[1] for r in results)
@@ -418,6 +543,8 @@ def main():
     ap.add_argument("--influx-points", type=int, default=500_000, help="points for the InfluxDB rows")
     ap.add_argument("--s3-size", type=int, default=256 << 20, help="corpus bytes for the S3 rows (default 256 MiB)")
     ap.add_argument("--kafka-size", type=int, default=256 << 20, help="corpus bytes for the Kafka rows (default 256 MiB)")
+    ap.add_argument("--hostile-size", type=int, default=16 << 20,
+                    help="corpus bytes of the parse_regex hostile lines (default 16 MiB)")
     args = ap.parse_args()
 
     data, lines = corpus(args.size)
@@ -474,6 +601,19 @@ def main():
             http_results = run_http(http, data, lines, work, args.runs)
             for (name, _), res in zip(http, http_results):
                 rows.append(row(name, res, args.size, lines, None, 64))
+        regex_rows, hostile_row = [], None
+        if not args.only or "regex" in args.only.lower():
+            rnames, rres, hlines, hres = run_regex(data, lines, work, args.runs, args.hostile_size)
+            reference = statistics.median(args.size / 1e6 / r[0] for r in rres[0])
+            fluent_bit = statistics.median(args.size / 1e6 / r[0] for r in rres[2])
+            targets = [(None, None), (None, 64), (4 * reference, 64), (0.9 * fluent_bit, 64)]
+            for name, res, (mbps_target, rss_target) in zip(rnames, rres, targets):
+                rows.append(row(name, res, args.size, lines, round(mbps_target) if mbps_target else None,
+                                rss_target))
+                regex_rows.append(rows[-1])
+            rows.append(row("stdin (hostile lines) -> parse_regex (nested quantifiers) -> file (json)", hres,
+                            args.hostile_size, hlines, None, 64))
+            hostile_row = rows[-1]
         s3_rows = []
         if not args.only or "s3" in args.only.lower():
             sdata, slines = corpus(args.s3_size)
@@ -503,6 +643,23 @@ def main():
             for name, res in zip(inames, ires):
                 rows.append(row(name, res, isize, args.influx_points, None, None if "curl" in name else 64))
                 influx_rows.append(rows[-1])
+        aggregate_rows = []
+        if not args.only or "aggregate" in args.only:
+            ares = run_aggregate(data, lines, work, args.runs)
+            aggregate_rows.append(row("stdin -> parse_regex (10 groups) -> file (json), alternated with the next",
+                                      ares[0], args.size, lines, None, 64))
+            rows.append(aggregate_rows[-1])
+            target = round(aggregate_rows[0][2])
+            aggregate_rows.append(row("stdin -> parse_regex -> aggregate (10 metrics, 65 groups) -> file (json)",
+                                      ares[1], args.size, lines, target, 64))
+            rows.append(aggregate_rows[-1])
+        dedupe = None
+        if not args.only or "dedupe" in args.only:
+            dnames, dres, dsize, dn, ddropped = run_dedupe(work, args.runs)
+            for name, res in zip(dnames, dres):
+                rows.append(row(name, res, dsize, dn, None, None))
+            rss = [statistics.median(r[2] for r in res) for res in dres]
+            dedupe = (rss[1] - rss[0], bloom_bytes(dn, 0.01) / (1 << 20), ddropped / dn)
         pair_results = [[], []]
         for k, sc in enumerate(pair):
             run_once(sc[1], data, work, sc[2], sc[3], sc[4])  # warm-up, not counted
@@ -526,6 +683,14 @@ def main():
     mem = next((r for r in rows if "memory buffer" in r[0]), None)
     if disk and mem:
         print(f"file -> http: the disk path runs at {disk[2] / mem[2] * 100:.0f}% of the memory path's rate (target >= 50%)")
+    if regex_rows:
+        alone, re2_row, fb, grok = regex_rows
+        print(f"parse_regex, Fluent Bit's nginx regex: {fb[2]:.0f} MB/s, {fb[2] / alone[2]:.1f}x RE2 alone on one "
+              f"core ({alone[2]:.0f} MB/s; target >= 4x) and {fb[2] / re2_row[2]:.1f}x bifrost with engine: re2; "
+              f"the named-pattern form at {grok[2] / fb[2] * 100:.0f}% of it (target >= 90%)")
+        print(f"parse_regex, hostile lines: {hostile_row[6]:.1f} s for {hostile_row[1] * hostile_row[6]:,.0f} lines, "
+              f"{hostile_row[6] / (hostile_row[1] * hostile_row[6]) * 1e6:.0f} us per line (each past PCRE2's "
+              f"match limits goes to RE2)")
     if s3_rows:
         g, z, n = s3_rows
         print(f"S3 ({args.s3_size >> 20} MiB): gzip runs at {g[2] / n[2] * 100:.0f}% and zstd at "
@@ -542,6 +707,15 @@ def main():
         c, b = influx_rows
         print(f"InfluxDB ({args.influx_points} points): bifrost at {b[1] / c[1] * 100:.0f}% of curl's points/s "
               f"(target >= 90%)")
+    if aggregate_rows:
+        plain, rollup = aggregate_rows
+        print(f"aggregate: {rollup[2] / plain[2] * 100:.0f}% of parse_regex -> file's rate in the same run "
+              f"(target >= 100%), peak RSS {rollup[5]:.1f} MiB (target <= 64)")
+    if dedupe:
+        measured, formula, fp = dedupe
+        print(f"dedupe bloom, 10M distinct keys at 1%: the filter takes {measured:.1f} MiB (peak RSS difference, "
+              f"medians), the formula says {formula:.1f} MiB: {(measured / formula - 1) * 100:+.1f}% (target within "
+              f"10%); {fp * 100:.2f}% of the new keys taken for seen ones (false_positive_rate 1%)")
     if not pair:
         return
     base = next(r for r in rows if r[0] == "stdin (pipe) -> file (json), API off")

@@ -4,7 +4,7 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # Packages to build bifrost and its unit tests.
-BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev doctest-dev libcpp-httplib-dev libsystemd-dev libsimdjson-dev libabsl-dev zlib1g-dev librdkafka-dev libcurl4-openssl-dev libssl-dev libzstd-dev prometheus-cpp-dev tzdata)
+BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev libpcre2-dev doctest-dev libcpp-httplib-dev libsystemd-dev libsimdjson-dev libabsl-dev zlib1g-dev librdkafka-dev libcurl4-openssl-dev libssl-dev libzstd-dev prometheus-cpp-dev tzdata)
 # Packages the tests need beyond the build: promtool checks /metrics;
 # lintian, dpkg-dev and systemd check the Debian package and its unit.
 # clang and its runtime build the libFuzzer targets. A JDK and Maven fetch
@@ -13,8 +13,10 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev doct
 # unzip unpacks Elasticsearch (tests/services/elasticsearch.sh). python3-venv makes
 # the virtual environment of moto's S3 server (tests/services/s3.sh); zstd reads its objects back.
 # clang-format checks the C++ style (.clang-format) before the builds.
+# python3-jsonschema validates configs against `bifrost schema` (python3-yaml
+# reads them); tmux is the terminal `bifrost top` is tested in.
 TEST_PACKAGES=(logrotate prometheus lintian dpkg-dev systemd clang libclang-rt-14-dev clang-format
-  openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl python3-venv zstd)
+  openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl python3-jsonschema python3-yaml tmux python3-venv zstd)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -48,12 +50,13 @@ build() {
   ninja -C "$ROOT/$dir" "${targets[@]}"
 }
 
-# Prints a python3 that can import pytest, installing Debian's if needed.
+# Prints a python3 that can import pytest and the modules the tests use
+# (jsonschema, yaml), installing Debian's if the first python3 lacks one.
 python_with_pytest() {
-  if command -v python3 >/dev/null && python3 -c 'import pytest' 2>/dev/null; then
+  if command -v python3 >/dev/null && python3 -c 'import pytest, jsonschema, yaml' 2>/dev/null; then
     command -v python3
     return
   fi
-  ensure_packages python3 python3-pytest
+  ensure_packages python3 python3-pytest python3-jsonschema python3-yaml
   echo /usr/bin/python3
 }

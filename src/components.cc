@@ -2,13 +2,20 @@
 // folder under inputs/, filters/ or outputs/ and one line here.
 #include "common/kafka/statistics.h"
 #include "config/registry.h"
+#include "filters/aggregate/aggregate_stage.h"
+#include "filters/aggregate/metric_families.h"
 #include "filters/decode_base64/decode_base64_filter.h"
+#include "filters/dedupe/dedupe_stage.h"
+#include "filters/dedupe/metric_families.h"
 #include "filters/drop/drop_filter.h"
 #include "filters/drop_invalid/drop_invalid_filter.h"
 #include "filters/modify/modify_filter.h"
 #include "filters/parse_json/parse_json_filter.h"
+#include "filters/parse_regex/metrics.h"
 #include "filters/parse_regex/parse_regex_filter.h"
 #include "filters/parse_timestamp/parse_timestamp_filter.h"
+#include "filters/throttle/metric_families.h"
+#include "filters/throttle/throttle_stage.h"
 #include "inputs/file/file_input.h"
 #include "inputs/file/metrics.h"
 #include "inputs/kafka/kafka_input.h"
@@ -35,13 +42,21 @@ Registry make() {
 
   r.add_filter({"modify", "rename, copy, add (templates) and remove fields", filters::modify::parse});
   r.add_filter({"drop", "drop the events matching `when:`", filters::drop::parse, /*requires_when=*/true});
-  r.add_filter({"parse_regex", "RE2 named groups of a field become fields", filters::parse_regex::parse});
+  r.add_filter({"parse_regex", "named groups of a regular expression (PCRE2, RE2) become fields",
+                filters::parse_regex::parse, false, filters::parse_regex::metric_families()});
   r.add_filter({"parse_json", "a JSON document in a field becomes fields", filters::parse_json::parse});
   r.add_filter({"parse_timestamp", "a time in a field becomes the event time", filters::parse_timestamp::parse});
   r.add_filter(
       {"drop_invalid", "drop (or tag) events that fail checks, counted by reason", filters::drop_invalid::parse});
   r.add_filter(
       {"decode_base64", "decode a base64 field, optionally as a JSON document", filters::decode_base64::parse});
+
+  r.add_stage({"aggregate", "tumbling windows by event time: counts, sums, percentiles, distinct counts per group",
+               filters::aggregate::parse, false, filters::aggregate::metric_families()});
+  r.add_stage({"dedupe", "drop events whose key was seen within a window (exact, or a Bloom filter)",
+               filters::dedupe::parse, false, filters::dedupe::metric_families()});
+  r.add_stage({"throttle", "at most a rate of events per key; the excess dropped or tagged", filters::throttle::parse,
+               false, filters::throttle::metric_families()});
 
   r.add_output({"stdout", "one event per line on standard output", outputs::stdout_::parse});
   r.add_output({"file", "append one event per line to files (templated path)", outputs::file::parse});

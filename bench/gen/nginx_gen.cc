@@ -1,11 +1,14 @@
 // Deterministic generator of log lines for the benchmarks: the same seed,
 // size and format give the same bytes on every machine.
 //
-//   bifrost-gen BYTES [SEED] [nginx|json|base64] > file
+//   bifrost-gen BYTES [SEED] [nginx|json|base64|hostile] > file
 //
 // nginx: "combined" access-log lines. json: the same requests as one JSON
 // object per line. base64: each JSON object base64-encoded (URL alphabet,
-// no padding), as A/B-test impression ids are.
+// no padding), as A/B-test impression ids are. hostile: lines built to make
+// a pattern with nested quantifiers, ^(?<key>(?:\w+\s?)+)=(?<value>.*)$,
+// backtrack: three in four are words followed by "!=", which that pattern
+// can split in exponentially many ways before it fails; the rest match.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -65,8 +68,8 @@ int main(int argc, char** argv) {
   std::uint64_t target = std::strtoull(argv[1], nullptr, 10);
   Rng rng{argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 42};
   std::string format = argc > 3 ? argv[3] : "nginx";
-  if (format != "nginx" && format != "json" && format != "base64") {
-    std::fprintf(stderr, "bifrost-gen: format is nginx, json or base64\n");
+  if (format != "nginx" && format != "json" && format != "base64" && format != "hostile") {
+    std::fprintf(stderr, "bifrost-gen: format is nginx, json, base64 or hostile\n");
     return 1;
   }
   std::string out;
@@ -74,6 +77,21 @@ int main(int argc, char** argv) {
   std::uint64_t written = 0;
   std::uint64_t second = 0;
   char line[1024];
+  while (written < target && format == "hostile") {
+    static const char* kWords[] = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"};
+    std::string l;
+    const std::uint64_t words = 16 + rng.below(16);
+    for (std::uint64_t w = 0; w < words; ++w) l += std::string(w ? " " : "") + pick(rng, kWords);
+    l += rng.below(4) == 0 ? "=" : " !=";
+    l += " value " + std::to_string(rng.below(100000)) + "\n";
+    if (written + l.size() > target && written > 0) break;
+    out.append(l);
+    written += l.size();
+    if (out.size() >= (1 << 20) - 1024) {
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      out.clear();
+    }
+  }
   while (written < target) {
     second += rng.below(3);
     int day = 1 + static_cast<int>(second / 86400 % 28);

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "api/metrics.h"
+#include "core/json.h"
 #include "core/log.h"
 
 namespace bifrost::api {
@@ -34,7 +35,10 @@ bool split_host_port(const std::string& listen, std::string& host, int& port) {
 }
 
 Server::Server(ServerOptions options, RuntimeSource runtime, std::function<bool()> ready)
-    : options_(std::move(options)), runtime_(std::move(runtime)), ready_(std::move(ready)) {}
+    : options_(std::move(options)),
+      runtime_(std::move(runtime)),
+      ready_(std::move(ready)),
+      metrics_(std::make_unique<Metrics>(runtime_, options_.metric_families)) {}
 
 Server::~Server() { stop(); }
 
@@ -69,8 +73,7 @@ core::Result<std::string, Error> Server::start() {
 
   s.Get("/metrics", [this, deny](const httplib::Request& req, httplib::Response& res) {
     if (!authorized(&req)) return deny(res);
-    auto rt = runtime_();
-    res.set_content(render_metrics(rt.get(), options_.metric_families), "text/plain; version=0.0.4; charset=utf-8");
+    res.set_content(metrics_->render(), "text/plain; version=0.0.4; charset=utf-8");
   });
 
   s.Get("/tap", [this, deny](const httplib::Request& req, httplib::Response& res) {
@@ -140,6 +143,33 @@ core::Result<std::string, Error> Server::start() {
             }
           }
         });
+  });
+
+  s.Post("/reload", [this, deny](const httplib::Request& req, httplib::Response& res) {
+    if (!authorized(&req)) return deny(res);
+    if (!options_.reload) {
+      res.status = 501;
+      res.set_content("{\"status\":\"failed\",\"message\":\"reload is not available\"}\n", "application/json");
+      return;
+    }
+    if (stopping_.load()) {
+      res.status = 503;
+      res.set_content("{\"status\":\"failed\",\"message\":\"bifrost is stopping\"}\n", "application/json");
+      return;
+    }
+    ReloadOutcome r = options_.reload();
+    using S = ReloadOutcome::Status;
+    res.status = r.status == S::kReloaded ? 200 : r.status == S::kInvalid ? 422 : 500;
+    std::string body = "{\"status\":";
+    core::append_json_string(body, r.status == S::kReloaded  ? "reloaded"
+                                   : r.status == S::kInvalid ? "invalid"
+                                                             : "failed");
+    body += ",\"config\":";
+    core::append_json_string(body, r.config);
+    body += ",\"message\":";
+    core::append_json_string(body, r.message);
+    body += "}\n";
+    res.set_content(body, "application/json");
   });
 
   int bound = port == 0 ? s.bind_to_any_port(host) : (s.bind_to_port(host, port) ? port : -1);

@@ -1,11 +1,13 @@
 // The HTTP API on `api.listen`: GET /metrics (Prometheus), /health (the
 // process is alive), /ready (every pipeline running; 503 while starting,
-// reloading or stopping), /tap (live events as chunked NDJSON).
-// With a token, /metrics and /tap require `Authorization: Bearer TOKEN`;
-// /health and /ready stay open for probes.
+// reloading or stopping), /tap (live events as chunked NDJSON), POST /reload
+// (reload the config; answers once the new pipelines run, or with why not).
+// With a token, /metrics, /tap and /reload require `Authorization: Bearer
+// TOKEN`; /health and /ready stay open for probes.
 //
 // Threads: cpp-httplib's own pool; handlers only read stats and attach tap
-// listeners, so a slow client never touches the data path.
+// listeners, so a slow client never touches the data path. A /reload handler
+// waits for the daemon's main thread, which does the reload.
 #pragma once
 
 #include <atomic>
@@ -26,16 +28,33 @@ class Server;
 
 namespace bifrost::api {
 
+class Metrics;
+
 enum class Errc : std::uint8_t {
   kListen,  // api.listen is not HOST:PORT, or cannot be bound
 };
 using Error = core::Error<Errc>;
+
+// What a reload asked for through POST /reload came to.
+struct ReloadOutcome {
+  enum class Status : std::uint8_t {
+    kReloaded,  // the new pipelines run
+    kInvalid,   // the config is invalid: the running one stays
+    kFailed,    // something else (the pipelines could not be built, bifrost is stopping)
+  };
+  Status status = Status::kFailed;
+  std::string message;  // a summary, or every error (FILE:LINE:COL: ... lines)
+  std::string config;   // the config file or directory the daemon read
+};
 
 struct ServerOptions {
   std::string listen;  // HOST:PORT; port 0 picks a free one
   std::string token;   // empty: no authentication
   // The metric families the component types declare (shown on /metrics).
   std::vector<const core::MetricFamily*> metric_families;
+  // POST /reload: asks the daemon to reload and waits for the outcome (on an
+  // httplib thread). Empty: /reload answers 501.
+  std::function<ReloadOutcome()> reload;
 };
 
 class Server {
@@ -55,6 +74,7 @@ class Server {
   ServerOptions options_;
   RuntimeSource runtime_;
   std::function<bool()> ready_;
+  std::unique_ptr<Metrics> metrics_;  // made once; reads the runtime the source gives at each scrape
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include "api/server.h"
 #include "app/cli.h"
 #include "app/load.h"
+#include "app/reload_requests.h"
 #include "app/service.h"
 #include "config/model.h"
 #include "config/registry.h"
@@ -52,15 +54,17 @@ sigset_t handled_signals() {
   return set;
 }
 
-// A reload's errors go to the log (the daemon may run under systemd).
-std::unique_ptr<config::Config> load_for_reload(const std::string& path) {
+// A reload's errors go to the log (the daemon may run under systemd), and
+// into `errors` for whoever asked through the API.
+std::unique_ptr<config::Config> load_for_reload(const std::string& path, std::string& errors) {
   config::Diagnostics diag;
   auto cfg = config::load(path, diag);
   for (const auto& w : diag.warnings()) {
     core::log::warn(kLog, w.loc.file, ":", w.loc.line, ":", w.loc.col, ": ", w.path, ": ", w.message);
   }
   if (!cfg) {
-    std::string text = diag.render();
+    errors = diag.render();
+    std::string text = errors;
     if (!text.empty() && text.back() == '\n') text.pop_back();
     core::log::error(kLog, "reload refused, the running config stays: ", diag.items().size(), " error(s)\n", text);
   }
@@ -72,8 +76,16 @@ void apply_log_settings(const config::Config& c) {
   core::log::set_rate_limit(std::chrono::nanoseconds(c.log_rate_limit_ns));
 }
 
-// Builds and starts the pipelines of `cfg`; nullptr when they cannot be built.
-std::shared_ptr<Runtime> start(std::unique_ptr<config::Config> cfg) {
+std::string summary(const Runtime& rt) {
+  std::size_t components = 0;
+  for (const auto& pc : rt.config->pipelines) components += pc.inputs.size() + pc.filters.size() + pc.outputs.size();
+  return "running " + std::to_string(rt.pipelines.size()) + " pipeline(s), " + std::to_string(components) +
+         " component(s)";
+}
+
+// Builds and starts the pipelines of `cfg`; nullptr (and why in `error`)
+// when they cannot be built.
+std::shared_ptr<Runtime> start(std::unique_ptr<config::Config> cfg, std::string& error) {
   auto rt = std::make_shared<Runtime>();
   rt->config = std::move(cfg);
   try {
@@ -82,13 +94,12 @@ std::shared_ptr<Runtime> start(std::unique_ptr<config::Config> cfg) {
       rt->pipelines.back()->on_input_end([] { ::kill(::getpid(), input_end_signal()); });
     }
   } catch (const std::exception& e) {
+    error = e.what();
     core::log::error(kLog, "cannot build the pipelines: ", e.what());
     return nullptr;
   }
   for (auto& p : rt->pipelines) p->start();
-  std::size_t components = 0;
-  for (const auto& pc : rt->config->pipelines) components += pc.inputs.size() + pc.filters.size() + pc.outputs.size();
-  core::log::info(kLog, "running ", rt->pipelines.size(), " pipeline(s), ", components, " component(s)");
+  core::log::info(kLog, summary(*rt));
   return rt;
 }
 
@@ -178,6 +189,7 @@ int run_daemon(const std::string& config_path) {
   if (!cfg) return kExitInvalidConfig;
   apply_log_settings(*cfg);
 
+  ReloadRequests requests;
   // The running generation, shared with the API; `ready` is what /ready says.
   std::mutex current_mu;
   std::shared_ptr<Runtime> current;
@@ -194,7 +206,14 @@ int run_daemon(const std::string& config_path) {
     auto token = api_token(*cfg);
     if (!token) return kExitFatal;
     server = std::make_unique<api::Server>(
-        api::ServerOptions{api_listen, *token, config::declared_metric_families(config::components())},
+        api::ServerOptions{api_listen, *token, config::declared_metric_families(config::components()),
+                           [&] {
+                             // A reload drains the old pipelines first (up to shutdown_timeout).
+                             auto outcome = requests.ask([] { ::kill(::getpid(), SIGHUP); }, std::chrono::minutes(30));
+                             std::error_code ec;
+                             outcome.config = std::filesystem::absolute(config_path, ec).string();
+                             return outcome;
+                           }},
         [&] {
           std::lock_guard lock(current_mu);
           return current;
@@ -208,7 +227,8 @@ int run_daemon(const std::string& config_path) {
     core::log::info(kLog, "api: listening on http://", *bound);
   }
 
-  auto running = start(std::move(cfg));
+  std::string build_error;
+  auto running = start(std::move(cfg), build_error);
   if (!running) return kExitFatal;
   swap_current(running);
   ready.store(true);
@@ -220,9 +240,14 @@ int run_daemon(const std::string& config_path) {
     core::log::flush_suppressed();
     service::watchdog_tick();
     if (sig == SIGHUP) {
-      core::log::info(kLog, "SIGHUP: reloading ", config_path);
-      auto fresh = load_for_reload(config_path);
-      if (!fresh) continue;
+      const std::uint64_t ticket = requests.begin();
+      core::log::info(kLog, "reloading ", config_path);
+      std::string errors;
+      auto fresh = load_for_reload(config_path, errors);
+      if (!fresh) {
+        requests.finish(ticket, {api::ReloadOutcome::Status::kInvalid, errors, ""});
+        continue;
+      }
       if (fresh->api_listen != api_listen) {
         core::log::warn(kLog, "reload: api.listen changed; the API keeps ", api_listen, " until a restart");
       }
@@ -236,12 +261,19 @@ int run_daemon(const std::string& config_path) {
       swap_current(nullptr);
       running.reset();  // closes taps on the old pipelines
       apply_log_settings(*fresh);
-      running = start(std::move(fresh));
-      if (!running) return kExitFatal;
+      std::string build_error;
+      running = start(std::move(fresh), build_error);
+      if (!running) {
+        requests.finish(ticket, {api::ReloadOutcome::Status::kFailed,
+                                 "cannot build the pipelines: " + build_error + "; bifrost exits", ""});
+        requests.close("bifrost exited");
+        return kExitFatal;
+      }
       swap_current(running);
       ready.store(true);
       service::ready("running (reloaded)");
       core::log::info(kLog, "reloaded");
+      requests.finish(ticket, {api::ReloadOutcome::Status::kReloaded, "reloaded: " + summary(*running), ""});
       continue;
     }
     if (sig == SIGTERM || sig == SIGINT) {
@@ -253,6 +285,7 @@ int run_daemon(const std::string& config_path) {
       core::log::info(kLog, "every input has ended; delivering what is in flight");
     }
     ready.store(false);
+    requests.close("bifrost is stopping");
     service::stopping();
     auto deadline = Clock::now() + std::chrono::nanoseconds(running->config->shutdown_timeout_ns);
     start_stop_watchdog(deadline);

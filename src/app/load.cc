@@ -20,7 +20,9 @@ pipeline::Topology topology_of(const config::PipelineConfig& p, const config::Co
   t.id = p.id;
   t.data_dir = global.data_dir;
   for (const auto& c : p.inputs) t.inputs.push_back({c.id, c.type, c.spec.get()});
-  for (const auto& c : p.filters) t.filters.push_back({c.id, c.type, c.spec.get(), c.when ? &*c.when : nullptr});
+  for (const auto& c : p.filters) {
+    t.filters.push_back({c.id, c.type, c.spec.get(), c.when ? &*c.when : nullptr, c.stage.get()});
+  }
   for (const auto& c : p.outputs) {
     t.outputs.push_back({c.id, c.type, c.spec.get(), c.when ? &*c.when : nullptr, c.delivery});
   }

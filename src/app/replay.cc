@@ -11,8 +11,8 @@
 
 #include "app/cli.h"
 #include "app/load.h"
+#include "core/io.h"
 #include "core/time.h"
-#include "delivery/durable_file.h"
 #include "delivery/failed_queue.h"
 #include "delivery/record.h"
 
@@ -59,7 +59,7 @@ bool rewrite(const std::string& path, const std::string& keep) {
   std::string tmp = path + ".replay-tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return false;
-  bool ok = delivery::write_all(fd, keep) && ::fsync(fd) == 0;
+  bool ok = core::write_all(fd, keep) && ::fsync(fd) == 0;
   ::close(fd);
   return ok && ::rename(tmp.c_str(), path.c_str()) == 0;
 }
@@ -139,14 +139,15 @@ int run_replay(int argc, char** argv) {
       std::vector<std::size_t> line_of;  // event index -> line index
       std::vector<delivery::DecodedRecord> metas;
       for (std::size_t i = first; i < last; ++i) {
-        delivery::DecodedRecord meta;
-        if (!lines[i].whole || !delivery::decode_record(lines[i].text, *batch, meta)) {
+        auto meta = lines[i].whole ? delivery::decode_record(lines[i].text, *batch)
+                                   : core::fail(delivery::Errc::kCorrupt, "a torn line");
+        if (!meta) {
           ++unreadable;  // kept as it is, never thrown away
           keep.append(lines[i].text).push_back('\n');
           continue;
         }
         line_of.push_back(i);
-        metas.push_back(std::move(meta));
+        metas.push_back(std::move(*meta));
       }
       if (dry_run) {
         for (std::size_t k = 0; k < line_of.size(); ++k) {

@@ -1,7 +1,6 @@
 #include "app/tap.h"
 
 #include <httplib.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -9,10 +8,9 @@
 #include <sstream>
 #include <string>
 
-#include "api/server.h"
+#include "app/api_client.h"
 #include "app/cli.h"
-#include "app/load.h"
-#include "config/model.h"
+#include "core/io.h"
 
 namespace bifrost::app {
 
@@ -35,33 +33,16 @@ constexpr const char* kTapHelp =
     "  -c PATH        read api.listen and the token from the daemon's config\n"
     "  --token TOKEN  the API token (default: $BIFROST_API_TOKEN, or from -c)\n";
 
-std::string read_token_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string t = ss.str();
-  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
-  return t;
-}
-
-bool write_all(const char* data, std::size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(1, data, n);
-    if (w <= 0) return false;
-    data += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
-}
-
 }  // namespace
 
 int run_tap(int argc, char** argv) {
-  std::string component, pipeline, limit, when, rate, api = "127.0.0.1:9598", config_path;
-  const char* env_token = std::getenv("BIFROST_API_TOKEN");
-  std::string token = env_token ? env_token : "";
-  bool api_given = false, token_given = false;
+  std::string component, pipeline, limit, when, rate;
+  ApiTarget target;
   for (int i = 2; i < argc; ++i) {
+    if (int took = take_api_arg(target, argc, argv, i, "tap"); took != 0) {
+      if (took < 0) return kExitFatal;
+      continue;
+    }
     std::string a = argv[i];
     auto value = [&](std::string& out) {
       if (i + 1 >= argc) {
@@ -79,9 +60,6 @@ int run_tap(int argc, char** argv) {
     else if (a == "--limit") ok = value(limit);
     else if (a == "--when") ok = value(when);
     else if (a == "--rate") ok = value(rate);
-    else if (a == "--api") ok = value(api), api_given = true;
-    else if (a == "-c" || a == "--config") ok = value(config_path);
-    else if (a == "--token") ok = value(token), token_given = true;
     else if (!a.empty() && a[0] == '-') {
       std::fprintf(stderr, "bifrost tap: unknown option %s\n", a.c_str());
       return kExitFatal;
@@ -96,19 +74,12 @@ int run_tap(int argc, char** argv) {
     std::fputs(kTapHelp, stderr);
     return kExitFatal;
   }
-  if (!config_path.empty()) {
-    auto cfg = load_or_print(config_path);
-    if (!cfg) return kExitInvalidConfig;
-    if (!api_given) api = cfg->api_listen;
-    if (!token_given && token.empty())
-      token = cfg->api_token_file.empty() ? cfg->api_token : read_token_file(cfg->api_token_file);
-  }
+  if (!resolve_api(target)) return kExitInvalidConfig;
   std::string host;
   int port = 0;
-  if (api == "off" || !api::split_host_port(api, host, port) || port == 0) {
-    std::fprintf(stderr, "bifrost tap: no API address to reach (%s)\n", api.c_str());
-    return kExitFatal;
-  }
+  if (!api_endpoint(target, host, port, "tap")) return kExitFatal;
+  const std::string& api = target.address;
+  const std::string& token = target.token;
   httplib::Client client(host, port);
   client.set_read_timeout(std::chrono::hours(24 * 365));
   httplib::Params params{{"component", component}};
@@ -132,7 +103,7 @@ int run_tap(int argc, char** argv) {
           error_body.append(data, n);
           return true;
         }
-        return write_all(data, n);
+        return core::write_all(1, std::string_view(data, n)).has_value();  // stdout closed: stop reading
       });
   if (!res) {
     if (status == 200) return kExitOk;  // we stopped reading (stdout closed)

@@ -87,7 +87,68 @@ bool check_event(const core::Event& e, const Value& expected, std::string& why) 
 
 struct Stage {
   std::unique_ptr<pipeline::Filter> filter;
+  std::unique_ptr<pipeline::StatefulStage> stateful;
   const expr::Condition* when;
+};
+
+// Runs stages [first, last) of a test on its events; what stateful stages
+// emit (an aggregate's windows, at the end: the test's input has ended)
+// goes through the stages after them, into batches of its own.
+class TestChain final : public pipeline::StageContext {
+ public:
+  TestChain(std::vector<Stage>& stages, std::size_t first, std::size_t last)
+      : stages_(stages), first_(first), last_(last), pool_(64) {}
+  ~TestChain() override {
+    for (core::Batch* b : emitted_) b->release();
+  }
+
+  void run(core::Batch& batch) {
+    for (std::size_t k = first_; k < last_; ++k) {
+      if (stages_[k].stateful) stages_[k].stateful->start(*this);
+    }
+    run_from(first_, batch);
+  }
+  // The input has ended: stateful stages emit what they hold, in order.
+  void finish() {
+    for (std::size_t k = first_; k < last_; ++k) {
+      if (!stages_[k].stateful) continue;
+      current_ = k;
+      stages_[k].stateful->finish(*this);
+    }
+  }
+  const std::vector<core::Batch*>& emitted() const { return emitted_; }
+
+  core::Batch* acquire() override { return pool_.try_acquire(); }
+  void emit(core::Batch* b) override {
+    const std::size_t from = current_ + 1;
+    emitted_.push_back(b);
+    run_from(from, *b);
+  }
+  core::Clock& clock() override { return core::Clock::system(); }
+  core::ComponentStats& stats() override { return stats_; }
+
+ private:
+  void run_from(std::size_t from, core::Batch& batch) {
+    std::vector<std::uint32_t> sel;
+    for (std::size_t k = from; k < last_; ++k) {
+      const std::size_t outer = current_;
+      current_ = k;
+      if (stages_[k].stateful) {
+        pipeline::select_events(batch, stages_[k].when, sel);
+        stages_[k].stateful->process(batch, sel, *this);
+      } else {
+        pipeline::run_filter_stage(*stages_[k].filter, stages_[k].when, batch, sel);
+      }
+      current_ = outer;
+    }
+  }
+
+  std::vector<Stage>& stages_;
+  std::size_t first_, last_;
+  std::size_t current_ = 0;
+  core::BatchPool pool_;
+  std::vector<core::Batch*> emitted_;
+  core::ComponentStats stats_;
 };
 
 // Runs one test; prints its result. Returns whether it passed.
@@ -102,7 +163,15 @@ bool run_one(const config::Config& cfg, const config::TestCase& t) {
   bool at_output = false;
   for (std::size_t k = 0; k < p->filters.size(); ++k) {
     const auto& fc = p->filters[k];
-    stages.push_back(Stage{fc.spec->build({p->id, fc.id, cfg.data_dir}), fc.when ? &*fc.when : nullptr});
+    // No data_dir: a stateful stage keeps no state between tests.
+    const pipeline::BuildContext ctx{p->id, fc.id, ""};
+    Stage stage{nullptr, nullptr, fc.when ? &*fc.when : nullptr};
+    if (fc.stage) {
+      stage.stateful = fc.stage->build(ctx);
+    } else {
+      stage.filter = fc.spec->build(ctx);
+    }
+    stages.push_back(std::move(stage));
     if (fc.id == t.input) first = k;
     if (fc.id == t.at) last = k + 1;
   }
@@ -135,24 +204,33 @@ bool run_one(const config::Config& cfg, const config::TestCase& t) {
       }
     }
   }
+  batch->ingest_ns = now;
+  TestChain chain(stages, first, last);
+  chain.run(*batch);
+  chain.finish();
+  // The events at `at`: the input's, then what stateful stages emitted.
+  std::vector<const core::Event*> got;
   std::vector<std::uint32_t> scratch;
-  for (std::size_t k = first; k < last; ++k)
-    pipeline::run_filter_stage(*stages[k].filter, stages[k].when, *batch, scratch);
-  pipeline::select_events(*batch, at_output ? route : nullptr, scratch);
+  std::vector<core::Batch*> all{batch};
+  all.insert(all.end(), chain.emitted().begin(), chain.emitted().end());
+  for (core::Batch* b : all) {
+    pipeline::select_events(*b, at_output ? route : nullptr, scratch);
+    for (std::uint32_t i : scratch) got.push_back(&b->events[i]);
+  }
 
   bool ok = why.empty();
-  if (scratch.size() != t.expect.size()) {
+  if (got.size() != t.expect.size()) {
     why += "    expected " + std::to_string(t.expect.size()) + " event(s) at " + t.at + ", got " +
-           std::to_string(scratch.size()) + "\n";
+           std::to_string(got.size()) + "\n";
     ok = false;
   }
-  for (std::size_t i = 0; i < std::min(scratch.size(), t.expect.size()); ++i) {
+  for (std::size_t i = 0; i < std::min(got.size(), t.expect.size()); ++i) {
     auto expected = core::parse_json_value(t.expect[i], batch->arena);
     std::string diff;
     if (!expected) {
       why += "    expected event " + std::to_string(i + 1) + " cannot be read back (nested too deep)\n";
       ok = false;
-    } else if (!check_event(batch->events[scratch[i]], *expected, diff)) {
+    } else if (!check_event(*got[i], *expected, diff)) {
       why += "    event " + std::to_string(i + 1) + ":\n" + diff;
       ok = false;
     }
@@ -160,9 +238,9 @@ bool run_one(const config::Config& cfg, const config::TestCase& t) {
   if (!ok) {
     why += "    events at " + t.at + ":\n";
     core::Rfc3339Cache cache;
-    for (std::uint32_t i : scratch) {
+    for (const core::Event* e : got) {
       std::string line;
-      core::append_event_json(line, batch->events[i], cache);
+      core::append_event_json(line, *e, cache);
       why += "      " + line + "\n";
     }
   }

@@ -11,6 +11,7 @@
 
 #include "config/diagnostics.h"
 #include "config/node.h"
+#include "config/reader.h"
 #include "core/log.h"
 #include "delivery/options.h"
 #include "expr/condition.h"
@@ -24,8 +25,11 @@ struct ComponentConfig {
   std::string type;
   Location location;
   std::optional<expr::Condition> when;
-  delivery::DeliveryOptions delivery;  // outputs only: retry, failed_queue
+  delivery::DeliveryOptions delivery;  // outputs only: retry, failed_queue, buffer
   std::unique_ptr<Spec> spec;
+  std::vector<Setting> settings;  // every option, given or default (validate --explain)
+  // filters only: a stateful stage (aggregate, dedupe, throttle); then spec is null.
+  std::unique_ptr<pipeline::StatefulStageSpec> stage;
 };
 
 using InputConfig = ComponentConfig<pipeline::InputSpec>;

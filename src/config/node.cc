@@ -79,6 +79,16 @@ Location Node::location_in_scalar(std::size_t offset) const {
   if (loc.line == 0 || !source_ || !yaml_.IsScalar()) return loc;
   YAML::Mark m = yaml_.Mark();
   if (m.pos < 0 || static_cast<std::size_t>(m.pos) >= source_->text.size()) return loc;
+  // An anchored or tagged scalar starts at its `&name` or `!tag`: skip them.
+  std::size_t start = static_cast<std::size_t>(m.pos);
+  const std::string& text = source_->text;
+  while (start < text.size() && (text[start] == '&' || text[start] == '!')) {
+    while (start < text.size() && text[start] != ' ' && text[start] != '\n') ++start;
+    while (start < text.size() && text[start] == ' ') ++start;
+  }
+  if (start >= text.size() || text.find('\n', static_cast<std::size_t>(m.pos)) < start) return loc;
+  loc.col += static_cast<int>(start - static_cast<std::size_t>(m.pos));
+  m.pos = static_cast<int>(start);
   char first = source_->text[static_cast<std::size_t>(m.pos)];
   if (first == '|' || first == '>') return loc;  // block scalar: start is good enough
   std::size_t lead = (first == '\'' || first == '"') ? 1 : 0;
@@ -89,12 +99,14 @@ Location Node::location_in_scalar(std::size_t offset) const {
   return loc;
 }
 
-void Node::error(const std::string& message) const { diag().error(location(), path_, message); }
+std::string Node::through() const { return source_ ? source_->through(path_) : std::string(); }
 
-void Node::warning(const std::string& message) const { diag().warning(location(), path_, message); }
+void Node::error(const std::string& message) const { diag().error(location(), path_, message + through()); }
+
+void Node::warning(const std::string& message) const { diag().warning(location(), path_, message + through()); }
 
 void Node::error_at(std::size_t offset, const std::string& message) const {
-  diag().error(location_in_scalar(offset), path_, message);
+  diag().error(location_in_scalar(offset), path_, message + through());
 }
 
 std::string Node::kind_name() const {

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,9 +18,23 @@ namespace bifrost::config {
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup process_env();
 
+// A block of YAML used where an alias (or a merge key) stands: who brought
+// it, and the key path where the block itself is written.
+struct AliasUse {
+  std::string anchor;  // the alias's name, without `*`; empty for an inline `<<: {...}`
+  int line = 0;        // where the alias is written (1-based)
+  int col = 0;
+  std::string target;  // the key path of the block (or key) it stands for
+};
+
 struct Source {
   std::string file;
   std::string text;
+  // By the key path where each alias is used (filled by load_yaml).
+  std::map<std::string, AliasUse> aliases;
+  // For an error at key path `path` (located where the node is written):
+  // " (through *a at 3:9)" naming the aliases that lead there, or "".
+  std::string through(const std::string& path) const;
 };
 
 // Replaces ${VAR} and ${VAR:-default} ($$ is a literal $). On error returns
@@ -66,6 +81,10 @@ class Node {
 
   // Short name of the node's YAML kind, for "expected X, got Y" messages.
   std::string kind_name() const;
+
+  // " (through *name at LINE:COL)" when this node was reached through an
+  // alias (its location is where the anchored block is written), else "".
+  std::string through() const;
 
  private:
   YAML::Node yaml_;

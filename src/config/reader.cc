@@ -13,7 +13,27 @@ MapReader::MapReader(const Node& node, std::vector<OptionDoc>* docs) : node_(nod
 std::optional<Node> MapReader::get(const std::string& key, const std::string& type, const std::string& default_text,
                                    const std::string& description, bool required) {
   known_.push_back(key);
-  if (docs_) docs_->push_back(OptionDoc{key, type, default_text, description, required});
+  if (docs_) {
+    OptionDoc d;
+    d.key = key;
+    d.type = type;
+    d.default_text = default_text;
+    d.description = description;
+    d.required = required;
+    docs_->push_back(std::move(d));
+  }
+  if (record_ && !docs_) {
+    YAML::Node given = node_.is_map() ? node_.yaml()[key] : YAML::Node();
+    Setting s{record_prefix_ + key, default_text, given.IsDefined() && !given.IsNull()};
+    if (s.given && given.IsScalar()) {
+      std::string err;
+      std::size_t off = 0;
+      s.value = substitute_env(given.Scalar(), node_.context().env, err, off).value_or(given.Scalar());
+    } else if (s.given) {
+      s.value = given.IsMap() ? "(a map)" : "(a list)";
+    }
+    record_->push_back(std::move(s));
+  }
   if (!node_.is_map()) {
     if (required && !docs_ && !node_.is_null()) return std::nullopt;  // already reported: not a map
     if (required && !docs_) node_.error("missing required key \"" + key + "\"");
@@ -80,6 +100,15 @@ std::string format_duration(std::int64_t ns) {
   return std::to_string(ns / 1'000'000) + "ms";
 }
 
+std::string format_size(std::uint64_t bytes) {
+  constexpr std::pair<std::uint64_t, const char*> kUnits[] = {
+      {1ull << 30, "GiB"}, {1ull << 20, "MiB"}, {1ull << 10, "KiB"}};
+  for (const auto& [unit, name] : kUnits) {
+    if (bytes != 0 && bytes % unit == 0) return std::to_string(bytes / unit) + name;
+  }
+  return std::to_string(bytes);
+}
+
 std::string MapReader::string(const std::string& key, const std::string& def, const std::string& description) {
   auto n = get(key, "string", def.empty() ? "" : "\"" + def + "\"", description);
   if (!n) return def;
@@ -95,6 +124,10 @@ std::optional<std::string> MapReader::required_string(const std::string& key, co
 std::int64_t MapReader::integer(const std::string& key, std::int64_t def, std::int64_t min, std::int64_t max,
                                 const std::string& description) {
   auto n = get(key, "integer", std::to_string(def), description);
+  if (docs_) {
+    docs_->back().min = min;
+    docs_->back().max = max;
+  }
   if (!n) return def;
   auto v = parse_int(*n);
   if (!v) return def;
@@ -118,7 +151,7 @@ std::int64_t MapReader::duration_ns(const std::string& key, std::int64_t def_ns,
 }
 
 std::uint64_t MapReader::bytes(const std::string& key, std::uint64_t def, const std::string& description) {
-  auto n = get(key, "size", std::to_string(def), description);
+  auto n = get(key, "size", format_size(def), description);
   if (!n) return def;
   return parse_size(*n).value_or(def);
 }
@@ -142,6 +175,7 @@ std::string MapReader::choice(const std::string& key, const std::string& def, co
   std::string type;
   for (const auto& o : options) type += (type.empty() ? "" : " | ") + o;
   auto n = get(key, type, def, description);
+  if (docs_) docs_->back().choices = options;
   if (!n) return def;
   return parse_choice(*n, options).value_or(def);
 }

@@ -15,6 +15,7 @@ std::vector<const core::MetricFamily*> declared_metric_families(const Registry& 
   };
   add(r.inputs());
   add(r.filters());
+  add(r.stages());
   add(r.outputs());
   return out;
 }

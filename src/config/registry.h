@@ -28,15 +28,19 @@ class Registry {
  public:
   void add_input(ComponentType<pipeline::InputSpec> t) { inputs_.push_back(std::move(t)); }
   void add_filter(ComponentType<pipeline::FilterSpec> t) { filters_.push_back(std::move(t)); }
+  // A stateful stage (pipeline/component.h), written in `filters:` like a filter.
+  void add_stage(ComponentType<pipeline::StatefulStageSpec> t) { stages_.push_back(std::move(t)); }
   void add_output(ComponentType<pipeline::OutputSpec> t) { outputs_.push_back(std::move(t)); }
 
   const std::vector<ComponentType<pipeline::InputSpec>>& inputs() const { return inputs_; }
   const std::vector<ComponentType<pipeline::FilterSpec>>& filters() const { return filters_; }
+  const std::vector<ComponentType<pipeline::StatefulStageSpec>>& stages() const { return stages_; }
   const std::vector<ComponentType<pipeline::OutputSpec>>& outputs() const { return outputs_; }
 
  private:
   std::vector<ComponentType<pipeline::InputSpec>> inputs_;
   std::vector<ComponentType<pipeline::FilterSpec>> filters_;
+  std::vector<ComponentType<pipeline::StatefulStageSpec>> stages_;
   std::vector<ComponentType<pipeline::OutputSpec>> outputs_;
 };
 

@@ -1,31 +1,68 @@
 #include "core/ack.h"
 
+#include <algorithm>
+
 namespace bifrost::core {
 
 std::uint64_t AckTracker::track(std::uint64_t end_position) {
   std::lock_guard lock(mu_);
-  entries_.push_back(Entry{end_position, 1});
+  entries_.push_back(Entry{next_seq_, end_position, 0, false});
+  ++unfinished_;
   return next_seq_++;
+}
+
+std::size_t AckTracker::find(std::uint64_t seq) const {
+  if (seq >= next_seq_ || entries_.empty() || seq < entries_.front().first_seq) return entries_.size();
+  auto it = std::upper_bound(entries_.begin(), entries_.end(), seq,
+                             [](std::uint64_t s, const Entry& e) { return s < e.first_seq; });
+  return static_cast<std::size_t>(it - entries_.begin()) - 1;
 }
 
 void AckTracker::complete(std::uint64_t seq) {
   std::lock_guard lock(mu_);
-  if (seq < base_ || seq - base_ >= entries_.size()) return;  // unknown: ignore, never move backwards
-  Entry& e = entries_[seq - base_];
-  if (e.holders == 0) return;  // finished already: never move backwards
-  --e.holders;
-  while (!entries_.empty() && entries_.front().holders == 0) {
-    acked_ = entries_.front().end_position;
-    entries_.pop_front();
-    ++base_;
-  }
+  std::size_t i = find(seq);
+  if (i == entries_.size()) return;  // unknown or long finished: ignore, never move backwards
+  Entry& e = entries_[i];
+  if (e.done || e.first_seq != seq) return;  // twice, or inside a finished run
+  e.done = true;
+  if (e.holds == 0) settle(i);
 }
 
-void AckTracker::hold(std::uint64_t seq) {
+bool AckTracker::hold(std::uint64_t seq) {
   std::lock_guard lock(mu_);
-  if (seq < base_ || seq - base_ >= entries_.size()) return;
-  Entry& e = entries_[seq - base_];
-  if (e.holders > 0) ++e.holders;
+  std::size_t i = find(seq);
+  if (i == entries_.size()) return false;
+  Entry& e = entries_[i];
+  if (e.finished() || e.first_seq != seq) return false;
+  ++e.holds;
+  return true;
+}
+
+void AckTracker::release(std::uint64_t seq) {
+  std::lock_guard lock(mu_);
+  std::size_t i = find(seq);
+  if (i == entries_.size()) return;
+  Entry& e = entries_[i];
+  if (e.holds == 0 || e.first_seq != seq) return;
+  if (--e.holds == 0 && e.done) settle(i);
+}
+
+void AckTracker::settle(std::size_t i) {
+  --unfinished_;
+  auto at = [&](std::size_t k) { return entries_.begin() + static_cast<std::ptrdiff_t>(k); };
+  if (i > 0 && entries_[i - 1].finished()) {  // joins the run before it
+    entries_[i - 1].end_position = entries_[i].end_position;
+    entries_.erase(at(i));
+    --i;
+  }
+  if (i + 1 < entries_.size() && entries_[i + 1].finished()) {  // and the run after it
+    entries_[i].end_position = entries_[i + 1].end_position;
+    entries_.erase(at(i + 1));
+  }
+  while (!entries_.empty() && entries_.front().finished()) {
+    acked_ = entries_.front().end_position;
+    entries_.pop_front();
+  }
 }
 
 std::uint64_t AckTracker::acknowledged() const {
@@ -34,6 +71,11 @@ std::uint64_t AckTracker::acknowledged() const {
 }
 
 std::size_t AckTracker::pending() const {
+  std::lock_guard lock(mu_);
+  return unfinished_;
+}
+
+std::size_t AckTracker::entries() const {
   std::lock_guard lock(mu_);
   return entries_.size();
 }

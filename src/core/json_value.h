@@ -1,6 +1,8 @@
-// Parsing a JSON document into a Value in a batch's arena, for the filters
-// that read JSON (parse_json, decode_base64, drop_invalid). One simdjson
-// parser per thread, reused: nothing is allocated per event once warm.
+// Parsing a JSON document into a Value in a batch's arena, for every part
+// that reads JSON events: the filters (parse_json, decode_base64,
+// drop_invalid), the Kafka input, the failed queue's records (delivery, and
+// bifrost replay) and `bifrost test`. One simdjson parser per thread,
+// reused: nothing is allocated per event once warm.
 #pragma once
 
 #include <optional>

@@ -163,6 +163,10 @@ struct ComponentStats {
   Counter disk_write_errors;                  // disk buffer and failed queue writes that failed (disk full, I/O error)
   Stopwatch blocked;  // inputs: waiting for a free batch; outputs: the queue holding every batch it can
   SeriesSet series;
+  // Where the component's failed queue is (set once, before it runs), for
+  // bifrost_failed_queue_bytes: read at scrape time, so that what `bifrost
+  // replay` removes shows at once.
+  std::string failed_queue_dir;
 
   // Drop reasons are static strings; a few slots claimed lock-free.
   void add_dropped(const char* reason, std::uint64_t n);

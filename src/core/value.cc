@@ -42,7 +42,10 @@ Value& Value::set(std::string_view key, Value v, Arena& arena) {
 
 void Value::reserve(std::uint32_t capacity, Arena& arena) {
   if (capacity <= cap() || (kind() != Kind::kArray && kind() != Kind::kObject)) return;
-  // Out of reach of any event (4 GiB of members), as std::vector's max_size.
+  // Out of reach of any event (a JSON text of 268 million members is over
+  // 1 GiB), as std::vector's max_size: an exception rather than a
+  // core::Result, since no caller on the data path can get here and every
+  // append would otherwise carry a result nobody can act on.
   if (capacity > kMaxCapacity) throw std::length_error("bifrost: an object or array of over 268 million members");
   capacity = std::max(capacity, size_);  // a shared value is copied whole
   const bool array = kind() == Kind::kArray;

@@ -157,23 +157,25 @@ void encode_buffer_records(const core::Batch& batch, core::OutputSlot& slot) {
   }
 }
 
-bool read_record_header(std::string_view bytes, std::uint32_t& length, std::uint32_t& crc) {
-  if (bytes.size() < kRecordHeader) return false;
-  std::memcpy(&length, bytes.data(), 4);
-  std::memcpy(&crc, bytes.data() + 4, 4);
-  return true;
+Result<RecordHeader> read_record_header(std::string_view bytes) {
+  if (bytes.size() < kRecordHeader) return core::fail(Errc::kShort);  // no message: no allocation at a chunk's end
+  RecordHeader h;
+  std::memcpy(&h.length, bytes.data(), 4);
+  std::memcpy(&h.crc, bytes.data() + 4, 4);
+  return h;
 }
 
 bool checksum_matches(std::string_view payload, std::uint32_t crc) { return core::crc32c(payload) == crc; }
 
-bool decode_buffer_record(std::string_view payload, core::Event& e, RecordSource& source, core::Arena& arena) {
+Result<void> decode_buffer_record(std::string_view payload, core::Event& e, RecordSource& source, core::Arena& arena) {
   Reader r(payload);
   if (!r.get(e.timestamp_ns) || !r.get(e.offset) || !r.get(source.id) || !r.get_str(source.name) ||
       !r.get_str(e.message) || !r.get_value(e.fields, arena, 0)) {
-    return false;
+    return core::fail(Errc::kCorrupt, "a field runs past the payload or has an unknown kind");
   }
-  if (!e.fields.is_null() && !e.fields.is_object()) return false;
-  return r.left() == 0;
+  if (!e.fields.is_null() && !e.fields.is_object()) return core::fail(Errc::kCorrupt, "the fields are not an object");
+  if (r.left() != 0) return core::fail(Errc::kCorrupt, "bytes after the event");
+  return {};
 }
 
 }  // namespace bifrost::delivery

@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "core/batch.h"
+#include "delivery/errors.h"
 
 namespace bifrost::delivery {
 
@@ -34,9 +35,15 @@ void append_buffer_record(std::string& out, const core::Batch& batch, const core
 // the pipeline's workers, in parallel.
 void encode_buffer_records(const core::Batch& batch, core::OutputSlot& slot);
 
-// Reads the header at the start of `bytes`: the payload's length and its
-// checksum. False when fewer than kRecordHeader bytes are given.
-bool read_record_header(std::string_view bytes, std::uint32_t& length, std::uint32_t& crc);
+struct RecordHeader {
+  std::uint32_t length = 0;  // of the payload
+  std::uint32_t crc = 0;     // of the payload
+};
+
+// Reads the header at the start of `bytes`. kShort when fewer than
+// kRecordHeader bytes are given.
+Result<RecordHeader> read_record_header(std::string_view bytes);
+// A predicate, not a fallible step: whether `payload` is what `crc` sums.
 bool checksum_matches(std::string_view payload, std::uint32_t crc);
 
 struct RecordSource {
@@ -45,8 +52,9 @@ struct RecordSource {
 };
 
 // Decodes a payload into `e`: strings point into `payload` (which must live
-// as long as the event), arrays and objects are allocated in `arena`. False
-// (and `e` partly filled) when the payload is malformed; never reads outside it.
-bool decode_buffer_record(std::string_view payload, core::Event& e, RecordSource& source, core::Arena& arena);
+// as long as the event), arrays and objects are allocated in `arena`.
+// kCorrupt (and `e` partly filled) when the payload is malformed; never
+// reads outside it.
+Result<void> decode_buffer_record(std::string_view payload, core::Event& e, RecordSource& source, core::Arena& arena);
 
 }  // namespace bifrost::delivery

@@ -32,16 +32,36 @@ std::uint32_t crc(std::string_view body) {
 
 CheckpointStore::CheckpointStore(const std::string& data_dir, const std::string& pipeline, const std::string& component,
                                  core::ComponentStats* stats)
-    : dir_(data_dir + "/checkpoints/" + pipeline), path_(dir_ + "/" + component + ".ckpt"), stats_(stats) {}
+    : CheckpointStore(data_dir + "/checkpoints/" + pipeline,
+                      data_dir + "/checkpoints/" + pipeline + "/" + component + ".ckpt", "checkpoint",
+                      stats ? &stats->checkpoint_errors : nullptr, stats ? &stats->checkpoint_duration : nullptr,
+                      "files are read from their start (duplicates, not loss)") {}
+
+CheckpointStore::CheckpointStore(std::string dir, std::string path, std::string noun, core::Counter* errors,
+                                 core::Histogram* durations, std::string on_corrupt)
+    : dir_(std::move(dir)),
+      path_(std::move(path)),
+      noun_(std::move(noun)),
+      errors_(errors),
+      durations_(durations),
+      on_corrupt_(std::move(on_corrupt)) {}
+
+CheckpointStore CheckpointStore::stage_state(const std::string& data_dir, const std::string& pipeline,
+                                             const std::string& component, core::Counter* errors,
+                                             std::string on_corrupt) {
+  std::string dir = data_dir + "/state/" + pipeline;
+  std::string path = dir + "/" + component + ".state";
+  return CheckpointStore(std::move(dir), std::move(path), "state file", errors, nullptr, std::move(on_corrupt));
+}
 
 Result<std::string> CheckpointStore::load() {
   std::string text;
   int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return std::string();
-    std::string why = std::string("cannot read the checkpoint: ") + std::strerror(errno);
+    std::string why = "cannot read the " + noun() + ": " + std::strerror(errno);
     core::log::error(path_, why);
-    if (stats_) stats_->checkpoint_errors.add(1);
+    if (errors_) errors_->add(1);
     return core::fail(Errc::kIo, why);
   }
   char buf[65536];
@@ -50,9 +70,9 @@ Result<std::string> CheckpointStore::load() {
   int read_errno = errno;
   ::close(fd);
   if (n < 0) {
-    std::string why = std::string("cannot read the checkpoint: ") + std::strerror(read_errno);
+    std::string why = "cannot read the " + noun() + ": " + std::strerror(read_errno);
     core::log::error(path_, why);
-    if (stats_) stats_->checkpoint_errors.add(1);
+    if (errors_) errors_->add(1);
     return core::fail(Errc::kIo, why);
   }
 
@@ -75,22 +95,33 @@ Result<std::string> CheckpointStore::load() {
     why = "checksum mismatch";
   }
   if (why.empty()) return text.substr(nl + 1);
-
-  std::string aside = path_ + ".corrupt-" + std::to_string(std::time(nullptr));
-  bool moved = ::rename(path_.c_str(), aside.c_str()) == 0;
-  core::log::error(path_, "corrupt checkpoint (", why, "); ",
-                   moved ? "moved aside to " + aside : std::string("could not move it aside: ") + std::strerror(errno),
-                   "; starting without it: files are read from their start (duplicates, not loss)");
-  if (stats_) stats_->checkpoint_errors.add(1);
-  return core::fail(Errc::kCorrupt, "corrupt checkpoint (" + why + ")");
+  set_aside(why);
+  return core::fail(Errc::kCorrupt, "corrupt " + noun() + " (" + why + ")");
 }
 
-Result<void> CheckpointStore::save(std::string_view body) {
+void CheckpointStore::set_aside(std::string_view why) {
+  std::string aside = path_ + ".corrupt-" + std::to_string(std::time(nullptr));
+  bool moved = ::rename(path_.c_str(), aside.c_str()) == 0;
+  core::log::error(path_, "corrupt ", noun(), " (", why, "); ",
+                   moved ? "moved aside to " + aside : std::string("could not move it aside: ") + std::strerror(errno),
+                   "; starting without it: ", on_corrupt_);
+  if (errors_) errors_->add(1);
+}
+
+Result<void> CheckpointStore::save(std::string_view body) { return save(std::span<const std::string_view>(&body, 1)); }
+
+Result<void> CheckpointStore::save(std::span<const std::string_view> parts) {
+  std::size_t size = 0;
+  std::uint32_t sum = 0;
+  for (std::string_view part : parts) {
+    size += part.size();
+    sum = static_cast<std::uint32_t>(::crc32_z(sum, reinterpret_cast<const Bytef*>(part.data()), part.size()));
+  }
   auto started = std::chrono::steady_clock::now();
   auto fail = [&](const char* what) -> Result<void> {
-    std::string why = std::string("cannot write the checkpoint (") + what + "): " + std::strerror(errno);
+    std::string why = "cannot write the " + noun() + " (" + what + "): " + std::strerror(errno);
     core::log::error(path_, why, "; the previous one stays");
-    if (stats_) stats_->checkpoint_errors.add(1);
+    if (errors_) errors_->add(1);
     return core::fail(Errc::kIo, why);
   };
   std::error_code ec;
@@ -100,13 +131,14 @@ Result<void> CheckpointStore::save(std::string_view body) {
     return fail("mkdir");
   }
   char header[96];
-  int hn = std::snprintf(header, sizeof header, "%s %d %zu %08" PRIx32 "\n", kMagic.data(), kVersion, body.size(),
-                         crc(body));
+  int hn = std::snprintf(header, sizeof header, "%s %d %zu %08" PRIx32 "\n", kMagic.data(), kVersion, size, sum);
   std::string tmp = path_ + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return fail("open");
-  bool ok =
-      write_all(fd, std::string_view(header, static_cast<std::size_t>(hn))) && write_all(fd, body) && ::fsync(fd) == 0;
+  // errno is the failed call's, as `fail` reads it.
+  bool ok = core::write_all(fd, std::string_view(header, static_cast<std::size_t>(hn))).has_value();
+  for (std::size_t i = 0; ok && i < parts.size(); ++i) ok = core::write_all(fd, parts[i]).has_value();
+  ok = ok && ::fsync(fd) == 0;
   int saved = errno;
   ::close(fd);
   if (!ok) {
@@ -121,9 +153,8 @@ Result<void> CheckpointStore::save(std::string_view body) {
     return fail("rename");
   }
   fsync_dir(dir_);
-  if (stats_) {
-    stats_->checkpoint_duration.observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (durations_) {
+    durations_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
   return {};
 }

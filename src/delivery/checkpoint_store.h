@@ -1,6 +1,9 @@
 // Durable state of one component (an input's file offsets, a consumer's
 // positions), one file per component:
 //   data_dir/checkpoints/<pipeline>/<component>.ckpt
+// and, in the same format, a stateful stage's state (an aggregate's closed
+// windows, dedupe keys, throttle buckets):
+//   data_dir/state/<pipeline>/<component>.state
 //
 // Format (versioned): a header line, then the component's own body (JSON):
 //   bifrost-checkpoint 1 <body length> <crc32 of body, hex>\n<body>
@@ -12,10 +15,12 @@
 // version, short, checksum mismatch): it is reported, counted, moved aside
 // to <name>.corrupt-<unix time> for inspection, and load() says kCorrupt.
 // The component then starts as if it had no state but never skips data:
-// the file input reads every file from its start (duplicates, not loss).
+// the file input reads every file from its start (duplicates, not loss);
+// each component says in `on_corrupt` what it does.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -29,6 +34,11 @@ class CheckpointStore {
   // `stats` (may be null) gets the write durations and errors.
   CheckpointStore(const std::string& data_dir, const std::string& pipeline, const std::string& component,
                   core::ComponentStats* stats);
+  // A stateful stage's state file, data_dir/state/<pipeline>/<component>.state.
+  // `errors` (may be null) counts what cannot be read or written;
+  // `on_corrupt` ends the log line of a corrupt file (what happens now).
+  static CheckpointStore stage_state(const std::string& data_dir, const std::string& pipeline,
+                                     const std::string& component, core::Counter* errors, std::string on_corrupt);
 
   const std::string& path() const { return path_; }
 
@@ -38,11 +48,25 @@ class CheckpointStore {
   // Replaces the checkpoint atomically. On failure (reported, counted) the
   // previous one stays.
   Result<void> save(std::string_view body);
+  // The same, the body given in parts written one after the other (a large
+  // state written from where it lives, without a copy of it).
+  Result<void> save(std::span<const std::string_view> parts);
+  // A body load() returned that its component cannot read (a checksum is
+  // right, the content is not): moved aside, reported and counted like a
+  // corrupt file.
+  void set_aside(std::string_view why);
 
  private:
+  CheckpointStore(std::string dir, std::string path, std::string noun, core::Counter* errors,
+                  core::Histogram* durations, std::string on_corrupt);
+  const std::string& noun() const { return noun_; }  // how the log names the file
+
   std::string dir_;
   std::string path_;
-  core::ComponentStats* stats_;
+  std::string noun_;
+  core::Counter* errors_;
+  core::Histogram* durations_;
+  std::string on_corrupt_;
 };
 
 }  // namespace bifrost::delivery

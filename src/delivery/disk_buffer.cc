@@ -38,10 +38,10 @@ bool is_segment(const std::string& name) {
 
 // True when a whole record with a matching checksum starts at `at`.
 bool valid_record_at(std::string_view bytes, std::size_t at) {
-  std::uint32_t length, crc;
-  if (!read_record_header(bytes.substr(at), length, crc) || length < kMinPayload) return false;
-  if (bytes.size() - at - kRecordHeader < length) return false;
-  return checksum_matches(bytes.substr(at + kRecordHeader, length), crc);
+  auto h = read_record_header(bytes.substr(at));
+  if (!h || h->length < kMinPayload) return false;
+  if (bytes.size() - at - kRecordHeader < h->length) return false;
+  return checksum_matches(bytes.substr(at + kRecordHeader, h->length), h->crc);
 }
 
 // Where the next valid record starts from `from` on, or bytes.size().
@@ -121,7 +121,7 @@ Result<DiskBuffer::Put> DiskBuffer::append(std::string_view records, const std::
     std::uint64_t seq = segments_.empty() ? read_seq_ + 1 : segments_.back().seq + 1;
     const std::string path = path_of(seq);
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
-    if (fd < 0 || !write_all(fd, kMagic)) {
+    if (fd < 0 || !core::write_all(fd, kMagic)) {  // errno for write_failed
       write_failed("cannot create a buffer segment: ");
       if (fd >= 0) {
         ::close(fd);
@@ -137,7 +137,7 @@ Result<DiskBuffer::Put> DiskBuffer::append(std::string_view records, const std::
   const int fd = write_fd_;
   const std::uint64_t durable = segments_.back().size;
   lock.unlock();  // the reader reads only up to the durable size, kept under the lock
-  bool ok = write_all(fd, records) && ::fdatasync(fd) == 0;
+  bool ok = core::write_all(fd, records) && ::fdatasync(fd) == 0;  // errno for write_failed
   if (!ok) {
     write_failed("cannot write the disk buffer: ");
     // Cut what was partly written, so the segment holds whole records only
@@ -192,12 +192,11 @@ void DiskBuffer::quarantine(std::string_view bytes, std::uint64_t offset, const 
   core::Arena arena;
   core::Event e;
   RecordSource source;
-  std::uint32_t length, crc;
   const std::string_view component = stats_ ? std::string_view(stats_->component) : std::string_view();
   const std::string_view pipeline = stats_ ? std::string_view(stats_->pipeline) : std::string_view();
   const std::int64_t now = core::now_ns();
-  if (read_record_header(bytes, length, crc) && length == bytes.size() - kRecordHeader &&
-      decode_buffer_record(bytes.substr(kRecordHeader), e, source, arena)) {
+  if (auto h = read_record_header(bytes); h && h->length == bytes.size() - kRecordHeader &&
+                                          decode_buffer_record(bytes.substr(kRecordHeader), e, source, arena)) {
     core::Rfc3339Cache cache;
     append_record(line, e, RecordMeta{pipeline, component, why, 0, now}, cache);
   } else {
@@ -217,8 +216,10 @@ void DiskBuffer::quarantine(std::string_view bytes, std::uint64_t offset, const 
   }
   const std::string path = dir_ + "/quarantine.ndjson";
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (fd < 0 || !write_all(fd, line)) {
+  if (fd < 0) {
     core::log::error(dir_, "cannot write ", path, ": ", std::strerror(errno));
+  } else if (auto w = core::write_all(fd, line); !w) {
+    core::log::error(dir_, "cannot write ", path, ": ", w.error().message());
   }
   if (fd >= 0) ::close(fd);
   if (stats_) stats_->add_dropped("buffer_corrupt", 1);
@@ -287,11 +288,10 @@ std::size_t DiskBuffer::read(core::Batch& batch, std::size_t max_events, std::ch
   std::size_t pos = 0, count = 0;
   while (count < max_events) {
     std::string_view bytes(chunk.data(), chunk.size());
-    std::uint32_t length, crc;
-    if (!read_record_header(bytes.substr(pos), length, crc)) {
-      if (pos == chunk.size() || next_off_ + chunk.size() < end) break;  // the rest comes with the next read
-      length = 0;                                                        // a torn header at the end
-    }
+    const auto header = read_record_header(bytes.substr(pos));
+    if (!header && (pos == chunk.size() || next_off_ + chunk.size() < end)) break;  // the rest comes with the next read
+    const std::uint32_t length = header ? header->length : 0;                       // 0: a torn header at the end
+    const std::uint32_t crc = header ? header->crc : 0;
     const std::uint64_t record_end = next_off_ + pos + kRecordHeader + length;
     if (length < kMinPayload || record_end > end) {
       // Not a record: a torn end (the segment ends mid-record) or damaged

@@ -43,7 +43,9 @@ std::uint64_t count_lines(const std::string& path) {
 }  // namespace
 
 FailedQueue::FailedQueue(std::string dir, FailedQueueOptions options, core::ComponentStats* stats)
-    : dir_(std::move(dir)), options_(options), stats_(stats) {}
+    : dir_(std::move(dir)), options_(options), stats_(stats) {
+  if (stats_) stats_->failed_queue_dir = dir_;
+}
 
 FailedQueue::~FailedQueue() = default;
 
@@ -142,9 +144,11 @@ Result<void> FailedQueue::append(std::string_view records, const std::function<b
   int fd = open_segment();
   if (fd < 0) return core::fail(Errc::kIo, "cannot open a failed-queue segment");
   const off_t before = ::lseek(fd, 0, SEEK_END);
-  bool ok = write_all(fd, records);
+  auto written = core::write_all(fd, records);
+  bool ok = written.has_value();
   if (!ok) {
-    core::log::error(dir_, "cannot write the failed queue: ", std::strerror(errno), "; the events stay unacknowledged");
+    core::log::error(dir_, "cannot write the failed queue: ", written.error().message(),
+                     "; the events stay unacknowledged");
   }
   if (ok && ::fdatasync(fd) != 0) {
     core::log::error(dir_, "cannot sync the failed queue: ", std::strerror(errno), "; the events stay unacknowledged");

@@ -21,12 +21,14 @@ void append_record(std::string& out, const core::Event& e, const RecordMeta& met
   out.append("}\n");
 }
 
-bool decode_record(std::string_view line, core::Batch& batch, DecodedRecord& meta) {
+Result<DecodedRecord> decode_record(std::string_view line, core::Batch& batch) {
   auto v = core::parse_json_value(line, batch.arena);
-  if (!v || !v->is_object()) return false;
+  if (!v || !v->is_object()) return core::fail(Errc::kCorrupt, "not a JSON object");
   const core::Value* event = v->find("event");
   const core::Value* ts = v->find("ts");
-  if (!event || !event->is_object() || !ts || ts->kind() != core::Value::Kind::kInt) return false;
+  if (!event || !event->is_object()) return core::fail(Errc::kCorrupt, "no \"event\" object");
+  if (!ts || ts->kind() != core::Value::Kind::kInt) return core::fail(Errc::kCorrupt, "no integer \"ts\"");
+  DecodedRecord meta;
   if (const core::Value* a = v->find("attempts"); a && a->kind() == core::Value::Kind::kInt)
     meta.attempts = a->as_int();
   if (const core::Value* err = v->find("error"); err && err->is_string()) meta.error = std::string(err->as_string());
@@ -41,7 +43,7 @@ bool decode_record(std::string_view line, core::Batch& batch, DecodedRecord& met
     if (!e.fields.is_object()) e.fields = core::Value::object(batch.arena, 8);
     e.fields.append(m.key, m.value, batch.arena);
   }
-  return true;
+  return meta;
 }
 
 }  // namespace bifrost::delivery

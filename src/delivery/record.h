@@ -15,6 +15,7 @@
 
 #include "core/batch.h"
 #include "core/time.h"
+#include "delivery/errors.h"
 
 namespace bifrost::delivery {
 
@@ -35,7 +36,8 @@ struct DecodedRecord {
 };
 
 // Reads a record line back: appends its event to `batch` (strings in the
-// batch's arena). False when the line is not a record.
-bool decode_record(std::string_view line, core::Batch& batch, DecodedRecord& meta);
+// batch's arena) and returns the rest. kCorrupt (and `batch` untouched) when
+// the line is not a record.
+Result<DecodedRecord> decode_record(std::string_view line, core::Batch& batch);
 
 }  // namespace bifrost::delivery

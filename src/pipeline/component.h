@@ -1,7 +1,8 @@
 // The interfaces every input, filter and output implements. A component is
 // a folder under src/{inputs,filters,outputs}/<type>/ with:
-//   - a config struct deriving from InputSpec / FilterSpec / OutputSpec,
-//     parsed from YAML by a pure function (no files, no sockets);
+//   - a config struct deriving from InputSpec / FilterSpec /
+//     StatefulStageSpec / OutputSpec, parsed from YAML by a pure function
+//     (no files, no sockets);
 //   - the runtime object that Spec::build() makes;
 // and one line in src/components.cc. Nothing in core/ or pipeline/ changes.
 #pragma once
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "core/batch.h"
+#include "core/clock.h"
 #include "core/stats.h"
 #include "delivery/retry_policy.h"
 #include "expr/condition.h"
@@ -24,11 +26,15 @@ namespace bifrost::pipeline {
 struct BuildContext {
   std::string pipeline;
   std::string component;
-  std::string data_dir;
+  std::string data_dir;  // empty for `bifrost test`: a stateful stage keeps no state then
   // The component's counters, owned by the pipeline and alive as long as the
   // component: where it publishes its own series (SeriesSet). May be null
   // (bifrost test, bifrost replay).
   core::ComponentStats* stats = nullptr;
+  // The pipeline's clock: what a component reads the time from and waits on
+  // for its own timeouts (idle files, multiline flushes, housekeeping), so
+  // tests can drive them with a fake one. Never null; outlives the component.
+  core::Clock* clock = &core::Clock::system();
 };
 
 // ---- inputs -------------------------------------------------------------
@@ -88,6 +94,59 @@ void select_events(const core::Batch& batch, const expr::Condition* when, std::v
 // `selected` is scratch and holds them afterwards.
 void run_filter_stage(const Filter& filter, const expr::Condition* when, core::Batch& batch,
                       std::vector<std::uint32_t>& selected);
+
+// ---- stateful stages ----------------------------------------------------
+//
+// A stage that keeps state across batches (aggregate, dedupe, throttle). It
+// is written in `filters:` like any stage, with `when:`. The runtime calls
+// it for every batch in the order the inputs published them, one call at a
+// time: the filters before the first stateful stage run in parallel on the
+// workers; the stateful stage and every stage after it run at the ordered
+// point where batches are handed to the outputs (pipeline.h).
+//
+// A stage that emits events of its own (an aggregate's closed windows) puts
+// them in batches of its own small pool (StageContext::acquire) and emits
+// them: they go through the stages after it, the routing and the outputs
+// like any event. It learns when they are finished through the tracker it
+// sets on them (core/ack.h), and keeps the inputs' checkpoints behind the
+// events it still needs with AckTracker::hold.
+
+// What the runtime gives a stateful stage; every call on the stage's turn.
+class StageContext {
+ public:
+  virtual ~StageContext() = default;
+  // A free batch of the stage's own pool (the caller holds its one
+  // reference). Waits while all are on their way to the outputs; nullptr
+  // once the pipeline has given up on delivery (stopping past its deadline).
+  virtual core::Batch* acquire() = 0;
+  // Sends a filled batch through the stages after this one, the routing and
+  // the outputs, now. The caller gives up its reference.
+  virtual void emit(core::Batch* batch) = 0;
+  // Processing time (idle sources, save intervals); tests pass a fake one.
+  virtual core::Clock& clock() = 0;
+  virtual core::ComponentStats& stats() = 0;
+};
+
+class StatefulStage {
+ public:
+  virtual ~StatefulStage() = default;
+  // Once, before the first batch: the place to load saved state.
+  virtual void start(StageContext&) {}
+  // Every batch, in order. `events` are the indexes of the live events
+  // matching the stage's `when:` (possibly none: the stage still sees the
+  // batch go by). Drops an event by setting its drop_reason, like a filter.
+  virtual void process(core::Batch& batch, std::span<const std::uint32_t> events, StageContext& ctx) = 0;
+  // Every tick_interval(), in order with process(), even when no batch comes.
+  virtual void tick(StageContext&) {}
+  virtual std::chrono::milliseconds tick_interval() const { return std::chrono::milliseconds(250); }
+  // Every input ended by itself (stdin at its end, `end_at_eof`): no event
+  // will come again. An aggregate emits the windows it holds open.
+  virtual void finish(StageContext&) {}
+  // Once, at stop or reload, after the pipeline drained (every batch the
+  // stage emitted is finished or given up): saves its state. What it still
+  // holds stays held: the inputs' checkpoints stay behind it.
+  virtual void stop(StageContext&) {}
+};
 
 // ---- outputs ------------------------------------------------------------
 
@@ -185,6 +244,12 @@ class FilterSpec {
  public:
   virtual ~FilterSpec() = default;
   virtual std::unique_ptr<Filter> build(const BuildContext& ctx) const = 0;
+};
+
+class StatefulStageSpec {
+ public:
+  virtual ~StatefulStageSpec() = default;
+  virtual std::unique_ptr<StatefulStage> build(const BuildContext& ctx) const = 0;
 };
 
 class OutputSpec {

@@ -8,19 +8,33 @@
 namespace bifrost::pipeline {
 
 FilterStage::FilterStage(const FilterNode& node, const std::string& pipeline, const std::string& data_dir,
-                         core::Interruptible& give_up)
-    : pipeline_(pipeline), when_(node.when), give_up_(give_up) {
+                         core::Interruptible& give_up, core::Clock& clock)
+    : pipeline_(pipeline), when_(node.when), give_up_(give_up), clock_(clock) {
   stats_.identify(pipeline, node.id, "filter", node.type);
-  filter_ = node.spec->build(BuildContext{pipeline, node.id, data_dir, &stats_});
+  const BuildContext ctx{pipeline, node.id, data_dir, &stats_, &give_up.clock()};
+  if (node.stateful) {
+    stage_ = node.stateful->build(ctx);
+    emit_pool_ = std::make_unique<core::BatchPool>(kEmitBatches);
+  } else {
+    filter_ = node.spec->build(ctx);
+  }
   failed_ = std::make_unique<delivery::FailedQueue>(data_dir + "/failed/" + pipeline + "/" + node.id,
                                                     delivery::FailedQueueOptions{}, &stats_);
 }
+
+// The stage goes before its pool: nothing it holds points into the pool.
+FilterStage::~FilterStage() { stage_.reset(); }
 
 std::uint64_t FilterStage::run(core::Batch& batch, std::vector<std::uint32_t>& sel, std::uint64_t live) {
   // A stage's in/out count every live event reaching it; `when:` only
   // selects the ones it works on, the others pass through.
   core::add(stats_.events_in, live);
-  run_filter_stage(*filter_, when_, batch, sel);
+  if (stage_) {
+    select_events(batch, when_, sel);
+    stage_->process(batch, sel, *this);  // even with none selected: the stage sees time and sources go by
+  } else {
+    run_filter_stage(*filter_, when_, batch, sel);
+  }
   if (!sel.empty()) live -= count_dropped(stats_, batch, sel) + park_rejected(batch, sel);
   core::add(stats_.events_out, live);
   if (tap_.active()) {
@@ -28,6 +42,29 @@ std::uint64_t FilterStage::run(core::Batch& batch, std::vector<std::uint32_t>& s
     tap_events(tap_, stats_, batch, sel);
   }
   return live;
+}
+
+core::Batch* FilterStage::acquire() {
+  // Emitted batches are held only by the outputs: one comes back as soon as
+  // one is delivered, or never once delivery is given up.
+  while (!give_up_.interrupted()) {
+    if (core::Batch* b = emit_pool_->acquire_for(std::chrono::milliseconds(100))) return b;
+  }
+  return nullptr;
+}
+
+void FilterStage::emit(core::Batch* batch) {
+  const std::uint64_t n = batch->live_events();
+  core::add(stats_.events_out, n);
+  if (tap_.active() && n > 0) {
+    select_events(*batch, nullptr, emit_scratch_);
+    tap_events(tap_, stats_, *batch, emit_scratch_);
+  }
+  if (emit_) {
+    emit_(batch);
+  } else {
+    batch->release();  // no pipeline around it (bifrost test without a taker)
+  }
 }
 
 // Drop reasons are a handful of static strings: counted per batch, not per event.

@@ -8,6 +8,7 @@ void InputRunner::start(const std::function<void()>& on_end) {
   thread_ = std::thread([this, on_end] {
     name_thread("in:" + stats_.component);
     input_->run(*this);
+    ended_.store(!stopping());
     finished_.store(true);
     if (on_end) on_end();
   });

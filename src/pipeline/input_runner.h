@@ -39,6 +39,9 @@ class InputRunner final : public InputContext {
   // Starts the input's thread; `on_end` runs on it when run() returns.
   void start(const std::function<void()>& on_end);
   bool finished() const { return finished_.load(); }
+  // Its input returned from run() by itself (a finite input at its end),
+  // not because the pipeline was stopping.
+  bool ended() const { return ended_.load(); }
   // Wakes the input if it waits for a batch; `final`: even its last ones.
   void close_pool(bool final = false) { pool_.close(final); }
   bool wait_all_returned(std::chrono::steady_clock::time_point deadline) { return pool_.wait_all_returned(deadline); }
@@ -62,6 +65,7 @@ class InputRunner final : public InputContext {
   TapPoint tap_;
   std::thread thread_;
   std::atomic<bool> finished_{false};
+  std::atomic<bool> ended_{false};
   bool held_back_ = false;  // the input's thread only
   void held_back(bool on);
 };

@@ -22,7 +22,7 @@ OutputRunner::OutputRunner(const OutputNode& node, const std::string& pipeline, 
       pause_(clock),
       retry_(node.delivery.retry) {
   stats_.identify(pipeline, node.id, "output", node.type);
-  output_ = node.spec->build(BuildContext{pipeline, node.id, data_dir, &stats_});
+  output_ = node.spec->build(BuildContext{pipeline, node.id, data_dir, &stats_, &clock_});
   output_->settle_with(&held_);
   failed_ = std::make_unique<delivery::FailedQueue>(data_dir + "/failed/" + pipeline + "/" + node.id,
                                                     node.delivery.failed_queue, &stats_);

@@ -21,11 +21,13 @@ struct InputNode {
   const InputSpec* spec = nullptr;
 };
 
+// A stage of the `filters:` list: a filter (spec) or a stateful stage (stateful).
 struct FilterNode {
   std::string id;
   std::string type;
   const FilterSpec* spec = nullptr;
   const expr::Condition* when = nullptr;
+  const StatefulStageSpec* stateful = nullptr;
 };
 
 struct OutputNode {

@@ -5,13 +5,16 @@ import pathlib
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIFROST = pathlib.Path(os.environ.get("BIFROST_BIN", ROOT / "build" / "bifrost"))
-LOGHUB = ROOT.parent / "shared" / "data" / "loghub"
+# The loghub samples beside the repository; BIFROST_LOGHUB for a checkout elsewhere (a worktree).
+LOGHUB = pathlib.Path(os.environ.get("BIFROST_LOGHUB", ROOT.parent / "shared" / "data" / "loghub"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))  # the shared helpers (stateful.py)
 
 
 @pytest.fixture(scope="session")

@@ -79,6 +79,13 @@ ERRORS = {
     "bad regex": (MINIMAL.replace("type: stdout", "type: stdout\n    when: 'message =~ \"(oops\"'"),
                   7, 23, "invalid regular expression"),
     "misspelt type key": (MINIMAL.replace("    type: stdout", "    typ: stdout"), 6, 5, 'did you mean "type"?'),
+    # The peers' spelling `id: auto` (bifrost's document_id) next to the output's own id.
+    "duplicate key": ("inputs: [{id: in, type: stdin}]\noutputs:\n  - id: es\n    type: elasticsearch\n"
+                      "    hosts: [\"http://127.0.0.1:9200\"]\n    id: auto\n",
+                      6, 5, 'outputs[0].id: key "id" given twice (first at 3:5)'),
+    "error in an anchored block": ("x-out: &out {type: stdout, encoding: xml}\ninputs: [{id: in, type: stdin}]\n"
+                                   "outputs:\n  - id: out\n    <<: *out\n",
+                                   1, 38, '"xml" is not one of json | text (through *out at 5:9)'),
 }
 
 
@@ -92,6 +99,51 @@ def test_config_error_is_located(bifrost, tmp_path, case):
         err = r.stderr.decode()
         assert f"{path}:{line}:{col}: " in err, err
         assert words in err, err
+
+
+def test_validate_explain_shows_the_topology_with_delivery_defaults(bifrost, tmp_path):
+    text = """x-retry: &retry {max_attempts: 5}
+data_dir: /srv/bifrost
+pipelines:
+  web:
+    inputs:
+      - {id: access, type: file, paths: [/var/log/a.log]}
+    filters:
+      - {id: json, type: parse_json, field: message}
+      - {id: no_health, type: drop, when: 'path == "/health"'}
+    outputs:
+      - id: es
+        type: elasticsearch
+        hosts: ["http://127.0.0.1:9200"]
+        when: 'status >= 500'
+        batch: {max_events: 500}
+        retry: *retry
+        buffer: {type: disk}
+      - {id: all, type: stdout}
+"""
+    r = run(bifrost, "validate", "-c", write(tmp_path / "c.yaml", text), "--explain")
+    assert r.returncode == 0, r.stderr.decode()
+    out = r.stdout.decode()
+    # In this order; runs of spaces are columns.
+    expected = r"""pipeline web \(\S+c.yaml:4:3\): 1 input\(s\) -> 2 filter\(s\) -> 2 output\(s\)
+  inputs
+    access +file
+  filters, in order
+    1  json +parse_json +every event
+    2  no_health +drop +when: path == "/health"
+  outputs
+    es +elasticsearch +when: status >= 500
+      batch +max_events 500 \(default: max_bytes 10MiB\)
+      retry +max_attempts 5 \(default: initial_backoff 100ms, max_backoff 30s, circuit_breaker_after 5\)
+      buffer +in /srv/bifrost/buffers/web/es/ type disk \(default: max_bytes 1GiB, when_full block\)
+      failed queue +in /srv/bifrost/failed/web/es/ \(default: max_bytes 1GiB, when_full block\)
+    all +stdout +every event
+      retry +\(default: max_attempts 0, initial_backoff 100ms, max_backoff 30s, circuit_breaker_after 5\)
+"""
+    assert re.search(expected, out), out
+    assert "batch" not in out[out.index("    all"):]  # stdout sends no requests: no batch
+    assert run(bifrost, "validate", "-c", write(tmp_path / "bad.yaml", "inputs: []\n"), "--explain").returncode == 2
+    assert run(bifrost, "run", "-c", str(tmp_path / "c.yaml"), "--explain").returncode == 1  # validate's only
 
 
 def test_every_error_is_reported_at_once(bifrost, tmp_path):
@@ -139,8 +191,9 @@ def test_a_directory_rejects_duplicate_pipelines_and_globals(bifrost, tmp_path):
     r = run(bifrost, "validate", "-c", str(d))
     assert r.returncode == 2
     err = r.stderr.decode()
-    assert f"{d}/2.yaml:1:11: data_dir: \"data_dir\" is already set at {d}/1.yaml:1:11" in err, err
-    assert f"{d}/2.yaml:3:3: pipelines.a: duplicate pipeline id \"a\" (first defined at {d}/1.yaml:3:3)" in err, err
+    assert (f"{d}/2.yaml:1:11: data_dir: key \"data_dir\" given twice (first at {d}/1.yaml:1:11): "
+            "a global key goes in one file of the directory") in err, err
+    assert f"{d}/2.yaml:3:3: pipelines.a: pipeline \"a\" given twice (first at {d}/1.yaml:3:3)" in err, err
     assert f"{d}/3.yaml:2:3: inputs: top-level inputs/filters/outputs are for a single config file" in err, err
 
 

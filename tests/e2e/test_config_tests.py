@@ -83,3 +83,45 @@ def test_every_example_carries_passing_tests(bifrost, example):
     r = run(bifrost, "test", "-c", str(example))
     assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
     assert b" 0 failed" in r.stdout
+
+
+def test_a_stateful_stage_is_tested_too_its_windows_emitted_at_the_end_of_the_events(bifrost, tmp_path):
+    cfg = write(tmp_path / "agg.yaml", """api: {listen: "off"}
+data_dir: /nonexistent/not/used/by/tests
+inputs: [{id: in, type: stdin}]
+filters:
+  - {id: time, type: parse_timestamp, field: t, formats: [rfc3339]}
+  - id: per_minute
+    type: aggregate
+    window: 1m
+    group_by: [status]
+    metrics: {requests: count, bytes: {sum: bytes}}
+    pass: false
+  - {id: big, type: drop, when: 'requests > 100'}
+outputs: [{id: out, type: stdout}]
+tests:
+  - name: two windows, one group each
+    input: time
+    events:
+      - {t: "2024-01-01T00:00:10Z", status: 200, bytes: 10}
+      - {t: "2024-01-01T00:00:50Z", status: 200, bytes: 5}
+      - {t: "2024-01-01T00:01:01Z", status: 404, bytes: 1}
+    expect:
+      at: out
+      events:
+        - {"@timestamp": "2024-01-01T00:00:00Z", window.start: "2024-01-01T00:00:00Z", status: 200, requests: 2, bytes: 15}
+        - {"@timestamp": "2024-01-01T00:01:00Z", window.end: "2024-01-01T00:02:00Z", status: 404, requests: 1}
+""")
+    r = run(bifrost, "test", "-c", cfg)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert b"1 test(s) passed, 0 failed" in r.stdout
+
+
+def test_describe_lists_the_stateful_stages_among_the_filters(bifrost):
+    r = run(bifrost, "describe")
+    out = r.stdout.decode()
+    filters = out[out.index("filters:"):out.index("outputs:")]
+    for name in ("aggregate", "dedupe", "throttle"):
+        assert f"  {name} " in filters
+    r = run(bifrost, "describe", "aggregate")
+    assert r.returncode == 0 and b"filter aggregate: (a stateful stage)" in r.stdout and b"allowed_lateness" in r.stdout

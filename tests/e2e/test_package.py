@@ -57,6 +57,7 @@ def test_files_modes_owners_and_conffile(deb, scratch):
         "/usr/share/doc/bifrost/README.md": "-rw-r--r--",
         "/usr/share/doc/bifrost/docs/outputs.md": "-rw-r--r--",
         "/usr/share/doc/bifrost/docs/operations.md": "-rw-r--r--",
+        "/usr/share/bifrost/bifrost.schema.json": "-rw-r--r--",
     }
     for path, mode in want.items():
         assert path in entries, path
@@ -94,7 +95,8 @@ def test_unit_is_verified_and_hardened(scratch):
     assert m, r.stdout + r.stderr
     assert float(m.group(1)) <= 2.5, r.stdout
     text = unit.read_text()
-    for line in ["Type=notify", "ExecReload=/bin/kill -HUP $MAINPID", "WatchdogSec=",
+    for line in ["Type=notify", "ExecReload=/usr/bin/bifrost reload -c /etc/bifrost/bifrost.yaml --pid $MAINPID",
+                 "WatchdogSec=",
                  "ExecStartPre=/usr/bin/bifrost validate -c /etc/bifrost/bifrost.yaml",
                  "ProtectSystem=strict", "ReadWritePaths=/var/lib/bifrost", "NoNewPrivileges=yes",
                  "CapabilityBoundingSet=\n", "PrivateTmp=yes", "ProtectHome=read-only", "SystemCallFilter="]:
@@ -120,6 +122,33 @@ def test_the_installed_binary_starts_with_the_units_command_lines(scratch):
     assert '"message":"stopped; peak_rss_kib=' in run.stderr
     version = subprocess.run([str(scratch / "usr/bin/bifrost"), "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("bifrost ")
+
+
+def test_the_package_installs_the_schema_the_shipped_config_names(scratch):
+    import json
+    schema = scratch / "usr/share/bifrost/bifrost.schema.json"
+    made = subprocess.run([str(scratch / "usr/bin/bifrost"), "schema"], capture_output=True, check=True).stdout
+    assert schema.read_bytes() == made
+    assert json.loads(made)["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    first = (scratch / "etc/bifrost/bifrost.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=/usr/share/bifrost/bifrost.schema.json"
+
+
+def test_the_units_reload_returns_once_the_daemon_reloaded(scratch, tmp_path):
+    from conftest import free_port, wait_for
+    env = {"PATH": "/usr/bin:/bin", "BIFROST_API_LISTEN": f"127.0.0.1:{free_port()}"}
+    log = open(tmp_path / "daemon.log", "w+b")
+    daemon = subprocess.Popen(unit_command(scratch, "ExecStart"), stdin=subprocess.PIPE, stderr=log, env=env)
+    try:
+        assert wait_for(lambda: b'"message":"running 1 pipeline(s)' in (tmp_path / "daemon.log").read_bytes())
+        reload = [str(daemon.pid) if a == "$MAINPID" else a for a in unit_command(scratch, "ExecReload")]
+        r = subprocess.run(reload, capture_output=True, text=True, env=env, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert "reloaded: running 1 pipeline(s)" in r.stdout
+        assert b'"message":"reloaded"' in (tmp_path / "daemon.log").read_bytes()
+    finally:
+        daemon.stdin.close()
+        assert daemon.wait(timeout=60) == 0
 
 
 def test_sd_notify_ready_reloading_stopping_and_watchdog(bifrost, tmp_path):

@@ -11,7 +11,7 @@ import uuid
 from e2e import ROOT, Daemon, lines, wait_for
 from test_elasticsearch import count as es_count
 from test_influxdb import count as influx_count, query
-from test_kafka import consume, produce, wait_records
+from test_kafka import consume, kcat, produce, wait_records
 from realservices import service
 
 EXAMPLES = ROOT / "config" / "examples"
@@ -123,3 +123,35 @@ def test_kafka_to_s3_everything_and_to_elasticsearch_errors_and_slow_requests(bi
     objs = objects(py, s3, bucket, f"unified/job={job}/")
     assert sorted(messages(objs)) == sorted(e["message"] for e in events)
     assert all(o["key"].endswith(".ndjson.zst") and "/dt=" in o["key"] for o in objs)
+
+
+def test_clicks_rolled_up_per_minute_and_arm_into_influxdb(bifrost, tmp_path, kafka, topic, influx):
+    database = f"experiments_{uuid.uuid4().hex[:8]}"
+    query(influx, None, f'CREATE DATABASE "{database}"')
+    imp = lambda v: base64.urlsafe_b64encode(json.dumps({"experiment": "checkout", "variant": v}).encode()).decode().rstrip("=")
+    base = 1_795_000_020_000  # a minute boundary, in ms
+    clicks = [{"user_id": f"u{i % 37}", "ts": base + i * 150, "impression": imp("AB"[i % 3 == 0])} for i in range(2000)]
+    clicks += [{"user_id": "lost", "ts": base}]  # not attributable: dropped
+    produce(kafka, topic, "".join(json.dumps(c) + "\n" for c in clicks))
+    # A click 10 minutes on in each partition moves every partition's time
+    # past the five minutes above: their windows close.
+    for p in range(3):
+        kcat(kafka, "-P", "-t", topic, "-p", str(p),
+             input=(json.dumps({"user_id": "late", "ts": base + 600_000, "impression": imp("A")}) + "\n").encode())
+    expected = {}
+    for c in clicks[:-1]:
+        key = ((c["ts"] // 60_000) * 60, "AB"[c["impression"] == imp("B")])
+        e = expected.setdefault(key, [0, set()])
+        e[0] += 1
+        e[1].add(c["user_id"])
+    d = start(bifrost, tmp_path, "clicks-rollup-to-influxdb.yaml", BIFROST_KAFKA=kafka, BIFROST_INFLUXDB=influx,
+              CLICKS_TOPIC=topic, CLICKS_GROUP=f"g-{topic}", INFLUXDB_DATABASE=database)
+
+    def points():
+        r = query(influx, database, 'SELECT "clicks", "users" FROM ab_clicks GROUP BY variant')
+        return {(v[0] // 10**9, s["tags"]["variant"]): tuple(v[1:])
+                for res in r.get("results", []) for s in res.get("series", []) for v in s["values"]}
+
+    assert wait_for(lambda: len(points()) >= len(expected), 60), points()
+    d.stop()
+    assert points() == {k: (n, len(users)) for k, (n, users) in expected.items()}

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "core/clock.h"
@@ -39,13 +40,30 @@ class FakeClock final : public core::Clock {
   // is measured from when it begins.
   int waiters() const { return waiters_.load(); }
 
+  // The deadlines those threads wait for, earliest first (manual mode): a
+  // test sees when something is due without letting time pass.
+  std::vector<time_point> deadlines() const {
+    std::lock_guard lock(mu_);
+    std::vector<time_point> out(deadlines_.begin(), deadlines_.end());
+    return out;
+  }
+
   bool wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, time_point deadline,
                   const std::function<bool()>& done) override {
     struct Count {
-      std::atomic<int>& n;
-      explicit Count(std::atomic<int>& c) : n(c) { ++n; }
-      ~Count() { --n; }
-    } counting(waiters_);
+      FakeClock& c;
+      std::multiset<time_point>::iterator at;
+      Count(FakeClock& clock, time_point deadline) : c(clock) {
+        std::lock_guard g(c.mu_);
+        at = c.deadlines_.insert(deadline);
+        ++c.waiters_;
+      }
+      ~Count() {
+        std::lock_guard g(c.mu_);
+        c.deadlines_.erase(at);
+        --c.waiters_;
+      }
+    } counting(*this, deadline);
     while (!done()) {
       if (auto_advance_) {
         std::lock_guard g(mu_);
@@ -68,6 +86,7 @@ class FakeClock final : public core::Clock {
   mutable std::mutex mu_;
   time_point now_{std::chrono::hours(1)};
   std::vector<duration> waits_;
+  std::multiset<time_point> deadlines_;
 };
 
 }  // namespace bifrost::testing

@@ -76,6 +76,7 @@ struct FakeOutputState {
   std::set<std::string> reject;       // rejected (permanent) every time
   std::set<std::string> fail_always;  // retry (transient) every time
   int writes = 0;
+  std::atomic<int> at_gate{0};  // writes waiting at the closed gate
   std::atomic<int> flushes{0};
   std::chrono::milliseconds flush_interval{1000};
 
@@ -96,7 +97,9 @@ class FakeOutput final : public pipeline::Output {
   }
   void write(const core::Batch& batch, const core::OutputSlot& slot, pipeline::DeliveryReport& report) override {
     std::unique_lock lock(s_.mu);
+    ++s_.at_gate;
     s_.cv.wait(lock, [&] { return s_.gate_open; });
+    --s_.at_gate;
     s_.writes++;
     for (std::size_t i = 0; i < slot.selected.size(); ++i) {
       std::string m(batch.events[slot.selected[i]].message);

@@ -1,7 +1,7 @@
-// The house rules of src/ (STYLE.md), checked on the sources: which part
-// may include which, so that no component folder reaches into another and
-// the runtime does not depend on the config model; and no file past 600
-// lines.
+// The house rules of src/ (docs/development.md), checked on the sources:
+// which part may include which, so that no component folder reaches into
+// another and the runtime does not depend on the config model; and no file
+// past 600 lines.
 #include <doctest.h>
 
 #include <filesystem>

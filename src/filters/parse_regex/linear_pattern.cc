@@ -23,9 +23,9 @@ CharSet range(unsigned lo, unsigned hi) {
 }
 
 CharSet digits() { return range('0', '9'); }
-CharSet spaces() {  // RE2's \s: [\t\n\f\r ]
+CharSet spaces() {  // Perl's and PCRE2's \s, which RE2 is given too (syntax.h): [\t\n\v\f\r ]
   CharSet s;
-  for (unsigned char c : {'\t', '\n', '\f', '\r', ' '}) s.set(c);
+  for (unsigned char c : {'\t', '\n', '\v', '\f', '\r', ' '}) s.set(c);
   return s;
 }
 CharSet word() { return range('0', '9') | range('A', 'Z') | range('a', 'z') | range('_', '_'); }

@@ -93,7 +93,7 @@ class ParseTimestampFilter final : public pipeline::Filter {
 
 }  // namespace
 
-std::optional<Format> compile_format(const std::string& text, std::string& error) {
+core::Result<Format, Error> compile_format(const std::string& text) {
   Format f;
   if (text == "unix") return Format{Format::Kind::kUnix, "", true};
   if (text == "unix_ms") return Format{Format::Kind::kUnixMs, "", true};
@@ -106,10 +106,7 @@ std::optional<Format> compile_format(const std::string& text, std::string& error
       f.absl_format.push_back(text[i]);
       continue;
     }
-    if (i + 1 >= text.size()) {
-      error = "\"%\" at the end of the format";
-      return std::nullopt;
-    }
+    if (i + 1 >= text.size()) return core::fail(Errc::kBadFormat, "\"%\" at the end of the format");
     char d = text[++i];
     has_directive = true;
     if (d == 'f') {
@@ -119,15 +116,14 @@ std::optional<Format> compile_format(const std::string& text, std::string& error
     if (std::string_view("YyCGgs").find(d) != std::string_view::npos) has_year = true;
     if (std::string_view("aAbBhcdDeFHIjmMnpRrStTuUVwWxXyYzZ%sE").find(d) == std::string_view::npos && d != 'G' &&
         d != 'g' && d != 'C') {
-      error = std::string("unknown directive \"%") + d + "\"";
-      return std::nullopt;
+      return core::fail(Errc::kBadFormat, std::string("unknown directive \"%") + d + "\"");
     }
     f.absl_format.push_back('%');
     f.absl_format.push_back(d);
   }
   if (!has_directive) {
-    error = "\"" + text + "\" has no % directive and is not one of rfc3339, unix, unix_ms, unix_us, unix_ns";
-    return std::nullopt;
+    return core::fail(Errc::kBadFormat,
+                      "\"" + text + "\" has no % directive and is not one of rfc3339, unix, unix_ms, unix_us, unix_ns");
   }
   f.has_year = has_year;
   return f;
@@ -194,9 +190,8 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r) {
     for (const config::Node& n : nodes) {
       auto text = n.scalar("a time format");
       if (!text) continue;
-      std::string err;
-      auto f = compile_format(*text, err);
-      if (!f) n.error("invalid time format: " + err);
+      auto f = compile_format(*text);
+      if (!f) n.error("invalid time format: " + f.error().message);
       else s->formats.push_back(std::move(*f));
     }
   }

@@ -23,6 +23,7 @@
 
 #include "config/reader.h"
 #include "core/event.h"
+#include "core/result.h"
 #include "filters/common/on_failure.h"
 #include "pipeline/component.h"
 
@@ -54,7 +55,12 @@ std::unique_ptr<pipeline::FilterSpec> parse(config::MapReader& r);
 // Parses `text` with `f`; `now_ns` decides the year of a year-less format.
 std::optional<std::int64_t> parse_time(const Format& f, std::string_view text, const absl::TimeZone& zone,
                                        std::int64_t now_ns);
+enum class Errc : std::uint8_t {
+  kBadFormat,  // not a time format (the message says why)
+};
+using Error = core::Error<Errc>;
+
 // Translates a format (strftime + %f, or a name) for parse_time.
-std::optional<Format> compile_format(const std::string& text, std::string& error);
+core::Result<Format, Error> compile_format(const std::string& text);
 
 }  // namespace bifrost::filters::parse_timestamp

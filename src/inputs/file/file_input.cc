@@ -10,14 +10,8 @@ std::unique_ptr<pipeline::Input> Spec::build(const pipeline::BuildContext& ctx) 
 
 namespace {
 
-std::optional<MultilineSpec> read_multiline(config::MapReader& parent) {
-  auto node =
-      parent.get("multiline", "map", "off",
-                 "join lines into one event: {start: REGEX | continuation: REGEX, max_lines: 500, timeout: 1s}");
-  std::vector<config::OptionDoc>* docs = nullptr;
-  if (!node && !parent.describing()) return std::nullopt;
-  config::Node n = node ? *node : parent.node();
-  config::MapReader r(n, docs);
+// The keys of `multiline:`; sets `out` when they make a valid spec.
+void read_multiline_keys(config::MapReader& r, std::optional<MultilineSpec>& out) {
   MultilineSpec m;
   auto start = r.get("start", "regex", "", "a line matching this begins a new event");
   auto cont = r.get("continuation", "regex", "", "a line matching this continues the previous event");
@@ -25,27 +19,33 @@ std::optional<MultilineSpec> read_multiline(config::MapReader& parent) {
       r.integer("max_lines", m.max_lines, 1, 1 << 20, "lines per event at most (then cut, tagged multiline_cut)");
   m.timeout_ns =
       r.duration_ns("timeout", m.timeout_ns, "an event still open after this long without a new line is sent");
-  if (parent.describing() || !node) return std::nullopt;
-  r.finish();
+  if (r.describing()) return;
   if (start && cont) {
     cont->error("give start or continuation, not both");
-    return std::nullopt;
+    return;
   }
   if (!start && !cont) {
-    n.error("multiline needs `start` or `continuation` (a regex)");
-    return std::nullopt;
+    r.node().error("multiline needs `start` or `continuation` (a regex)");
+    return;
   }
   const config::Node& p = start ? *start : *cont;
   auto text = p.scalar("a regular expression");
-  if (!text) return std::nullopt;
+  if (!text) return;
   auto re = std::make_shared<re2::RE2>(*text, re2::RE2::Quiet);
   if (!re->ok()) {
     p.error("invalid regular expression: " + re->error());
-    return std::nullopt;
+    return;
   }
   m.mode = start ? MultilineSpec::Mode::kStart : MultilineSpec::Mode::kContinuation;
   m.pattern = std::move(re);
-  return m;
+  out = std::move(m);
+}
+
+std::optional<MultilineSpec> read_multiline(config::MapReader& parent) {
+  std::optional<MultilineSpec> out;
+  parent.section("multiline", "join lines into one event (off when absent): give start or continuation",
+                 [&](config::MapReader& r) { read_multiline_keys(r, out); });
+  return out;
 }
 
 void at_least(config::MapReader& r, const char* key, std::uint64_t value, std::uint64_t min, const std::string& what) {

@@ -15,18 +15,22 @@ std::uint64_t hash_bytes(std::string_view bytes) {
   return h;
 }
 
-bool read_prefix(int fd, std::size_t n, std::string& out) {
+core::SysResult<void> read_prefix(int fd, std::size_t n, std::string& out) {
   out.resize(n);
   std::size_t got = 0;
+  core::SysResult<void> result;
   while (got < n) {
     ssize_t r = ::pread(fd, out.data() + got, n - got, static_cast<off_t>(got));
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return false;
+    if (r < 0) {
+      result = core::fail_sys(errno);
+      break;
+    }
     if (r == 0) break;
     got += static_cast<std::size_t>(r);
   }
   out.resize(got);
-  return true;
+  return result;
 }
 
 std::uint64_t source_id(const FileId& id, const Fingerprint& fp) {

@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/io.h"
+
 namespace bifrost::inputs::file {
 
 struct FileId {
@@ -38,8 +40,8 @@ struct Fingerprint {
 std::uint64_t hash_bytes(std::string_view bytes);
 
 // Reads up to `n` bytes from the start of `fd` into `out` (pread, so the
-// file position is untouched). False on an I/O error.
-bool read_prefix(int fd, std::size_t n, std::string& out);
+// file position is untouched). On an I/O error, `out` holds what was read.
+core::SysResult<void> read_prefix(int fd, std::size_t n, std::string& out);
 
 // Whether `prefix` (a file's first bytes) starts with the bytes `fp` hashed.
 inline bool prefix_matches(std::string_view prefix, const Fingerprint& fp) {

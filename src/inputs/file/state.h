@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "inputs/file/errors.h"
 #include "inputs/file/identity.h"
 
 namespace bifrost::inputs::file {
@@ -32,10 +33,6 @@ struct SavedFile {
 };
 
 std::string encode_state(const std::vector<SavedFile>& files);
-enum class Errc : std::uint8_t {
-  kBadState,  // a checkpoint body that is not the file input's (the message says what is wrong)
-};
-using Error = core::Error<Errc>;
 
 // The entries, or kBadState saying what is wrong with the body.
 core::Result<std::vector<SavedFile>, Error> decode_state(std::string_view body);

@@ -25,19 +25,31 @@ constexpr auto kCheckpointEvery = std::chrono::seconds(1);
 
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
-int open_checked(const std::string& path, const FileId& id, struct stat& st) {
+core::Result<int, Error> open_checked(const std::string& path, const FileId& id, struct stat& st) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return -1;
-  if (::fstat(fd, &st) != 0 ||
-      FileId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)} != id) {
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return core::fail(Errc::kGone);
+    return core::fail(Errc::kIo, std::strerror(errno));
+  }
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
     ::close(fd);
-    return -1;
+    return core::fail(Errc::kIo, std::strerror(err));
+  }
+  if (FileId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)} != id) {
+    ::close(fd);
+    return core::fail(Errc::kGone);
   }
   return fd;
 }
 
 Tailer::Tailer(const Spec& spec, const pipeline::BuildContext& ctx)
-    : spec_(spec), id_(ctx.component), pipeline_(ctx.pipeline), data_dir_(ctx.data_dir), hostname_(host_name()) {}
+    : spec_(spec),
+      clock_(*ctx.clock),
+      id_(ctx.component),
+      pipeline_(ctx.pipeline),
+      data_dir_(ctx.data_dir),
+      hostname_(host_name()) {}
 
 Tailer::~Tailer() {
   for (auto& t : tails_) {
@@ -53,9 +65,9 @@ void Tailer::run(pipeline::InputContext& ctx) {
   load_checkpoint();
   watcher_ = std::make_unique<Watcher>(spec_.paths);
   scan(/*first=*/true);
-  next_checkpoint_ = Clock::now();
+  next_checkpoint_ = clock_.now();
   while (!ctx.stopping()) {
-    if (rescan_ || Clock::now() >= next_scan_) scan(/*first=*/false);
+    if (rescan_ || clock_.now() >= next_scan_) scan(/*first=*/false);
     bool progress = false;
     const std::size_t n = tails_.size();
     for (std::size_t k = 0; k < n && !ctx.stopping(); ++k) {
@@ -63,7 +75,7 @@ void Tailer::run(pipeline::InputContext& ctx) {
       if (!t.detached && t.fd >= 0) progress = pump(t, ctx) || progress;
     }
     next_ = n ? (next_ + 1) % n : 0;
-    progress = housekeeping(Clock::now()) || progress;
+    progress = housekeeping(clock_.now()) || progress;
     if (progress) {  // busy: still notice new files at once
       bool modified = false;
       if (watcher_->wait(0, modified)) rescan_ = true;
@@ -132,7 +144,7 @@ void Tailer::load_checkpoint() {
     stats_->checkpoint_errors.add(1);
     return;
   }
-  const auto now = Clock::now();
+  const auto now = clock_.now();
   const std::int64_t now_unix = unix_now();
   for (const SavedFile& s : *files) {
     auto t = std::make_unique<Tail>();
@@ -190,7 +202,7 @@ void Tailer::publish_series() {
 // ---- reading ---------------------------------------------------------------
 
 // Reads the first bytes of a file of `size` bytes that make its fingerprint.
-bool Tailer::read_head(int fd, std::uint64_t size, std::string& out) const {
+core::SysResult<void> Tailer::read_head(int fd, std::uint64_t size, std::string& out) const {
   return read_prefix(fd, std::min<std::uint64_t>(size, spec_.fingerprint_bytes), out);
 }
 
@@ -205,12 +217,12 @@ bool Tailer::copies_another(Tail& t, std::uint64_t size) {
 
 bool Tailer::open_tail(Tail& t) {
   struct stat st {};
-  int fd = open_checked(t.path, t.id, st);
-  if (fd < 0) return false;
-  t.fd = fd;
+  auto fd = open_checked(t.path, t.id, st);
+  if (!fd) return false;  // changed under us: the next scan sees it
+  t.fd = *fd;
   ++open_files_;
   t.at_eof = false;
-  t.last_active = Clock::now();
+  t.last_active = clock_.now();
   return true;
 }
 
@@ -232,7 +244,7 @@ bool Tailer::pump(Tail& t, pipeline::InputContext& ctx) {
     close_tail(t);
     return false;
   }
-  const auto now = Clock::now();
+  const auto now = clock_.now();
   const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
   if (st.st_nlink == 0) note_deleted(t);
   if (t.filling) {
@@ -245,7 +257,7 @@ bool Tailer::pump(Tail& t, pipeline::InputContext& ctx) {
     t.filling = false;
   }
   if (size < t.read_pos || size < t.size) {
-    read_head(t.fd, size, prefix_);
+    (void)read_head(t.fd, size, prefix_);  // on an error, what was read: the new fingerprint grows from it
     restart_from_zero(t, prefix_, "truncated");
     return true;
   }

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/ack.h"
+#include "core/clock.h"
 #include "delivery/checkpoint_store.h"
 #include "inputs/common/line_splitter.h"
 #include "inputs/file/discovery.h"
@@ -36,10 +37,12 @@ namespace bifrost::inputs::file {
 
 // Shared by the tailer's files (tailer.cc, tracking.cc).
 std::int64_t unix_now();
-// Opens `path` for reading if it is still the file `id`; -1 otherwise.
-int open_checked(const std::string& path, const FileId& id, struct stat& st);
+// Opens `path` for reading if it is still the file `id` (`st` is its stat):
+// the descriptor; kGone when the path names no file or another one, kIo when
+// it cannot be opened.
+core::Result<int, Error> open_checked(const std::string& path, const FileId& id, struct stat& st);
 
-using Clock = std::chrono::steady_clock;
+using Clock = core::Clock;  // the pipeline's (BuildContext::clock): every timeout here is measured on it
 
 struct Tail {
   FileId id;  // invalid once detached
@@ -91,7 +94,7 @@ class Tailer final : public pipeline::Input {
   bool check_intact(Tail& t);
   void note_deleted(Tail& t);
   bool copies_another(Tail& t, std::uint64_t size);
-  bool read_head(int fd, std::uint64_t size, std::string& out) const;
+  core::SysResult<void> read_head(int fd, std::uint64_t size, std::string& out) const;
   void adopt(Tail& detached, const Found& f, int fd);
 
   // reading
@@ -109,6 +112,7 @@ class Tailer final : public pipeline::Input {
   void publish_series();
 
   Spec spec_;
+  Clock& clock_;
   std::string id_;
   std::string pipeline_;
   std::string data_dir_;

@@ -19,7 +19,7 @@ namespace bifrost::inputs::file {
 
 void Tailer::scan(bool first) {
   rescan_ = false;
-  next_scan_ = Clock::now() + std::chrono::nanoseconds(spec_.scan_interval_ns);
+  next_scan_ = clock_.now() + std::chrono::nanoseconds(spec_.scan_interval_ns);
   watcher_->refresh();
   const std::vector<Found> found = discover(spec_.paths, spec_.exclude);
   for (auto& t : tails_) t->matched = false;
@@ -60,8 +60,9 @@ void Tailer::track_known(Tail& t, const Found& f, bool first) {
   if (t.fd >= 0) return;                               // pump() watches open files
   if (!first && f.size == t.size && !t.wants_open) return;
   struct stat st {};
-  int fd = open_checked(f.path, f.id, st);
-  if (fd < 0) return;  // changed under us: the next scan sees it
+  auto opened = open_checked(f.path, f.id, st);
+  if (!opened) return;  // changed under us: the next scan sees it
+  const int fd = *opened;
   const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
   if (!read_head(fd, size, prefix_)) {
     ::close(fd);
@@ -79,7 +80,7 @@ void Tailer::track_known(Tail& t, const Found& f, bool first) {
     ++open_files_;
     t.at_eof = false;
     t.wants_open = false;
-    t.last_active = Clock::now();
+    t.last_active = clock_.now();
   } else {
     ::close(fd);
     t.wants_open = size > t.read_pos;
@@ -88,8 +89,9 @@ void Tailer::track_known(Tail& t, const Found& f, bool first) {
 
 void Tailer::track_unknown(const Found& f, bool first) {
   struct stat st {};
-  int fd = open_checked(f.path, f.id, st);
-  if (fd < 0) return;
+  auto opened = open_checked(f.path, f.id, st);
+  if (!opened) return;
+  const int fd = *opened;
   const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
   if (!read_head(fd, size, prefix_)) {
     ::close(fd);
@@ -98,7 +100,7 @@ void Tailer::track_unknown(const Found& f, bool first) {
   // An empty file is followed at once (a new log may be renamed away soon
   // after its first lines); whether it is a copy of another file is looked
   // at again when its first bytes arrive (pump()).
-  const auto now = Clock::now();
+  const auto now = clock_.now();
   // A detached file this one continues (the newest, when several match).
   Tail* continued = nullptr;
   for (auto& t : tails_) {
@@ -187,7 +189,7 @@ void Tailer::restart_from_zero(Tail& t, const std::string& prefix, const char* w
   old->seen_unix = unix_now();
   old->detached = true;
   old->matched = false;
-  old->detached_at = Clock::now();
+  old->detached_at = clock_.now();
 
   t.fp = fingerprint_of(prefix);
   t.source = source_id(t.id, t.fp);
@@ -210,14 +212,15 @@ bool Tailer::check_intact(Tail& t) {
   struct stat st {};
   int fd = t.fd;
   if (fd < 0) {
-    fd = open_checked(t.path, t.id, st);
-    if (fd < 0) return true;  // gone from its path: the scan deals with it
+    auto opened = open_checked(t.path, t.id, st);
+    if (!opened) return true;  // gone from its path: the scan deals with it
+    fd = *opened;
   } else if (::fstat(fd, &st) != 0) {
     return true;
   }
   const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
   std::string now_prefix;
-  bool ok = read_head(fd, size, now_prefix);
+  const bool ok = read_head(fd, size, now_prefix).has_value();
   if (fd != t.fd) ::close(fd);
   if (!ok) return true;
   if (st.st_nlink == 0) {  // deleted: read to its end first, then a copy may continue it
@@ -256,7 +259,7 @@ void Tailer::adopt(Tail& d, const Found& f, int fd) {
   d.filling = f.size < d.read_pos;
   d.at_eof = false;
   d.seen_unix = unix_now();
-  d.last_active = Clock::now();
+  d.last_active = clock_.now();
   live_[f.id] = &d;
   deferred_.erase(f.id);
   structure_changed_ = true;
@@ -275,7 +278,7 @@ void Tailer::detach(Tail& t, const char* why) {
   live_.erase(t.id);
   t.id = FileId{};
   t.detached = true;
-  t.detached_at = Clock::now();
+  t.detached_at = clock_.now();
   t.seen_unix = unix_now();
   t.wants_open = false;
   structure_changed_ = true;

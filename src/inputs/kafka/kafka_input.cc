@@ -9,6 +9,7 @@
 
 #include "common/kafka/statistics.h"
 #include "core/ack.h"
+#include "core/clock.h"
 #include "core/json_value.h"
 #include "core/log.h"
 #include "core/strings.h"
@@ -18,8 +19,6 @@
 namespace bifrost::inputs::kafka {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 struct PartitionKey {
   std::string topic;
@@ -36,7 +35,8 @@ struct PartitionState {
 
 class KafkaInput final : public pipeline::Input {
  public:
-  KafkaInput(const Spec& spec, const pipeline::BuildContext& ctx) : spec_(spec), id_(ctx.component) {}
+  KafkaInput(const Spec& spec, const pipeline::BuildContext& ctx)
+      : spec_(spec), id_(ctx.component), clock_(*ctx.clock) {}
   ~KafkaInput() override { close_consumer(); }
 
   void run(pipeline::InputContext& ctx) override {
@@ -44,15 +44,17 @@ class KafkaInput final : public pipeline::Input {
     if (!create()) {
       // Not transient: the configuration was checked at load, so this is
       // librdkafka refusing it at start. Retried slowly until stop.
+      // Real time, not the pipeline's clock: a stop is noticed within the
+      // second, also when a test's clock stands still.
       while (!ctx.stopping() && !rk_) {
         std::this_thread::sleep_for(std::chrono::seconds(1));
         if (!ctx.stopping()) create();
       }
       if (!rk_) return;
     }
-    auto next_housekeeping = Clock::now();
+    auto next_housekeeping = clock_.now();
     while (!ctx.stopping()) {
-      if (auto now = Clock::now(); now >= next_housekeeping) {
+      if (auto now = clock_.now(); now >= next_housekeeping) {
         if (store_acknowledged()) rd_kafka_commit(rk_, nullptr, /*async=*/1);
         publish_lag();
         next_housekeeping = now + std::chrono::milliseconds(100);
@@ -444,6 +446,7 @@ class KafkaInput final : public pipeline::Input {
 
   Spec spec_;
   std::string id_;
+  core::Clock& clock_;  // the pipeline's
   core::ComponentStats* stats_ = nullptr;
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_queue_t* queue_ = nullptr;  // the consumer's queue

@@ -82,6 +82,8 @@ class StdinInput final : public pipeline::Input {
     core::Batch* batch = ctx.acquire_final();
     if (batch == nullptr) return;
     in.splitter.begin(*batch, static_cast<std::size_t>(spec_.max_line_bytes));
+    // Real time, not the pipeline's clock: like the drain's deadline, it
+    // bounds a stop, which must end even when a test's clock stands still.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     while (!in.splitter.has_complete_line(*batch) && in.splitter.space(*batch) > 0 &&
            std::chrono::steady_clock::now() < deadline) {

@@ -1,4 +1,5 @@
-// Writing encoded events to a file descriptor, for outputs that write bytes.
+// Writing encoded events to a file descriptor, for outputs that write bytes
+// (core::write_all, plus uncached writes and per-event outcomes).
 #pragma once
 
 #include <sys/types.h>
@@ -7,13 +8,10 @@
 #include <string_view>
 
 #include "core/batch.h"
+#include "core/io.h"
 #include "pipeline/component.h"
 
 namespace bifrost::outputs {
-
-// Writes all of [data, data+n), retrying short writes and EINTR. Returns 0
-// or the errno of the failure; `written` is how much did go out.
-int write_all(int fd, const char* data, std::size_t n, std::size_t& written);
 
 // Uncached writes to a regular file opened with O_APPEND: the whole pages of
 // a large write go with RWF_DONTCACHE (Linux 6.14+, on ext4, xfs, btrfs and
@@ -27,15 +25,16 @@ struct UncachedWrites {
   off_t start = 0;  // where the next write begins (the file's end), kept by the caller
 };
 
-// As write_all, uncached where `uncached` says so (see above); the bytes
-// written are the same either way.
-int write_all(int fd, const char* data, std::size_t n, std::size_t& written, UncachedWrites& uncached);
+// As core::write_all, uncached where `uncached` says so (see above); the
+// bytes written are the same either way. `written` is how much went out.
+core::SysResult<void> write_all(int fd, std::string_view data, std::size_t& written, UncachedWrites& uncached);
 
 // Writes the encoded events [first, last) of `slot` with one write(2) where
 // possible (two with `uncached`). Events whose bytes all went out are
 // delivered; on an error the others are marked for retry with `what:
-// strerror`. Returns the errno or 0.
-int write_events(int fd, const core::OutputSlot& slot, std::size_t first, std::size_t last,
-                 pipeline::DeliveryReport& report, std::string_view what, UncachedWrites* uncached = nullptr);
+// strerror`, and the error is returned.
+core::SysResult<void> write_events(int fd, const core::OutputSlot& slot, std::size_t first, std::size_t last,
+                                   pipeline::DeliveryReport& report, std::string_view what,
+                                   UncachedWrites* uncached = nullptr);
 
 }  // namespace bifrost::outputs

@@ -7,8 +7,8 @@ namespace bifrost::outputs {
 
 namespace {
 
-void read_auth(const config::Node& n, HttpAuth& auth) {
-  config::MapReader a(n);
+void read_auth(config::MapReader& a, HttpAuth& auth) {
+  const config::Node& n = a.node();
   auth.user = a.string("user", "", "basic auth: the user");
   std::string password = a.string("password", "", "basic auth: the password (or password_file)");
   std::string password_file = a.string("password_file", "", "basic auth: a file holding the password");
@@ -16,7 +16,7 @@ void read_auth(const config::Node& n, HttpAuth& auth) {
   std::string bearer_file = a.string("bearer_file", "", "a file holding the bearer token");
   std::string key = a.string("api_key", "", "an API key (or api_key_file), sent as the output's scheme says");
   std::string key_file = a.string("api_key_file", "", "a file holding the API key");
-  a.finish();
+  if (a.describing()) return;
   const bool basic = !auth.user.empty() || !password.empty() || !password_file.empty();
   const bool token = !bearer.empty() || !bearer_file.empty();
   const bool api_key = !key.empty() || !key_file.empty();
@@ -45,43 +45,31 @@ void read_auth(const config::Node& n, HttpAuth& auth) {
   }
 }
 
-void read_tls(const config::Node& n, TlsSettings& tls) {
-  config::MapReader t(n);
+void read_tls(config::MapReader& t, TlsSettings& tls) {
   tls.ca_file = t.string("ca_file", "", "CA certificates (PEM) to verify the server with; the system's when empty");
   tls.verify = t.boolean("verify", tls.verify, "verify the server's certificate and host name");
   tls.cert_file = t.string("cert_file", "", "a client certificate (PEM), for servers that ask for one");
   tls.key_file = t.string("key_file", "", "the client certificate's private key (PEM)");
-  t.finish();
-  if (!tls.key_file.empty() && tls.cert_file.empty()) n.error("key_file needs cert_file");
+  if (!t.describing() && !tls.key_file.empty() && tls.cert_file.empty()) t.node().error("key_file needs cert_file");
 }
 
 }  // namespace
 
 void read_tls_and_timeouts(config::MapReader& r, HttpSettings& s) {
-  auto tls = r.get("tls", "map", "", "{ca_file: F, verify: true, cert_file: F, key_file: F}");
+  r.section("tls", "TLS settings for https:// URLs", [&](config::MapReader& t) { read_tls(t, s.tls); });
   s.timeout_ns = r.duration_ns("timeout", s.timeout_ns, "time limit of a request (connect, send, answer)");
   s.connect_timeout_ns = r.duration_ns("connect_timeout", s.connect_timeout_ns, "time limit to connect");
-  if (!r.describing() && tls) read_tls(*tls, s.tls);
 }
 
 void read_http_settings(config::MapReader& r, HttpSettings& s, const char* unit) {
   s.gzip = r.choice("compression", "none", {"none", "gzip"}, "compression of request bodies") == "gzip";
-  auto auth = r.get("auth", "map", "",
-                    "{user: U, password: P | password_file: F} or {bearer: T | bearer_file: F} or {api_key: K | "
-                    "api_key_file: F}");
+  r.section("auth", "one of: user with password (or password_file), bearer (or bearer_file), api_key (or api_key_file)",
+            [&](config::MapReader& a) { read_auth(a, s.auth); });
   read_tls_and_timeouts(r, s);
-  auto batch =
-      r.get("batch", "map", "",
-            "{max_events: " + std::to_string(s.max_events) + ", max_bytes: " + std::to_string(s.max_bytes >> 20) +
-                "MiB}: " + unit + " per request at most");
-  if (r.describing()) return;
-  if (auth) read_auth(*auth, s.auth);
-  if (batch) {
-    config::MapReader b(*batch);
+  r.section("batch", std::string(unit) + " per request at most", [&](config::MapReader& b) {
     s.max_events = b.integer("max_events", s.max_events, 1, 1 << 20, std::string(unit) + " per request at most");
     s.max_bytes = b.bytes("max_bytes", s.max_bytes, "bytes per request at most (a larger one is sent alone)");
-    b.finish();
-  }
+  });
 }
 
 std::optional<config::Node> deprecated_key(config::MapReader& r, const std::string& key, const std::string& type,

@@ -4,19 +4,28 @@
 
 namespace bifrost::outputs::elasticsearch {
 
-bool judge_bulk_answer(std::string_view answer, std::span<const std::uint32_t> items, bool create_with_auto_ids,
-                       simdjson::dom::parser& parser, pipeline::DeliveryReport& report) {
+namespace {
+
+core::Result<void, Error> not_an_answer(std::span<const std::uint32_t> items, pipeline::DeliveryReport& report,
+                                        const char* why) {
+  for (std::uint32_t i : items) report.set(i, pipeline::Outcome::kRetry, why);
+  return core::fail(Errc::kNotAnAnswer, why);
+}
+
+}  // namespace
+
+core::Result<void, Error> judge_bulk_answer(std::string_view answer, std::span<const std::uint32_t> items,
+                                            bool create_with_auto_ids, simdjson::dom::parser& parser,
+                                            pipeline::DeliveryReport& report) {
   simdjson::dom::element doc;
   if (parser.parse(answer.data(), answer.size()).get(doc) != simdjson::SUCCESS) {
-    for (std::uint32_t i : items) report.set(i, pipeline::Outcome::kRetry, "the bulk answer is not JSON");
-    return false;
+    return not_an_answer(items, report, "the bulk answer is not JSON");
   }
   bool errors = true;
-  if (doc["errors"].get(errors) == simdjson::SUCCESS && !errors) return true;
+  if (doc["errors"].get(errors) == simdjson::SUCCESS && !errors) return {};
   simdjson::dom::array answers;
   if (doc["items"].get(answers) != simdjson::SUCCESS || answers.size() != items.size()) {
-    for (std::uint32_t i : items) report.set(i, pipeline::Outcome::kRetry, "the bulk answer has no item per document");
-    return false;
+    return not_an_answer(items, report, "the bulk answer has no item per document");
   }
   std::size_t k = 0;
   std::string reason;
@@ -39,7 +48,7 @@ bool judge_bulk_answer(std::string_view answer, std::span<const std::uint32_t> i
     const bool transient = status == 429 || status >= 500 || status == 0;
     report.set(i, transient ? pipeline::Outcome::kRetry : pipeline::Outcome::kRejected, reason);
   }
-  return true;  // documents to retry are retried alone; the rest of the batch goes on
+  return {};  // documents to retry are retried alone; the rest of the batch goes on
 }
 
 }  // namespace bifrost::outputs::elasticsearch

@@ -173,7 +173,12 @@ class ElasticsearchOutput final : public pipeline::Output {
     }
     const long status = a.status;
     if (status >= 200 && status < 300) {
-      return judge_bulk_answer(a.body, items, spec_.create && spec_.id == Spec::Id::kAuto, parser_, f.report);
+      auto judged = judge_bulk_answer(a.body, items, spec_.create && spec_.id == Spec::Id::kAuto, parser_, f.report);
+      if (!judged) {
+        core::log::warn(id_, spec_.hosts[f.host], ": HTTP ", status, " but ", judged.error().message, "; its ",
+                        items.size(), " documents are retried");
+      }
+      return judged.has_value();
     }
     std::string reason = http_failure(status, a.body);
     if (status == 413 && items.size() > 1) {

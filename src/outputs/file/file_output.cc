@@ -22,11 +22,11 @@ namespace bifrost::outputs::file {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = core::Clock;
 
 class FileOutput final : public pipeline::Output {
  public:
-  FileOutput(const Spec& spec, std::string id) : spec_(spec), id_(std::move(id)) {}
+  FileOutput(const Spec& spec, std::string id, Clock& clock) : spec_(spec), id_(std::move(id)), clock_(clock) {}
   ~FileOutput() override { close(); }
 
   void encode(const core::Batch& batch, core::OutputSlot& slot) const override {
@@ -57,7 +57,7 @@ class FileOutput final : public pipeline::Output {
   }
 
   void flush() override {
-    auto now = Clock::now();
+    auto now = clock_.now();
     for (auto it = files_.begin(); it != files_.end();) {
       OpenFile& f = it->second;
       if (f.dirty) {
@@ -128,11 +128,11 @@ class FileOutput final : public pipeline::Output {
       for (std::size_t i = first; i < last; ++i) report.set(i, pipeline::Outcome::kRetry, reason);
       return;
     }
-    int err = write_events(f->fd(), slot, first, last, report, path,
-                           f->regular && spec_.drop_behind ? &f->uncached : nullptr);
-    f->last_write = Clock::now();
+    auto written = write_events(f->fd(), slot, first, last, report, path,
+                                f->regular && spec_.drop_behind ? &f->uncached : nullptr);
+    f->last_write = clock_.now();
     f->dirty = true;
-    if (err != 0) {  // reopen next time (the file may have been removed or the disk remounted)
+    if (!written) {  // reopen next time (the file may have been removed or the disk remounted)
       files_.erase(path);
       return;
     }
@@ -161,7 +161,7 @@ class FileOutput final : public pipeline::Output {
     end_partial_line(fd, path);
     OpenFile f;
     f.file = std::make_shared<SharedFd>(fd);
-    f.last_write = Clock::now();
+    f.last_write = clock_.now();
     struct stat st {};
     if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
       f.regular = true;
@@ -185,6 +185,7 @@ class FileOutput final : public pipeline::Output {
 
   const Spec& spec_;
   std::string id_;
+  Clock& clock_;                    // the pipeline's: idle_timeout is measured on it
   std::optional<DropBehind> drop_;  // started with the first regular file; outlives files_
   std::unordered_map<std::string, OpenFile> files_;
   std::string path_, run_path_;  // scratch, reused
@@ -193,7 +194,7 @@ class FileOutput final : public pipeline::Output {
 }  // namespace
 
 std::unique_ptr<pipeline::Output> Spec::build(const pipeline::BuildContext& ctx) const {
-  return std::make_unique<FileOutput>(*this, ctx.component);
+  return std::make_unique<FileOutput>(*this, ctx.component, *ctx.clock);
 }
 
 std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {

@@ -21,7 +21,9 @@ void append_string_field(std::string& out, std::string_view s);
 // A field value by the event value's type: int -> 12i, float -> 1.5,
 // bool -> true, string -> "quoted"; objects and arrays as quoted JSON.
 // Returns false (and appends nothing) for null and for NaN or infinity,
-// which line protocol cannot hold.
+// which line protocol cannot hold. A predicate, not a failure (hence a bool
+// and not a core::Result): such a field is left out of the point, and the
+// caller judges the point by what remains.
 bool append_field_value(std::string& out, const core::Value& v);
 
 }  // namespace bifrost::outputs::influxdb

@@ -10,8 +10,8 @@
 #include <sstream>
 #include <vector>
 
+#include "core/io.h"
 #include "core/time.h"
-#include "outputs/common/fd_write.h"
 #include "outputs/s3/request.h"
 
 namespace bifrost::outputs::s3 {
@@ -103,8 +103,7 @@ const PartitionLog* Journal::find(std::string_view source, std::string_view pref
 }
 
 core::Result<void, Error> Journal::append(const std::string& line) {
-  std::size_t done = 0;
-  if (int err = write_all(fd_, line.data(), line.size(), done); err != 0) return io("write", path_, err);
+  if (auto w = core::write_all(fd_, line); !w) return io("write", path_, w.error().code);
   if (::fdatasync(fd_) != 0) return io("fdatasync", path_, errno);
   bytes_ += line.size();
   return {};
@@ -152,8 +151,8 @@ core::Result<void, Error> Journal::compact(
   const std::string tmp = path_ + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return io("create", tmp, errno);
-  std::size_t done = 0;
-  int err = write_all(fd, text.data(), text.size(), done);
+  int err = 0;
+  if (auto w = core::write_all(fd, text); !w) err = w.error().code;
   if (err == 0 && ::fsync(fd) != 0) err = errno;
   ::close(fd);
   if (err == 0 && ::rename(tmp.c_str(), path_.c_str()) != 0) err = errno;

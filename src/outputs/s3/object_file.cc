@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "outputs/common/fd_write.h"
+#include "core/io.h"
 
 namespace bifrost::outputs::s3 {
 
@@ -58,8 +58,7 @@ ObjectFile::~ObjectFile() {
 }
 
 core::Result<void, Error> ObjectFile::drain() {
-  std::size_t done = 0;
-  if (int err = write_all(fd_, out_.get(), out_used_, done); err != 0) return io("write", path_, err);
+  if (auto w = core::write_all(fd_, {out_.get(), out_used_}); !w) return io("write", path_, w.error().code);
   written_ += out_used_;
   out_used_ = 0;
   return {};

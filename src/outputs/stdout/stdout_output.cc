@@ -15,7 +15,7 @@ class StdoutOutput final : public pipeline::Output {
   }
 
   void write(const core::Batch&, const core::OutputSlot& slot, pipeline::DeliveryReport& report) override {
-    write_events(1, slot, 0, slot.selected.size(), report, "stdout");
+    (void)write_events(1, slot, 0, slot.selected.size(), report, "stdout");  // the report has the outcomes
   }
 
  private:

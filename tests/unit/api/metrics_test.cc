@@ -6,9 +6,25 @@
 #include "api/metrics.h"
 #include "config/registry.h"
 #include "core/stats.h"
+#include "pipeline/runtime.h"
 #include "pipeline/tap.h"
+#include "support/fake_clock.h"
+#include "support/fakes.h"
 
 using namespace bifrost;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The value of the one sample of `name` in the exposition `text`.
+double sample_of(const std::string& text, const std::string& name) {
+  std::size_t at = text.find("\n" + name + "{");
+  REQUIRE_MESSAGE(at != std::string::npos, name);
+  std::size_t space = text.find("} ", at);
+  return std::stod(text.substr(space + 2, text.find('\n', space) - space - 2));
+}
+
+}  // namespace
 
 TEST_CASE("histograms put each observation in the first bucket that holds it") {
   core::Histogram h;
@@ -36,7 +52,9 @@ TEST_CASE("drop reasons are counted without a lock, past the slots as other") {
 }
 
 TEST_CASE("the exposition without pipelines still names every contract metric") {
-  std::string text = api::render_metrics(nullptr, config::declared_metric_families(config::components()));
+  api::Metrics metrics([] { return std::shared_ptr<pipeline::Runtime>(); },
+                       config::declared_metric_families(config::components()));
+  std::string text = metrics.render();
   for (const char* name :
        {"bifrost_events_in_total", "bifrost_events_out_total", "bifrost_events_dropped_total",
         "bifrost_events_failed_total", "bifrost_retries_total", "bifrost_bytes_in_total", "bifrost_bytes_out_total",
@@ -117,4 +135,50 @@ TEST_CASE("a sharded counter sums exactly what many threads added") {
   }
   for (auto& t : threads) t.join();
   CHECK(c.load() == 12u * 100'000u * 3u);
+}
+
+TEST_CASE("the backpressure seconds are read on the pipeline's clock, on which they were started") {
+  testing::FakeInputState in;
+  in.batches = 20;
+  testing::FakeOutputState out;
+  out.gate_open = false;
+  testing::FakePipeline t(in, {&out});
+  testing::FakeClock clock;
+  pipeline::Runtime rt;
+  rt.pipelines.push_back(
+      std::make_unique<pipeline::Pipeline>(t.topology, pipeline::PipelineOptions{.workers = 2, .clock = &clock}));
+  pipeline::Pipeline& p = *rt.pipelines.back();
+  const core::ComponentStats& input = *p.stats().front();
+  const core::ComponentStats& output = *p.stats().back();
+  p.start();
+  const auto end = std::chrono::steady_clock::now() + 5s;
+  while (!(input.blocked.running() && output.blocked.running()) && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(1ms);
+  }
+  REQUIRE((input.blocked.running() && output.blocked.running()));
+  clock.advance(3s);
+  api::Metrics metrics([&] { return std::shared_ptr<pipeline::Runtime>(std::shared_ptr<void>(), &rt); }, {});
+  const std::string text = metrics.render();
+  CHECK(sample_of(text, "bifrost_input_blocked_seconds_total") == doctest::Approx(3.0));
+  CHECK(sample_of(text, "bifrost_output_queue_full_seconds_total") == doctest::Approx(3.0));
+  out.open_gate();
+  p.stop_inputs();
+  CHECK(p.drain(std::chrono::steady_clock::now() + 5s));
+}
+
+TEST_CASE("the metrics read, at each scrape, the runtime the source gives then (a reload swaps it)") {
+  testing::FakeInputState in;
+  testing::FakeOutputState out;
+  testing::FakePipeline t(in, {&out});
+  std::shared_ptr<pipeline::Runtime> current;
+  api::Metrics metrics([&] { return current; }, {});
+  const std::string before = metrics.render();
+  CHECK(before.find("bifrost_events_in_total{") == std::string::npos);  // nothing runs: no samples
+  CHECK(before.find("# TYPE bifrost_events_in_total counter") != std::string::npos);
+  current = std::make_shared<pipeline::Runtime>();
+  current->pipelines.push_back(std::make_unique<pipeline::Pipeline>(t.topology));
+  const std::string after = metrics.render();
+  CHECK(after.find("bifrost_events_in_total{pipeline=\"test\",component=\"in\"} 0") != std::string::npos);
+  CHECK(after.find("bifrost_build_info{version=\"") != std::string::npos);  // its labels in their order
+  CHECK(after.find("\nprocess_cpu_seconds_total ") != std::string::npos);
 }

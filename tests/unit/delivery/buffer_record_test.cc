@@ -1,7 +1,5 @@
 #include <doctest.h>
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -10,15 +8,11 @@
 #include "core/json.h"
 #include "delivery/buffer_record.h"
 #include "delivery/disk_buffer.h"
+#include "support/temp_dir.h"
 
 using namespace bifrost;
 
 namespace {
-
-std::string temp_dir() {
-  char tmpl[] = "/tmp/bifrost-buffer-XXXXXX";
-  return ::mkdtemp(tmpl);
-}
 
 // The JSON form of an event, to compare events.
 std::string json_of(const core::Event& e) {
@@ -93,10 +87,11 @@ TEST_CASE("buffer record: every kind of value, odd bytes and the source come bac
   core::Batch out;
   std::size_t pos = 0;
   for (const core::Event& want : in.events) {
-    std::uint32_t length, crc;
-    REQUIRE(delivery::read_record_header(std::string_view(bytes).substr(pos), length, crc));
+    auto header = delivery::read_record_header(std::string_view(bytes).substr(pos));
+    REQUIRE(header);
+    const std::uint32_t length = header->length;
     std::string_view payload = std::string_view(bytes).substr(pos + delivery::kRecordHeader, length);
-    CHECK(delivery::checksum_matches(payload, crc));
+    CHECK(delivery::checksum_matches(payload, header->crc));
     core::Event got;
     delivery::RecordSource source;
     REQUIRE(delivery::decode_buffer_record(payload, got, source, out.arena));
@@ -137,8 +132,26 @@ TEST_CASE("buffer record: a cut or damaged payload is refused, never read past")
   }
 }
 
+TEST_CASE("buffer record: a short header and a malformed payload are errors that say so") {
+  auto header = delivery::read_record_header("1234567");  // one byte short
+  REQUIRE_FALSE(header);
+  CHECK(header.error().code == delivery::Errc::kShort);
+  core::Batch in;
+  fill(in, "src", 7, 0, 1);
+  std::string payload = records_of(in).substr(delivery::kRecordHeader);
+  payload.push_back('x');
+  core::Event e;
+  delivery::RecordSource source;
+  core::Arena arena;
+  auto decoded = delivery::decode_buffer_record(payload, e, source, arena);
+  REQUIRE_FALSE(decoded);
+  CHECK(decoded.error().code == delivery::Errc::kCorrupt);
+  CHECK(decoded.error().message == "bytes after the event");
+}
+
 TEST_CASE("disk buffer: read back in order, one source per batch, a damaged record set aside") {
-  std::string dir = temp_dir();
+  testing::TempDir tmp("bifrost-buffer");
+  const std::string& dir = tmp.path();
   core::ComponentStats stats;
   {
     delivery::DiskBuffer buffer(dir + "/buf", {}, delivery::CheckpointStore(dir, "p", "o.buffer", &stats), &stats);
@@ -186,11 +199,11 @@ TEST_CASE("disk buffer: read back in order, one source per batch, a damaged reco
   REQUIRE(std::getline(q, line));
   CHECK(line.find("\"message\":\"event X\"") != std::string::npos);  // set aside as a failed-queue record
   CHECK(line.find("checksum mismatch") != std::string::npos);
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("disk buffer: a segment of another format is moved aside whole, and the buffer goes on") {
-  std::string dir = temp_dir();
+  testing::TempDir tmp("bifrost-buffer");
+  const std::string& dir = tmp.path();
   std::filesystem::create_directories(dir + "/buf");
   std::ofstream(dir + "/buf/00000000000000000001.buf") << "0badc0de {\"ts\":1,\"event\":{\"message\":\"old\"}}\n";
   core::ComponentStats stats;
@@ -211,5 +224,4 @@ TEST_CASE("disk buffer: a segment of another format is moved aside whole, and th
   CHECK(got == std::vector<std::string>{"event 0", "event 1"});
   CHECK(std::filesystem::exists(dir + "/buf/quarantine-00000000000000000001.buf"));
   CHECK(stats.dropped_total() == 1);
-  std::filesystem::remove_all(dir);
 }

@@ -1,23 +1,16 @@
 #include <doctest.h>
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 
 #include "delivery/checkpoint_store.h"
+#include "support/temp_dir.h"
 
 using namespace bifrost;
 
-namespace {
-std::string temp_dir() {
-  char tmpl[] = "/tmp/bifrost-ckpt-XXXXXX";
-  return ::mkdtemp(tmpl);
-}
-}  // namespace
-
 TEST_CASE("checkpoint store: save, load, atomic replace") {
-  std::string dir = temp_dir();
+  testing::TempDir tmp("bifrost-ckpt");
+  const std::string& dir = tmp.path();
   core::ComponentStats stats;
   delivery::CheckpointStore store(dir, "web", "access", &stats);
   auto empty = store.load();
@@ -31,11 +24,11 @@ TEST_CASE("checkpoint store: save, load, atomic replace") {
   CHECK(store.path() == dir + "/checkpoints/web/access.ckpt");
   CHECK_FALSE(std::filesystem::exists(store.path() + ".tmp"));
   CHECK(stats.checkpoint_duration.count() == 2);
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("checkpoint store: a corrupt checkpoint is reported, counted and moved aside") {
-  std::string dir = temp_dir();
+  testing::TempDir tmp("bifrost-ckpt");
+  const std::string& dir = tmp.path();
   core::ComponentStats stats;
   delivery::CheckpointStore store(dir, "p", "c", &stats);
   auto corrupt_with = [&](const std::string& text) {
@@ -64,5 +57,4 @@ TEST_CASE("checkpoint store: a corrupt checkpoint is reported, counted and moved
     aside += e.path().filename().string().starts_with("c.ckpt.corrupt-");
   }
   CHECK(aside >= 1);  // same-second names replace each other
-  std::filesystem::remove_all(dir);
 }

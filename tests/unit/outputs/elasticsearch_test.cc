@@ -14,8 +14,8 @@ pipeline::DeliveryReport judge(const std::string& answer, std::size_t n, bool cr
   report.reset(n);
   std::vector<std::uint32_t> items;
   for (std::uint32_t i = 0; i < n; ++i) items.push_back(i);
-  bool ok = outputs::elasticsearch::judge_bulk_answer(answer, items, create_auto, parser, report);
-  if (go_on) *go_on = ok;
+  auto judged = outputs::elasticsearch::judge_bulk_answer(answer, items, create_auto, parser, report);
+  if (go_on) *go_on = judged.has_value();
   return report;
 }
 
@@ -65,6 +65,18 @@ TEST_CASE("elasticsearch bulk answers that cannot be read retry every document, 
   auto fine = judge(R"({"errors":false,"items":[]})", 3, false, &go_on);
   CHECK(go_on);
   CHECK(fine.count(Outcome::kDelivered) == 3);
+}
+
+TEST_CASE("an elasticsearch bulk answer that is not one says why") {
+  simdjson::dom::parser parser;
+  pipeline::DeliveryReport report;
+  report.reset(2);
+  const std::uint32_t items[] = {0, 1};
+  auto judged = outputs::elasticsearch::judge_bulk_answer(R"({"errors":true})", items, false, parser, report);
+  REQUIRE_FALSE(judged);
+  CHECK(judged.error().code == outputs::elasticsearch::Errc::kNotAnAnswer);
+  CHECK(judged.error().message == "the bulk answer has no item per document");
+  CHECK(report.reason(1) == judged.error().message);
 }
 
 TEST_CASE("the elasticsearch output splits a request the server finds too large, and fails over to the next host") {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "outputs/common/fd_write.h"
+#include "support/temp_dir.h"
 
 using namespace bifrost;
 using namespace bifrost::outputs;
@@ -53,11 +54,11 @@ TEST_CASE("uncached writes: a pipe refuses them and every byte still goes out, p
   const std::string data = pattern(300 << 10, 1);
   UncachedWrites uncached;
   std::size_t written = 0;
-  int err = write_all(p[1], data.data(), data.size(), written, uncached);
+  auto wrote = write_all(p[1], data, written, uncached);
   ::close(p[1]);
   reader.join();
   ::close(p[0]);
-  CHECK(err == 0);
+  CHECK(wrote.has_value());
   CHECK(written == data.size());
   CHECK_FALSE(uncached.supported);
   CHECK(got == data);
@@ -65,9 +66,8 @@ TEST_CASE("uncached writes: a pipe refuses them and every byte still goes out, p
 
 TEST_CASE(
     "uncached writes to a regular file: the same bytes; whole pages leave the cache, the last partial page stays") {
-  auto dir = std::filesystem::temp_directory_path() / ("bifrost-fd-write-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const std::string path = (dir / "out.log").string();
+  testing::TempDir dir("bifrost-fd-write");
+  const std::string path = dir / "out.log";
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   REQUIRE(fd >= 0);
   UncachedWrites uncached;
@@ -77,7 +77,7 @@ TEST_CASE(
   for (std::size_t n : {100u, 70000u, 300000u, 5u, 1u << 20, 123457u, 200000u}) {
     std::string data = pattern(n, seed++);
     std::size_t written = 0;
-    REQUIRE(write_all(fd, data.data(), data.size(), written, uncached) == 0);
+    REQUIRE(write_all(fd, data, written, uncached).has_value());
     CHECK(written == n);
     expected += data;
     uncached.start = ::lseek(fd, 0, SEEK_CUR);
@@ -99,5 +99,4 @@ TEST_CASE(
   std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(got.size() == expected.size());
   CHECK(got == expected);
-  std::filesystem::remove_all(dir);
 }

@@ -100,13 +100,16 @@ TEST_CASE("a batch is acknowledged only when every output it went to is finished
   FakeOutputState fast, slow;
   slow.gate_open = false;
   FakePipeline t(in, {&fast, &slow});
-  pipeline::Pipeline p(t.topology, {.workers = 2, .batches_per_input = 4, .output_queue_batches = 2});
+  testing::FakeClock clock;  // never moves: an output waiting for its next batch waits on it
+  pipeline::Pipeline p(t.topology, {.workers = 2, .batches_per_input = 4, .output_queue_batches = 2, .clock = &clock});
   p.start();
+  // The fast output has delivered the batch and is done with it (waiting
+  // for the next one), the slow one holds it at its gate: nothing more can
+  // happen to the batch until the gate opens.
   REQUIRE(wait_for([&] {
     std::lock_guard l(fast.mu);
-    return fast.delivered.size() == 100;
+    return fast.delivered.size() == 100 && slow.at_gate == 1 && clock.waiters() == 1;
   }));
-  std::this_thread::sleep_for(50ms);
   CHECK(in.tracker->acknowledged() == 0);
   {
     std::lock_guard l(slow.mu);
@@ -163,7 +166,8 @@ TEST_CASE("a blocked output stops the input with memory bounded by the batch poo
   FakePipeline t(in, {&blocked});
   pipeline::Pipeline p(t.topology, {.workers = 2, .batches_per_input = 6, .output_queue_batches = 2});
   p.start();
-  std::this_thread::sleep_for(200ms);
+  // Until the input waits for a free batch (its backpressure stopwatch runs).
+  REQUIRE(wait_for([&] { return p.stats().front()->blocked.running(); }));
   CHECK(in.published.load() <= 6);  // the input waits for a free batch
   {
     std::lock_guard l(blocked.mu);
@@ -227,15 +231,19 @@ TEST_CASE("an idle output is flushed every flush_interval of the injected clock"
   out.flush_interval = 10s;
   FakePipeline t(in, {&out});
   testing::FakeClock clock;
+  const auto t0 = clock.now();
+  using Deadlines = std::vector<testing::FakeClock::time_point>;
   pipeline::Pipeline p(t.topology, {.workers = 2, .batches_per_input = 4, .clock = &clock});
   p.start();
-  REQUIRE(wait_for([&] { return in.tracker->acknowledged() == 100; }));
-  std::this_thread::sleep_for(20ms);
+  // The batch is delivered and the output waits for its first flush, due at
+  // t0 + 10 s of the clock (which does not move).
+  REQUIRE(wait_for([&] { return in.tracker->acknowledged() == 100 && clock.deadlines() == Deadlines{t0 + 10s}; }));
   CHECK(out.flushes.load() == 0);  // real time passes, the clock does not
   clock.advance(10s);
   REQUIRE(wait_for([&] { return out.flushes.load() == 1; }));
+  // The next one is due 10 s after the first: 9 s on, it is not yet.
+  REQUIRE(wait_for([&] { return clock.deadlines() == Deadlines{t0 + 20s}; }));
   clock.advance(9s);
-  std::this_thread::sleep_for(20ms);
   CHECK(out.flushes.load() == 1);
   clock.advance(1s);
   REQUIRE(wait_for([&] { return out.flushes.load() == 2; }));

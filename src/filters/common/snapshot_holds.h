@@ -1,0 +1,50 @@
+// For a stage that saves its state now and then (dedupe, throttle): keeps
+// each source's checkpoint at or before the last state on disk, so that
+// after a crash the input reads again everything the saved state does not
+// know, and nothing the stage let through is forgotten.
+//
+// Per source (ack tracker), the first batch the stage saw after the last
+// saved state is held (core/ack.h). When a newer state is saved, those
+// holds go and the first batches after it are held instead. A stage that
+// stops saves its state last, so a clean stop leaves nothing held.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include "core/ack.h"
+#include "core/batch.h"
+
+namespace bifrost::filters {
+
+class SnapshotHolds {
+ public:
+  SnapshotHolds() = default;
+  SnapshotHolds(const SnapshotHolds&) = delete;
+  SnapshotHolds& operator=(const SnapshotHolds&) = delete;
+  // Holds never released stay: the checkpoints stay behind them.
+  ~SnapshotHolds() = default;
+
+  // Every batch, on the stage's turn, before it goes on.
+  void on_batch(const core::Batch& b);
+  // The state as of now is being saved: batches seen from now on are after it.
+  void taken();
+  // That state is on disk: the holds from before it go.
+  void saved();
+  // It could not be saved: the holds from before it stay.
+  void failed();
+  std::size_t held() const;
+
+ private:
+  struct Source {
+    std::shared_ptr<core::AckTracker> tracker;
+    std::optional<std::uint64_t> since_saved;  // the first batch after the state on disk
+    std::optional<std::uint64_t> since_taken;  // the first batch after the state being saved
+  };
+  std::unordered_map<const core::AckTracker*, Source> sources_;
+  bool saving_ = false;
+};
+
+}  // namespace bifrost::filters
