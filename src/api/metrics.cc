@@ -107,8 +107,8 @@ const Common kCommon[] = {
     {"bifrost_checkpoint_errors_total", MetricType::Counter, "Checkpoints that could not be read (corrupt) or written.",
      "input", [](const Stats& s, const auto&) { return u(s.checkpoint_errors.load()); }},
     {"bifrost_disk_write_errors_total", MetricType::Counter,
-     "Writes to a disk buffer or a failed queue that failed (disk full, I/O error); the events stay "
-     "unacknowledged and are written again.",
+     "Writes to a disk buffer, a failed queue, or an s3 output's objects filling on disk and its journal that "
+     "failed (disk full, I/O error); the events stay unacknowledged and are written again.",
      nullptr, [](const Stats& s, const auto&) { return u(s.disk_write_errors.load()); }},
 };
 

@@ -160,7 +160,7 @@ struct ComponentStats {
   Histogram request_duration;                 // outputs: one write() call
   Histogram checkpoint_duration;              // inputs: one atomic checkpoint write
   Counter checkpoint_errors;                  // checkpoints that could not be read or written
-  Counter disk_write_errors;                  // disk buffer and failed queue writes that failed (disk full, I/O error)
+  Counter disk_write_errors;                  // disk buffer, failed queue, s3 staging and journal writes that failed
   Stopwatch blocked;  // inputs: waiting for a free batch; outputs: the queue holding every batch it can
   SeriesSet series;
   // Where the component's failed queue is (set once, before it runs), for

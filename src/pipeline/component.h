@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -109,7 +110,7 @@ void run_filter_stage(const Filter& filter, const expr::Condition* when, core::B
 // them: they go through the stages after it, the routing and the outputs
 // like any event. It learns when they are finished through the tracker it
 // sets on them (core/ack.h), and keeps the inputs' checkpoints behind the
-// events it still needs with AckTracker::hold.
+// events it still needs with AckHolds (core/ack.h).
 
 // What the runtime gives a stateful stage; every call on the stage's turn.
 class StageContext {
@@ -151,8 +152,9 @@ class StatefulStage {
 // ---- outputs ------------------------------------------------------------
 
 // kHeld: the output keeps the event past write() (the s3 output's object
-// filling on disk), took an AckHold on its batch (Batch::hold_ack) and
-// reports what became of it later, through the Settlement it was given.
+// filling on disk), keeps the input's checkpoint behind it with an AckHold
+// (Batch::hold_ack) and reports what became of it later, through the
+// Settlement it was given.
 // Only an output that was given one (settle_with) reports kHeld.
 enum class Outcome : std::uint8_t { kDelivered, kRetry, kRejected, kHeld };
 
@@ -200,6 +202,12 @@ class Settlement {
   // first (leave them unacknowledged).
   virtual bool park(const core::Batch& batch, std::span<const std::uint32_t> selected, std::string_view reason,
                     int attempts) = 0;
+  // A write to disk that must not give up (held events filling a file, a
+  // journal that says which are stored): calls `write` until it returns
+  // true, waiting the disk backoff (100 ms doubling to 5 s) between calls.
+  // The output counts and logs the failures. False when delivery was given
+  // up first (leave the events unacknowledged).
+  virtual bool retry_disk_write(const std::function<bool()>& write) = 0;
 };
 
 class Output {

@@ -96,6 +96,9 @@ class OutputRunner {
     void rejected(Tries& tries, std::size_t events, std::string_view reason) override;
     bool park(const core::Batch& batch, std::span<const std::uint32_t> selected, std::string_view reason,
               int attempts) override;
+    bool retry_disk_write(const std::function<bool()>& write) override {
+      return delivery::retry_disk_write(r_.pause_, write);
+    }
 
    private:
     OutputRunner& r_;

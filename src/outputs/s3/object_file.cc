@@ -5,6 +5,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -58,61 +59,78 @@ ObjectFile::~ObjectFile() {
 }
 
 core::Result<void, Error> ObjectFile::drain() {
-  if (auto w = core::write_all(fd_, {out_.get(), out_used_}); !w) return io("write", path_, w.error().code);
-  written_ += out_used_;
-  out_used_ = 0;
+  std::size_t sent = 0;
+  auto w = core::write_all(fd_, {out_.get(), out_used_}, &sent);
+  // What went out is on its way whatever happened after: keep only the rest.
+  std::memmove(out_.get(), out_.get() + sent, out_used_ - sent);
+  out_used_ -= sent;
+  written_ += sent;
+  if (!w) return io("write", path_, w.error().code);
   return {};
 }
 
-core::Result<void, Error> ObjectFile::compress(std::string_view in, bool end) {
-  if (compression_ == Compression::kNone) {
-    while (!in.empty()) {
-      const std::size_t n = std::min(in.size(), kOut - out_used_);
-      std::memcpy(out_.get() + out_used_, in.data(), n);
-      out_used_ += n;
-      in.remove_prefix(n);
-      if (out_used_ == kOut) {
-        if (auto r = drain(); !r) return r;
-      }
+core::Result<void, Error> ObjectFile::compress(std::string_view in, bool end, std::size_t* taken) {
+  std::size_t used = 0;  // of `in`
+  core::Result<void, Error> result;
+  for (;;) {
+    if (out_used_ == kOut) {
+      if (result = drain(); !result) break;
     }
-    return {};
-  }
-  if (compression_ == Compression::kGzip) {
-    auto* z = static_cast<z_stream*>(z_);
-    z->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    z->avail_in = static_cast<uInt>(in.size());
-    for (;;) {
+    if (compression_ == Compression::kNone) {
+      const std::size_t n = std::min(in.size() - used, kOut - out_used_);
+      std::memcpy(out_.get() + out_used_, in.data() + used, n);
+      out_used_ += n;
+      used += n;
+      if (used == in.size()) {
+        ended_ = end;
+        break;
+      }
+    } else if (compression_ == Compression::kGzip) {
+      auto* z = static_cast<z_stream*>(z_);
+      z->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data() + used));
+      z->avail_in = static_cast<uInt>(in.size() - used);
       z->next_out = reinterpret_cast<Bytef*>(out_.get() + out_used_);
       z->avail_out = static_cast<uInt>(kOut - out_used_);
       const int rc = deflate(z, end ? Z_FINISH : Z_NO_FLUSH);
       out_used_ = kOut - z->avail_out;
-      if (rc == Z_STREAM_ERROR) return core::fail(Errc::kIo, "gzip: stream error");
-      if (out_used_ == kOut) {
-        if (auto r = drain(); !r) return r;
-        continue;
+      used = in.size() - z->avail_in;
+      if (rc == Z_STREAM_ERROR) {
+        result = core::fail(Errc::kIo, "gzip: stream error");
+        break;
       }
-      if (end ? rc == Z_STREAM_END : z->avail_in == 0) return {};
+      if (end ? rc == Z_STREAM_END : (used == in.size() && out_used_ < kOut)) {
+        ended_ = end;
+        break;
+      }
+    } else {
+      auto* z = static_cast<ZSTD_CCtx*>(z_);
+      ZSTD_inBuffer input{in.data() + used, in.size() - used, 0};
+      ZSTD_outBuffer output{out_.get(), kOut, out_used_};
+      const std::size_t left = ZSTD_compressStream2(z, &output, &input, end ? ZSTD_e_end : ZSTD_e_continue);
+      out_used_ = output.pos;
+      used += input.pos;
+      if (ZSTD_isError(left)) {
+        result = core::fail(Errc::kIo, std::string("zstd: ") + ZSTD_getErrorName(left));
+        break;
+      }
+      if (end ? left == 0 : (used == in.size() && out_used_ < kOut)) {
+        ended_ = end;
+        break;
+      }
     }
   }
-  auto* z = static_cast<ZSTD_CCtx*>(z_);
-  ZSTD_inBuffer input{in.data(), in.size(), 0};
-  for (;;) {
-    ZSTD_outBuffer output{out_.get(), kOut, out_used_};
-    const std::size_t left = ZSTD_compressStream2(z, &output, &input, end ? ZSTD_e_end : ZSTD_e_continue);
-    out_used_ = output.pos;
-    if (ZSTD_isError(left)) return core::fail(Errc::kIo, std::string("zstd: ") + ZSTD_getErrorName(left));
-    if (out_used_ == kOut) {
-      if (auto r = drain(); !r) return r;
-      continue;
-    }
-    if (end ? left == 0 : input.pos == input.size) return {};
-  }
+  if (taken) *taken = used;
+  return result;
 }
 
-core::Result<void, Error> ObjectFile::append(std::string_view bytes) { return compress(bytes, false); }
+core::Result<void, Error> ObjectFile::append(std::string_view bytes, std::size_t* taken) {
+  return compress(bytes, false, taken);
+}
 
 core::Result<void, Error> ObjectFile::finish() {
-  if (auto r = compress({}, true); !r) return r;
+  if (!ended_) {
+    if (auto r = compress({}, true, nullptr); !r) return r;
+  }
   return drain();
 }
 

@@ -7,16 +7,15 @@ namespace bifrost::outputs::s3 {
 
 namespace {
 
-void read_auth(const config::Node& n, Spec& s) {
-  config::MapReader a(n);
+void read_auth(config::MapReader& a, Spec& s) {
   s.access_key_id = a.string("access_key_id", "", "the access key id");
   s.secret_access_key = a.string("secret_access_key", "", "the secret access key (or secret_access_key_file)");
   s.secret_access_key_file = a.string("secret_access_key_file", "", "a file holding the secret access key");
   s.session_token = a.string("session_token", "", "a session token (temporary credentials), optional");
-  a.finish();
-  if (s.access_key_id.empty()) n.error("auth needs access_key_id");
+  if (a.describing()) return;
+  if (s.access_key_id.empty()) a.node().error("auth needs access_key_id");
   if (s.secret_access_key.empty() == s.secret_access_key_file.empty())
-    n.error("auth needs secret_access_key or secret_access_key_file (one of them)");
+    a.node().error("auth needs secret_access_key or secret_access_key_file (one of them)");
 }
 
 bool valid_bucket(const std::string& b) {
@@ -59,9 +58,10 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
       r.bytes("part_size", s->part_size, "objects larger than this go up in multipart uploads of such parts");
   s->path_style = r.boolean("path_style", false,
                             "address the bucket in the path (http://host/bucket/key, MinIO) instead of the host name");
-  auto auth = r.get("auth", "map", "",
-                    "{access_key_id: K, secret_access_key: S | secret_access_key_file: F, session_token: T}; the "
-                    "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN variables when absent");
+  r.section("auth",
+            "the credentials; the AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN variables when "
+            "absent",
+            [&](config::MapReader& a) { read_auth(a, *s); });
   s->storage_class = r.string("storage_class", "", "x-amz-storage-class of the objects (STANDARD_IA, GLACIER_IR, ...)");
   s->http.timeout_ns = 60'000'000'000;
   read_tls_and_timeouts(r, s->http);
@@ -101,7 +101,6 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
   if (s->part_size < (5ull << 20)) r.node().error("part_size must be at least 5MiB (S3's smallest part)");
   if (s->max_object_bytes == 0) r.node().error("max_object_bytes must be above 0");
   if (s->max_object_age_ns <= 0) r.node().error("max_object_age must be above 0");
-  if (auth) read_auth(*auth, *s);
   return s;
 }
 

@@ -67,7 +67,8 @@ UploadResult Uploader::send(std::size_t slot, const std::string& url, const char
   return {f.transient ? UploadResult::Kind::kTransient : UploadResult::Kind::kPermanent, f.reason, 0};
 }
 
-UploadResult Uploader::upload(const std::string& file, const std::string& key, const std::string& content_type) {
+UploadResult Uploader::upload(const std::string& file, const std::string& key, const std::string& content_type,
+                              UploadLog& log) {
   if (!client_.secret_error().empty()) return transient(client_.secret_error());
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return transient("open " + file + ": " + std::strerror(errno));
@@ -75,7 +76,7 @@ UploadResult Uploader::upload(const std::string& file, const std::string& key, c
   ::close(fd);
   if (size < 0) return transient("size of " + file + ": " + std::strerror(errno));
   const auto n = static_cast<std::uint64_t>(size);
-  UploadResult r = n <= spec_.part_size ? put(file, n, key, content_type) : multipart(file, n, key, content_type);
+  UploadResult r = n <= spec_.part_size ? put(file, n, key, content_type) : multipart(file, n, key, content_type, log);
   if (r.kind == UploadResult::Kind::kStored) r.bytes = n;
   return r;
 }
@@ -101,7 +102,7 @@ UploadResult Uploader::put(const std::string& file, std::uint64_t size, const st
 }
 
 UploadResult Uploader::multipart(const std::string& file, std::uint64_t size, const std::string& key,
-                                 const std::string& content_type) {
+                                 const std::string& content_type, UploadLog& log) {
   const std::size_t slot = client_.acquire();
   const HttpAnswer* a = nullptr;
   client_.body(slot).clear();
@@ -114,11 +115,16 @@ UploadResult Uploader::multipart(const std::string& file, std::uint64_t size, co
   if (r.kind != UploadResult::Kind::kStored) return r;
   if (upload_id.empty()) return transient("CreateMultipartUpload answered without an UploadId");
   const std::string id_query = "uploadId=" + uri_encode(upload_id, false);
+  if (!log.begun(upload_id, key)) {
+    abandon(key, upload_id, log);
+    return transient("the multipart upload could not be journaled");
+  }
 
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    abort(key, upload_id);
-    return transient("open " + file + ": " + std::strerror(errno));
+    const int err = errno;
+    abandon(key, upload_id, log);
+    return transient("open " + file + ": " + std::strerror(err));
   }
   std::string complete = "<CompleteMultipartUpload>";
   int part = 0;
@@ -137,7 +143,7 @@ UploadResult Uploader::multipart(const std::string& file, std::uint64_t size, co
     if (r.kind == UploadResult::Kind::kStored && etag.empty()) r = transient("UploadPart answered without an ETag");
     if (r.kind != UploadResult::Kind::kStored) {
       ::close(fd);
-      abort(key, upload_id);
+      abandon(key, upload_id, log);
       return r;
     }
     complete += "<Part><PartNumber>" + std::to_string(part) + "</PartNumber><ETag>" + etag + "</ETag></Part>";
@@ -149,20 +155,29 @@ UploadResult Uploader::multipart(const std::string& file, std::uint64_t size, co
   client_.headers(s).push_back("Content-Type: application/xml");
   r = send(s, target_.url(key, id_query), "POST", &a);
   client_.release(s);
-  if (r.kind != UploadResult::Kind::kStored) abort(key, upload_id);
+  if (r.kind == UploadResult::Kind::kStored) log.ended(upload_id);
+  else abandon(key, upload_id, log);
   return r;
 }
 
-void Uploader::abort(const std::string& key, const std::string& upload_id) {
+UploadResult Uploader::abort(const std::string& key, const std::string& upload_id) {
   const std::size_t s = client_.acquire();
   client_.body(s).clear();
   const HttpAnswer* a = nullptr;
   UploadResult r = send(s, target_.url(key, "uploadId=" + uri_encode(upload_id, false)), "DELETE", &a);
+  const bool gone = a && a->sent && a->status == 404 && xml_text(a->body, "Code") == "NoSuchUpload";
   client_.release(s);
-  if (r.kind != UploadResult::Kind::kStored) {
-    core::log::warn(id_, "AbortMultipartUpload of ", key, " failed (", r.reason,
-                    "); a lifecycle rule (AbortIncompleteMultipartUpload) removes it");
+  if (gone) return {};
+  return r;
+}
+
+void Uploader::abandon(const std::string& key, const std::string& upload_id, UploadLog& log) {
+  UploadResult r = abort(key, upload_id);
+  if (r.kind == UploadResult::Kind::kStored) {
+    log.ended(upload_id);
+    return;
   }
+  core::log::warn(id_, "AbortMultipartUpload of ", key, " failed (", r.reason, "); tried again later");
 }
 
 }  // namespace bifrost::outputs::s3

@@ -8,6 +8,7 @@
 #include "outputs/s3/object_file.h"
 #include "outputs/s3/request.h"
 #include "outputs/s3/s3_error.h"
+#include "support/fake_s3.h"
 #include "support/temp_dir.h"
 
 using namespace bifrost::outputs::s3;
@@ -52,7 +53,7 @@ TEST_CASE("an object file reads back what was appended, gzip, zstd and uncompres
     auto f = ObjectFile::create(dir / "o", c);
     REQUIRE(f);
     for (std::size_t at = 0; at < text.size(); at += 7777)
-      REQUIRE((*f)->append(std::string_view(text).substr(at, 7777)));
+      REQUIRE((*f)->append(std::string_view(text).substr(at, 7777), nullptr));
     REQUIRE((*f)->finish());
     if (c != Compression::kNone) CHECK((*f)->disk_bytes() < text.size() / 3);
     std::string back;
@@ -66,7 +67,7 @@ TEST_CASE("a truncated object file is reported corrupt, not read as if whole") {
   auto f = ObjectFile::create(dir / "o", Compression::kGzip);
   REQUIRE(f);
   std::string text(100000, 'x');
-  REQUIRE((*f)->append(text));
+  REQUIRE((*f)->append(text, nullptr));
   REQUIRE((*f)->finish());
   std::filesystem::resize_file(dir / "o", 40);
   auto r = read_object(dir / "o", Compression::kGzip, [](std::string_view) {});
@@ -103,4 +104,90 @@ TEST_CASE("the journal keeps cuts until done, survives a reopen, and ignores a t
   REQUIRE((*j)->compact([](std::string_view, const PartitionLog&) { return true; }));
   CHECK((*j)->find("0123abcd", "dt=2026-03-01/") == nullptr);
   CHECK((*j)->find("other", "a b/") != nullptr);
+}
+
+TEST_CASE("an object file the disk refuses keeps its stream whole, and goes on where it stopped") {
+  bifrost::testing::TempDir dir;
+  std::string text;
+  for (int i = 0; i < 30000; ++i)
+    text += "line " + std::to_string(i) + " some text to compress " + std::to_string(i * 7919) + "\n";
+  for (Compression c : {Compression::kGzip, Compression::kZstd, Compression::kNone}) {
+    auto f = ObjectFile::create(dir / "o", c);
+    REQUIRE(f);
+    std::string_view rest = text;
+    std::size_t taken = 0;
+    REQUIRE((*f)->append(rest.substr(0, 1000), &taken));
+    CHECK(taken == 1000);
+    rest.remove_prefix(1000);
+    auto mend = bifrost::testing::refuse_writes(bifrost::testing::fd_of(dir / "o"));
+    auto r = (*f)->append(rest, &taken);
+    CHECK_FALSE(r);  // the buffer filled and the disk said no
+    CHECK(taken < rest.size());
+    rest.remove_prefix(taken);
+    CHECK_FALSE((*f)->append(rest, &taken));  // still full: nothing more goes in
+    CHECK(taken == 0);
+    mend();
+    REQUIRE((*f)->append(rest, &taken));
+    CHECK(taken == rest.size());
+    mend = bifrost::testing::refuse_writes(bifrost::testing::fd_of(dir / "o"));
+    CHECK_FALSE((*f)->finish());
+    mend();
+    REQUIRE((*f)->finish());
+    std::string back;
+    REQUIRE(read_object(dir / "o", c, [&](std::string_view chunk) { back.append(chunk); }));
+    CHECK(back == text);
+  }
+}
+
+TEST_CASE(
+    "a journal record the disk refuses is not kept; written again it is read back once, and garbled lines are not") {
+  bifrost::testing::TempDir dir;
+  {
+    auto j = Journal::open(dir / "journal");
+    REQUIRE(j);
+    REQUIRE((*j)->cut("s", "p/", {0, 9}));
+    auto mend = bifrost::testing::refuse_writes(bifrost::testing::fd_of(dir / "journal"));
+    CHECK_FALSE((*j)->done("s", "p/", 9));
+    CHECK_FALSE((*j)->find("s", "p/")->done);  // not durable: not known
+    CHECK_FALSE((*j)->upload_begun("id-1", "p/x.gz"));
+    CHECK((*j)->uploads().empty());
+    mend();
+    REQUIRE((*j)->done("s", "p/", 9));
+    REQUIRE((*j)->cut("s", "p/", {10, 19}));
+    REQUIRE((*j)->cut("s", "p/", {10, 19}));  // twice: the same
+    REQUIRE((*j)->upload_begun("id-1", "p/x.gz"));
+    REQUIRE((*j)->upload_begun("id-2", "p/y.gz"));
+    REQUIRE((*j)->upload_ended("id-1"));
+  }
+  {
+    FILE* f = std::fopen((dir / "journal").c_str(), "a");
+    std::fputs("D 19 s p%2F 00000000\n", f);  // a CRC that does not match
+    std::fputs("C 20 29 s p%2F\n", f);        // none at all
+    std::fclose(f);
+  }
+  auto j = Journal::open(dir / "journal");
+  REQUIRE(j);
+  const PartitionLog* p = (*j)->find("s", "p/");
+  REQUIRE(p);
+  CHECK(p->done == 9u);
+  REQUIRE(p->cuts.size() == 1);
+  CHECK(p->cuts.front() == Cut{10, 19});
+  REQUIRE((*j)->uploads().size() == 1);
+  CHECK((*j)->uploads().begin()->first == "id-2");
+  CHECK((*j)->uploads().begin()->second == "p/y.gz");
+}
+
+TEST_CASE("a journal's text reads back the same once written out compact") {
+  const std::string text = render_journal(parse_journal("", 0));
+  CHECK(text.empty());
+  JournalState s;
+  s.logs[journal_key("src", "a b/%x")].done = 41;
+  s.logs[journal_key("src", "a b/%x")].cuts = {{42, 50}, {51, 77}};
+  s.uploads["2~x y"] = "k/\xc3\xa9.gz";
+  const JournalState back = parse_journal(render_journal(s), 0);
+  REQUIRE(back.logs.size() == 1);
+  CHECK(back.logs.begin()->first == journal_key("src", "a b/%x"));
+  CHECK(back.logs.begin()->second.done == 41u);
+  CHECK(back.logs.begin()->second.cuts == s.logs.begin()->second.cuts);
+  CHECK(back.uploads == s.uploads);
 }
