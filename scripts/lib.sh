@@ -14,9 +14,15 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev libp
 # the virtual environment of moto's S3 server (tests/services/s3.sh); zstd reads its objects back.
 # clang-format checks the C++ style (.clang-format) before the builds.
 # python3-jsonschema validates configs against `bifrost schema` (python3-yaml
-# reads them); tmux is the terminal `bifrost top` is tested in.
+# reads them); tmux is the terminal `bifrost top` is tested in. nginx-light
+# is the TLS-terminating proxy in front of the real servers
+# (tests/services/nginx_tls.sh); openssl makes the test CAs (and Kafka's).
+# The network inputs' clients: logger (bsdutils), rsyslog with its TLS
+# driver, openssl s_client, curl; the journald input reads files
+# systemd-journal-remote writes.
 TEST_PACKAGES=(logrotate prometheus lintian dpkg-dev systemd clang libclang-rt-14-dev clang-format
-  openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl python3-jsonschema python3-yaml tmux python3-venv zstd)
+  openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl python3-jsonschema python3-yaml tmux
+  nginx-light openssl bsdutils rsyslog rsyslog-gnutls systemd-journal-remote python3-venv zstd)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

@@ -34,6 +34,12 @@ class BatchOrigin {
  public:
   virtual ~BatchOrigin() = default;
   virtual void decorate(Batch& batch) const = 0;
+  // The batch is finished: its last holder released it, after its tracker
+  // (if any) was told. `acknowledged` is false when it was abandoned. Runs
+  // on the releasing thread (a worker's, an output's), so it must be quick
+  // and thread-safe: for an input that answers its sender per batch (the
+  // http input sends its answer once every event is delivered or parked).
+  virtual void finished(const Batch& /*batch*/, bool /*acknowledged*/) const {}
 };
 
 // A growable byte buffer that does not zero what it reserves. kSlack more
@@ -90,6 +96,9 @@ class Batch {
   std::shared_ptr<AckTracker> tracker;  // null: nothing to acknowledge
   std::uint64_t ack_seq = 0;
   std::vector<OutputSlot> slots;  // one per output of the pipeline
+  // Events of the batch parked in a failed queue (by a filter stage or an
+  // output) before it finished: what BatchOrigin::finished() may report.
+  std::atomic<std::uint32_t> parked{0};
 
   // Adds holders; release() drops one and finishes the batch at zero.
   void retain(int n) { refs_.fetch_add(n, std::memory_order_relaxed); }

@@ -11,10 +11,10 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <filesystem>
 
 #include "core/log.h"
 #include "delivery/durable_file.h"
+#include "delivery/private_dir.h"
 
 namespace bifrost::delivery {
 
@@ -32,15 +32,17 @@ std::uint32_t crc(std::string_view body) {
 
 CheckpointStore::CheckpointStore(const std::string& data_dir, const std::string& pipeline, const std::string& component,
                                  core::ComponentStats* stats)
-    : CheckpointStore(data_dir + "/checkpoints/" + pipeline,
-                      data_dir + "/checkpoints/" + pipeline + "/" + component + ".ckpt", "checkpoint",
+    : CheckpointStore(data_dir, "checkpoints/" + pipeline, component + ".ckpt", "checkpoint",
                       stats ? &stats->checkpoint_errors : nullptr, stats ? &stats->checkpoint_duration : nullptr,
                       "files are read from their start (duplicates, not loss)") {}
 
-CheckpointStore::CheckpointStore(std::string dir, std::string path, std::string noun, core::Counter* errors,
-                                 core::Histogram* durations, std::string on_corrupt)
-    : dir_(std::move(dir)),
-      path_(std::move(path)),
+CheckpointStore::CheckpointStore(std::string root, std::string rel, std::string name, std::string noun,
+                                 core::Counter* errors, core::Histogram* durations, std::string on_corrupt)
+    : root_(std::move(root)),
+      rel_(std::move(rel)),
+      dir_(root_ + "/" + rel_),
+      name_(std::move(name)),
+      path_(dir_ + "/" + name_),
       noun_(std::move(noun)),
       errors_(errors),
       durations_(durations),
@@ -49,17 +51,24 @@ CheckpointStore::CheckpointStore(std::string dir, std::string path, std::string 
 CheckpointStore CheckpointStore::stage_state(const std::string& data_dir, const std::string& pipeline,
                                              const std::string& component, core::Counter* errors,
                                              std::string on_corrupt) {
-  std::string dir = data_dir + "/state/" + pipeline;
-  std::string path = dir + "/" + component + ".state";
-  return CheckpointStore(std::move(dir), std::move(path), "state file", errors, nullptr, std::move(on_corrupt));
+  return CheckpointStore(data_dir, "state/" + pipeline, component + ".state", "state file", errors, nullptr,
+                         std::move(on_corrupt));
 }
 
 Result<std::string> CheckpointStore::load() {
-  std::string text;
-  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  std::string text, dir_error;
+  int dfd = open_private_dir(root_, rel_, /*create=*/false, dir_error);
+  if (dfd < 0 && errno == ENOENT) return std::string();
+  int fd = dfd < 0 ? -1 : ::openat(dfd, name_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  const int open_errno = errno;
+  if (dfd >= 0) ::close(dfd);
+  errno = open_errno;
   if (fd < 0) {
     if (errno == ENOENT) return std::string();
-    std::string why = "cannot read the " + noun() + ": " + std::strerror(errno);
+    std::string why = "cannot read the " + noun() + ": " +
+                      (dfd < 0          ? dir_error
+                       : errno == ELOOP ? std::string("it is a symlink (not followed)")
+                                        : std::string(std::strerror(errno)));
     core::log::error(path_, why);
     if (errors_) errors_->add(1);
     return core::fail(Errc::kIo, why);
@@ -124,17 +133,24 @@ Result<void> CheckpointStore::save(std::span<const std::string_view> parts) {
     if (errors_) errors_->add(1);
     return core::fail(Errc::kIo, why);
   };
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) {
-    errno = ec.value();
-    return fail("mkdir");
+  std::string dir_error;
+  const int dfd = open_private_dir(root_, rel_, /*create=*/true, dir_error);
+  if (dfd < 0) {
+    std::string why = "cannot write the " + noun() + ": " + dir_error;
+    core::log::error(path_, why, "; the previous one stays");
+    if (errors_) errors_->add(1);
+    return core::fail(Errc::kIo, why);
   }
   char header[96];
   int hn = std::snprintf(header, sizeof header, "%s %d %zu %08" PRIx32 "\n", kMagic.data(), kVersion, size, sum);
-  std::string tmp = path_ + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return fail("open");
+  const std::string tmp = name_ + ".tmp";
+  int fd = ::openat(dfd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, kPrivateFileMode);
+  if (fd < 0) {
+    const int saved = errno;
+    ::close(dfd);
+    errno = saved;
+    return fail("open");
+  }
   // errno is the failed call's, as `fail` reads it.
   bool ok = core::write_all(fd, std::string_view(header, static_cast<std::size_t>(hn))).has_value();
   for (std::size_t i = 0; ok && i < parts.size(); ++i) ok = core::write_all(fd, parts[i]).has_value();
@@ -142,17 +158,22 @@ Result<void> CheckpointStore::save(std::span<const std::string_view> parts) {
   int saved = errno;
   ::close(fd);
   if (!ok) {
-    ::unlink(tmp.c_str());
+    ::unlinkat(dfd, tmp.c_str(), 0);
+    ::close(dfd);
     errno = saved;
     return fail("write");
   }
-  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
+  // Over a symlink planted at the checkpoint's name, rename replaces the
+  // link itself: nothing is written where it points.
+  if (::renameat(dfd, tmp.c_str(), dfd, name_.c_str()) != 0) {
     saved = errno;
-    ::unlink(tmp.c_str());
+    ::unlinkat(dfd, tmp.c_str(), 0);
+    ::close(dfd);
     errno = saved;
     return fail("rename");
   }
-  fsync_dir(dir_);
+  ::fsync(dfd);
+  ::close(dfd);
   if (durations_) {
     durations_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }

@@ -17,6 +17,9 @@
 // The component then starts as if it had no state but never skips data:
 // the file input reads every file from its start (duplicates, not loss);
 // each component says in `on_corrupt` what it does.
+//
+// The directory is private (0700, the file 0600) and reached without
+// following a symlink below data_dir (private_dir.h).
 #pragma once
 
 #include <cstdint>
@@ -57,11 +60,13 @@ class CheckpointStore {
   void set_aside(std::string_view why);
 
  private:
-  CheckpointStore(std::string dir, std::string path, std::string noun, core::Counter* errors,
+  CheckpointStore(std::string root, std::string rel, std::string name, std::string noun, core::Counter* errors,
                   core::Histogram* durations, std::string on_corrupt);
   const std::string& noun() const { return noun_; }  // how the log names the file
 
+  std::string root_, rel_;  // data_dir, checkpoints/<pipeline> or state/<pipeline>
   std::string dir_;
+  std::string name_;  // <component>.ckpt or <component>.state
   std::string path_;
   std::string noun_;
   core::Counter* errors_;

@@ -84,6 +84,52 @@ class Filter {
   // this stage applies to (live, and matching the stage's `when:`). A filter
   // drops an event by setting its drop_reason; it never loses one silently.
   virtual void process(core::Batch& batch, std::span<const std::uint32_t> events) const = 0;
+
+  // For a filter that turns one event into several, or into none (parse_influx:
+  // a record holding many lines of line protocol, one event each). The
+  // stage calls expand() rather than process(); the default is process().
+  // `events` holds the stage's selection, as for process(). An expanding
+  // filter rebuilds batch.events (EventSplice does the bookkeeping): each
+  // selected event is replaced, in its place, by the events made of it,
+  // and every other event stays as it was, in order, so the source's order
+  // holds. On return `events` holds the indexes of the events made of the
+  // selected ones, in order: the stage counts their drops and parks their
+  // rejections. The new events live in the batch (its arena and chunk) and
+  // share its one acknowledgement, like every event of it: the source's
+  // offset moves only when all of them are finished.
+  virtual void expand(core::Batch& batch, std::vector<std::uint32_t>& events) const { process(batch, events); }
+};
+
+// Rebuilds a batch's events for Filter::expand(), keeping the order, with
+// no allocation once its thread's scratch has grown:
+//   EventSplice splice(batch, events);
+//   for (std::size_t k = 0; k < events.size(); ++k) {
+//     const core::Event& from = splice.at(k);  // selected event k, as it was
+//     for (each piece) { core::Event& e = splice.add(from); ... }
+//   }
+//   splice.finish();  // batch.events and `events` hold the result
+// Selected events are visited in order (k ascending), each once; one that
+// gets no add() is gone (a filter must not lose one silently: it adds it
+// back, dropped with a reason, when it means to drop it). References
+// returned by add() hold until the next add().
+class EventSplice {
+ public:
+  EventSplice(core::Batch& batch, std::vector<std::uint32_t>& selected);
+  EventSplice(const EventSplice&) = delete;
+  EventSplice& operator=(const EventSplice&) = delete;
+  // Selected event k as it was; events before it that were not selected
+  // are carried across first.
+  const core::Event& at(std::size_t k);
+  // A new event in the place of the current selected one, a copy of `from`.
+  core::Event& add(const core::Event& from);
+  void finish();
+
+ private:
+  core::Batch& batch_;
+  std::vector<std::uint32_t>& selected_;
+  std::vector<core::Event>& out_;     // this thread's scratch: the new events
+  std::vector<std::uint32_t>& made_;  // this thread's scratch: the new selection
+  std::size_t next_ = 0;              // the first old event not yet carried across
 };
 
 // Selects the live events of `batch` that match `when` (all live ones

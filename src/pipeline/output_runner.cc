@@ -24,7 +24,7 @@ OutputRunner::OutputRunner(const OutputNode& node, const std::string& pipeline, 
   stats_.identify(pipeline, node.id, "output", node.type);
   output_ = node.spec->build(BuildContext{pipeline, node.id, data_dir, &stats_, &clock_});
   output_->settle_with(&held_);
-  failed_ = std::make_unique<delivery::FailedQueue>(data_dir + "/failed/" + pipeline + "/" + node.id,
+  failed_ = std::make_unique<delivery::FailedQueue>(data_dir, "failed/" + pipeline + "/" + node.id,
                                                     node.delivery.failed_queue, &stats_);
   if (node.delivery.buffer.disk) buffered_ = std::make_unique<BufferedOutput>(*this, node, data_dir);
   // Batches the output has taken from its queue: the one it delivers, or
@@ -130,6 +130,7 @@ void OutputRunner::park(Batch& batch) {
     return;
   }
   core::add(stats_.events_failed, parked_);
+  batch.parked.fetch_add(static_cast<std::uint32_t>(parked_), std::memory_order_relaxed);
 }
 
 void OutputRunner::note_attempt(delivery::RetryPolicy::Tries& tries, bool progress, bool retry) {

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "core/time.h"
+#include "inputs/kafka/decoding.h"
 #include "inputs/kafka/metrics.h"
 
 namespace bifrost::inputs::kafka {
@@ -36,11 +37,12 @@ struct PartitionState {
 class KafkaInput final : public pipeline::Input {
  public:
   KafkaInput(const Spec& spec, const pipeline::BuildContext& ctx)
-      : spec_(spec), id_(ctx.component), clock_(*ctx.clock) {}
+      : spec_(spec), id_(ctx.component), clock_(*ctx.clock), decoder_(spec_, id_) {}
   ~KafkaInput() override { close_consumer(); }
 
   void run(pipeline::InputContext& ctx) override {
     stats_ = &ctx.stats();
+    decoder_.start(stats_);
     if (!create()) {
       // Not transient: the configuration was checked at load, so this is
       // librdkafka refusing it at start. Retried slowly until stop.
@@ -236,15 +238,10 @@ class KafkaInput final : public pipeline::Input {
       batch_->ingest_ns = core::now_ns();
     }
     core::Batch& b = *batch_;
-    core::Event& e = b.events.emplace_back();
-    e.offset = static_cast<std::uint64_t>(m->offset);
     rd_kafka_timestamp_type_t tstype;
     std::int64_t ts_ms = rd_kafka_message_timestamp(m, &tstype);
-    e.timestamp_ns = ts_ms >= 0 ? ts_ms * 1'000'000 : b.ingest_ns;
     std::string_view value(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
     value = b.arena.copy(value);
-    e.message = value;
-    if (spec_.json) decode_json(b, e, value);
     // Per-record metadata; topic, partition and offset are added by decorate().
     core::Value meta = core::Value::object(b.arena, 6);
     if (ts_ms >= 0) meta.append("timestamp", core::Value::integer(ts_ms), b.arena);
@@ -264,43 +261,14 @@ class KafkaInput final : public pipeline::Input {
       }
       meta.append("headers", h, b.arena);
     }
-    if (!e.fields.is_object()) e.fields = core::Value::object(b.arena, 2);
-    e.fields.set("kafka", meta, b.arena);
-  }
-
-  // decoding: json — a record holding bifrost's JSON event (or any JSON
-  // object) becomes the event: `message`, `@timestamp` and the fields. A
-  // record that is not a JSON object stays as its text, tagged.
-  void decode_json(core::Batch& b, core::Event& e, std::string_view value) {
-    auto v = core::parse_json_value(value, b.arena);
-    if (!v || !v->is_object()) {
-      core::add_tag(e, "kafka_json_invalid", b.arena);
-      core::log::warn(id_, "decoding: json: record ", e.offset, " of ", b.source,
-                      " is not a JSON object; kept as text, tagged kafka_json_invalid");
-      return;
-    }
-    e.fields = core::Value::object(b.arena, static_cast<std::uint32_t>(v->members().size()) + 1);
-    e.message = {};
-    for (const core::Member& m : v->members()) {
-      if (m.key == "message" && m.value.is_string()) {
-        e.message = m.value.as_string();
-      } else if (m.key == "@timestamp" && m.value.is_string()) {
-        absl::Time t;
-        std::string_view s = m.value.as_string();
-        if (absl::ParseTime(absl::RFC3339_full, absl::string_view(s.data(), s.size()), &t, nullptr)) {
-          e.timestamp_ns = absl::ToUnixNanos(t);
-        } else {
-          e.fields.append(m.key, m.value, b.arena);
-        }
-      } else {
-        e.fields.append(m.key, m.value, b.arena);
-      }
-    }
+    decoder_.decode(b, static_cast<std::uint64_t>(m->offset), ts_ms >= 0 ? ts_ms * 1'000'000 : b.ingest_ns, value,
+                    meta);
   }
 
   void publish(pipeline::InputContext& ctx) {
     core::Batch* b = batch_;
     batch_ = nullptr;
+    decoder_.published(*b);
     const core::Event& last = b->events.back();
     b->ack_seq = b->tracker->track(last.offset + 1);
     ctx.publish(b);
@@ -461,6 +429,7 @@ class KafkaInput final : public pipeline::Input {
   std::int64_t start_ms_ = 0;
   std::map<PartitionKey, PartitionState> partitions_;
   std::set<PartitionKey> reset_done_;
+  RecordDecoder decoder_;
 };
 
 }  // namespace
@@ -480,9 +449,16 @@ std::unique_ptr<pipeline::InputSpec> parse(config::MapReader& r) {
                      "or a negative duration such as -2h");
   s->reset =
       r.boolean("reset", s->reset, "start every partition at start_at even when the group has a committed offset");
-  s->json = r.choice("decoding", "text", {"text", "json"},
-                     "text: the record value is the message; json: it is a JSON event (message, @timestamp, fields)") ==
-            "json";
+  const std::string decoding =
+      r.choice("decoding", "text", {"text", "json", "influx"},
+               "text: the record value is the message; json: it is a JSON event (message, @timestamp, fields); "
+               "influx: InfluxDB line protocol (Telegraf's), each line one event, as parse_influx makes them");
+  s->decoding = decoding == "json"     ? Spec::Decoding::kJson
+                : decoding == "influx" ? Spec::Decoding::kInflux
+                                       : Spec::Decoding::kText;
+  s->precision = *common::influx::parse_precision(
+      r.choice("precision", "ns", {"ns", "us", "ms", "s"},
+               "decoding: influx: the unit of the points' times (Telegraf writes ns)"));
   s->batch_events = r.integer("batch_events", s->batch_events, 1, 1 << 20, "records per batch at most");
   if (r.describing()) return s;
   if (start) {

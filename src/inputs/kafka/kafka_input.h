@@ -12,12 +12,19 @@
 // always, with `reset: true`), `start_at`: earliest, latest, an RFC 3339
 // time or a negative duration such as -2h (resolved per partition with
 // offsets-for-times, against the record timestamps).
+//
+// `decoding`: text (the record is the message), json (bifrost's JSON event)
+// or influx (line protocol, as Telegraf's Kafka output writes it: each line
+// of a record one event, as parse_influx makes them, all acknowledged with
+// the record; a line that is not a point stays as text, tagged
+// kafka_influx_invalid and counted by reason).
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/influx/point.h"
 #include "common/kafka/client.h"
 #include "config/reader.h"
 #include "pipeline/component.h"
@@ -32,7 +39,9 @@ struct Spec final : pipeline::InputSpec {
   std::int64_t start_time_ms = -1;    // an absolute time, in ms since the epoch
   std::int64_t start_ago_ns = 0;      // a negative duration: now minus this, resolved at start
   bool reset = false;
-  bool json = false;  // decoding: json
+  enum class Decoding : std::uint8_t { kText, kJson, kInflux };
+  Decoding decoding = Decoding::kText;
+  common::influx::Precision precision = common::influx::Precision::kNs;  // decoding: influx
   std::int64_t batch_events = 2048;
   std::unique_ptr<pipeline::Input> build(const pipeline::BuildContext& ctx) const override;
 };

@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "core/log.h"
+#include "core/secrets.h"
 
 namespace bifrost::outputs {
 
@@ -45,6 +46,15 @@ bool connect_error(CURLcode c) {
          c == CURLE_RECV_ERROR || c == CURLE_GOT_NOTHING;
 }
 
+// The server's certificate or the TLS handshake failed: retried like a
+// connection failure (the server's certificate may be renewed, a CA file
+// fixed and reloaded), never retried without verification.
+bool tls_error(CURLcode c) {
+  return c == CURLE_PEER_FAILED_VERIFICATION || c == CURLE_SSL_CONNECT_ERROR || c == CURLE_SSL_CACERT_BADFILE ||
+         c == CURLE_SSL_CERTPROBLEM || c == CURLE_SSL_CIPHER || c == CURLE_SSL_ISSUER_ERROR ||
+         c == CURLE_SSL_CRL_BADFILE || c == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
+}
+
 }  // namespace
 
 std::string_view header_value(std::string_view headers, std::string_view name) {
@@ -77,10 +87,15 @@ HttpClient::HttpClient(const HttpSettings& s, std::string id, std::size_t slots,
   (void)curl_ready;
   if (auto secret = read_secret(s.auth.secret, s.auth.secret_file)) {
     secret_ = std::move(*secret);
+    // What goes on the wire for basic auth: a server that echoes it back
+    // in an error body must not put it in the log or the failed queue.
+    if (s.auth.kind == HttpAuth::Kind::kBasic) core::secrets::add(core::secrets::base64(s.auth.user + ":" + secret_));
   } else {
     secret_error_ = secret.error().message;
     core::log::error(id_, secret_error_);
   }
+  tls_hint_ = s.tls.ca_file.empty() ? " (TLS: verified against the system's CA certificates; set tls.ca_file)"
+                                    : " (TLS: verified against tls.ca_file " + s.tls.ca_file + ")";
   header_lines_ = std::move(headers);
   if (s.gzip) header_lines_.emplace_back("Content-Encoding: gzip");
   if (s.auth.kind == HttpAuth::Kind::kBearer) {
@@ -97,6 +112,10 @@ HttpClient::HttpClient(const HttpSettings& s, std::string id, std::size_t slots,
   for (Slot& slot : slots_) {
     CURL* e = slot.easy = curl_easy_init();
     curl_easy_setopt(e, CURLOPT_PRIVATE, &slot);
+    // curl's own words on a failure ("SSL certificate problem: unable to
+    // get local issuer certificate"), more precise than curl_easy_strerror.
+    slot.error_text[0] = '\0';
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, slot.error_text);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers_);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &collect);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &slot.answer.body);
@@ -159,6 +178,7 @@ void HttpClient::start(std::size_t i, const std::string& url, const char* method
   slot.answer.headers.clear();
   slot.answer.error.clear();
   slot.answer.status = 0;
+  slot.error_text[0] = '\0';
   slot.answer.sent = slot.answer.connect_failed = false;
   slot.done = false;
   curl_multi_add_handle(multi_, slot.easy);
@@ -181,7 +201,10 @@ const HttpAnswer& HttpClient::wait(std::size_t i) {
         curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &s->answer.status);
       } else {
         s->answer.connect_failed = connect_error(result);
-        s->answer.error = std::string("request failed: ") + curl_easy_strerror(result) + " (" + s->url + ")";
+        s->answer.error =
+            std::string("request failed: ") + (s->error_text[0] ? s->error_text : curl_easy_strerror(result));
+        if (tls_error(result)) s->answer.error += tls_hint_;
+        s->answer.error += " (" + s->url + ")";
       }
       curl_multi_remove_handle(multi_, m->easy_handle);
       s->added = false;

@@ -87,6 +87,7 @@ class HttpClient {
     std::vector<std::string> extra;
     curl_slist* request_headers = nullptr;  // the client's and `extra`, when there are extra
     HttpAnswer answer;
+    char error_text[256];  // CURLOPT_ERRORBUFFER (CURL_ERROR_SIZE)
   };
 
   std::string id_;
@@ -94,6 +95,7 @@ class HttpClient {
   std::vector<std::string> header_lines_;  // what headers_ holds
   std::string secret_;                     // password, token or key, read at construction
   std::string secret_error_;
+  std::string tls_hint_;  // after a TLS failure: what the certificate was checked against
   curl_slist* headers_ = nullptr;
   CURLM* multi_ = nullptr;
   std::vector<Slot> slots_;

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "config/reader.h"
+#include "config/tls_reader.h"
 #include "core/result.h"
 
 namespace bifrost::outputs {
@@ -32,16 +33,10 @@ struct HttpAuth {
   std::string secret_file;  // or the file that holds it
 };
 
-struct TlsSettings {
-  std::string ca_file;              // empty: the system's CA certificates
-  bool verify = true;               // the server's certificate and name
-  std::string cert_file, key_file;  // a client certificate (PEM), optional
-};
-
 struct HttpSettings {
   bool gzip = false;
   HttpAuth auth;
-  TlsSettings tls;
+  config::TlsSettings tls;  // the keys every client shares (config/tls_reader.h)
   std::int64_t max_events = 1000;
   std::uint64_t max_bytes = 10u << 20;
   std::int64_t timeout_ns = 10'000'000'000;
@@ -67,8 +62,9 @@ enum class Errc : std::uint8_t {
 };
 using Error = core::Error<Errc>;
 
-// A secret given inline, or read from `file` (a trailing newline removed);
-// kSecret, naming the file, when it cannot be read.
+// A secret given inline, or read from `file` (a trailing newline removed,
+// registered to be masked: core/secrets.h); kSecret, naming the file, when
+// it cannot be read.
 core::Result<std::string, Error> read_secret(const std::string& inline_value, const std::string& file);
 
 }  // namespace bifrost::outputs

@@ -5,16 +5,26 @@
 #include <charconv>
 #include <span>
 
+#include "common/influx/writer.h"
 #include "config/expr_reader.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "outputs/common/codec.h"
 #include "outputs/common/http_client.h"
 #include "outputs/common/http_url.h"
-#include "outputs/influxdb/line_protocol.h"
 
 namespace bifrost::outputs::influxdb {
 
-core::Result<void, Error> encode_point(const Spec& spec, const core::Event& e, std::string& out, std::string& scratch) {
+using common::influx::append_field_key;
+using common::influx::append_field_value;
+using common::influx::append_key;
+using common::influx::append_measurement;
+
+namespace {
+
+// The point made with measurement, tags and fields (point: mapped).
+core::Result<void, Error> encode_mapped(const Spec& spec, const core::Event& e, std::string& out,
+                                        std::string& scratch) {
   const std::size_t start = out.size();
   // Line protocol cannot hold a name or tag ending in a backslash (it would
   // escape the delimiter after it; InfluxDB 1.x refuses even a doubled one).
@@ -24,6 +34,10 @@ core::Result<void, Error> encode_point(const Spec& spec, const core::Event& e, s
   if (scratch.empty()) return core::fail(Errc::kNotAPoint, "the measurement rendered empty");
   if (ends_in_backslash(scratch)) {
     return core::fail(Errc::kNotAPoint, "the measurement ends in a backslash, which line protocol cannot hold");
+  }
+  if (scratch.front() == '#' || scratch.front() == '\t' || scratch.front() == '\r') {
+    return core::fail(Errc::kNotAPoint,
+                      "the measurement starts with '#', a tab or a CR, which line protocol cannot hold");
   }
   append_measurement(out, scratch);
   for (const auto& [key, tmpl] : spec.tags) {
@@ -45,7 +59,7 @@ core::Result<void, Error> encode_point(const Spec& spec, const core::Event& e, s
     if (!v) continue;
     const std::size_t before = out.size();
     out.push_back(any ? ',' : ' ');
-    append_key(out, key);
+    append_field_key(out, key);
     out.push_back('=');
     if (append_field_value(out, *v)) {
       any = true;
@@ -57,16 +71,35 @@ core::Result<void, Error> encode_point(const Spec& spec, const core::Event& e, s
     out.resize(start);
     return core::fail(Errc::kNotAPoint, "no field to write (line protocol needs one)");
   }
-  std::int64_t ts = e.timestamp_ns;
-  if (spec.precision == "us") ts /= 1'000;
-  else if (spec.precision == "ms") ts /= 1'000'000;
-  else if (spec.precision == "s") ts /= 1'000'000'000;
+  std::int64_t ts = e.timestamp_ns / common::influx::unit_ns(spec.unit);
   char digits[24];
   auto end = std::to_chars(digits, digits + sizeof digits, ts).ptr;  // no allocation per point
   out.push_back(' ');
   out.append(digits, end);
   out.push_back('\n');
   return {};
+}
+
+core::Result<void, Error> encode_passthrough(const Spec& spec, const common::influx::Point& p, std::string& out,
+                                             std::string& scratch) {
+  if (auto r = common::influx::append_point(out, p, spec.unit, scratch); !r) {
+    return core::fail(Errc::kNotAPoint, r.error().message);
+  }
+  return {};
+}
+
+}  // namespace
+
+core::Result<void, Error> encode_point(const Spec& spec, const core::Event& e, std::string& out, std::string& scratch) {
+  if (spec.point != PointMode::kMapped) {
+    if (auto p = common::influx::point_of(e)) return encode_passthrough(spec, *p, out, scratch);
+    if (spec.point == PointMode::kPassthrough || !spec.measurement) {
+      return core::fail(Errc::kNotAPoint,
+                        "the event holds no point to pass through (a string measurement and an object of fields, "
+                        "as parse_influx makes them)");
+    }
+  }
+  return encode_mapped(spec, e, out, scratch);
 }
 
 namespace {
@@ -93,9 +126,10 @@ std::string url_encode(std::string_view s) {
 // after another.
 class InfluxOutput final : public pipeline::Output {
  public:
-  InfluxOutput(const Spec& spec, std::string id)
+  InfluxOutput(const Spec& spec, std::string id, core::ComponentStats* stats)
       : spec_(spec),
         id_(std::move(id)),
+        counters_(spec.guard.enabled() ? stats : nullptr, false, true),
         client_(spec.http, id_, kInFlight + 1, {"Content-Type: text/plain; charset=utf-8"}, "Token") {
     if (spec.v2) {
       path_ = spec.base_path + "/api/v2/write?org=" + url_encode(spec.org) + "&bucket=" + url_encode(spec.bucket) +
@@ -113,13 +147,25 @@ class InfluxOutput final : public pipeline::Output {
     thread_local std::string scratch;
     slot.encoded.clear();
     slot.ends.clear();
+    const std::int64_t now = spec_.guard.enabled() ? core::now_ns() : 0;
+    std::uint64_t past = 0, future = 0;
     for (std::uint32_t i : slot.selected) {
+      const core::Event& e = batch.events[i];
       // A point that cannot be written is encoded as '\0' and the reason.
-      if (auto point = encode_point(spec_, batch.events[i], slot.encoded, scratch); !point) {
+      if (const auto bound = spec_.guard.check(e.timestamp_ns, now); bound != common::influx::Bound::kNone) {
+        (bound == common::influx::Bound::kPast ? past : future) += 1;
+        slot.encoded.push_back('\0');
+        slot.encoded.append(spec_.guard.describe(e.timestamp_ns, now));
+      } else if (auto point = encode_point(spec_, e, slot.encoded, scratch); !point) {
         slot.encoded.push_back('\0');
         slot.encoded.append(point.error().message);
       }
       slot.ends.push_back(static_cast<std::uint32_t>(slot.encoded.size()));
+    }
+    if (past + future > 0) {
+      counters_.add_out_of_range(common::influx::Bound::kPast, past);
+      counters_.add_out_of_range(common::influx::Bound::kFuture, future);
+      counters_.publish();
     }
   }
 
@@ -235,6 +281,7 @@ class InfluxOutput final : public pipeline::Output {
 
   const Spec& spec_;
   std::string id_;
+  mutable common::influx::PointCounters counters_;  // the guard's; encode() runs on every worker
   HttpClient client_;
   std::string path_, url_;
   std::array<Flight, kInFlight + 1> flights_;
@@ -243,7 +290,7 @@ class InfluxOutput final : public pipeline::Output {
 }  // namespace
 
 std::unique_ptr<pipeline::Output> Spec::build(const pipeline::BuildContext& ctx) const {
-  return std::make_unique<InfluxOutput>(*this, ctx.component);
+  return std::make_unique<InfluxOutput>(*this, ctx.component, ctx.stats);
 }
 
 namespace {
@@ -278,11 +325,21 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
       r.string("retention_policy", "", "v1: the retention policy (the database's default when empty)");
   s->org = r.string("org", "", "v2: the organization (required with api: v2)");
   s->bucket = r.string("bucket", "", "v2: the bucket (required with api: v2)");
-  s->measurement = config::read_template(r, "measurement", "", "the measurement (a template)", true);
+  const std::string point =
+      r.choice("point", "auto", {"auto", "passthrough", "mapped"},
+               "passthrough: the point the event holds (measurement, tags, fields from parse_influx or decoding: "
+               "influx); mapped: made with measurement, tags and fields; auto: passthrough for an event that holds "
+               "a point, mapped for the others");
+  s->point = point == "passthrough" ? PointMode::kPassthrough
+             : point == "mapped"    ? PointMode::kMapped
+                                    : PointMode::kAuto;
+  s->measurement = config::read_template(r, "measurement", "", "mapped: the measurement (a template)");
   auto tags =
-      r.get("tags", "list or map", "[]", "tags: a list of fields (tag key = field), or a map tag key -> template");
-  auto fields = r.get("fields", "list or map", "", "fields: a list of fields, or a map field key -> event field", true);
+      r.get("tags", "list or map", "[]", "mapped: a list of fields (tag key = field), or a map tag key -> template");
+  auto fields = r.get("fields", "list or map", "", "mapped: a list of fields, or a map field key -> event field");
   s->precision = r.choice("precision", s->precision, {"ns", "us", "ms", "s"}, "timestamp precision of the points");
+  s->unit = *common::influx::parse_precision(s->precision);
+  s->guard = common::influx::read_time_guard(r, "rejected, to the failed queue");
   s->http.max_events = 5000;
   s->http.max_bytes = 5u << 20;
   s->http.timeout_ns = 10'000'000'000;
@@ -339,7 +396,18 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
     }
     if (s->fields.empty() && (fields->is_sequence() || fields->is_map())) fields->error("needs at least one field");
   }
-  if (!s->measurement) s->measurement = std::get<expr::Template>(expr::Template::parse("-"));
+  const bool mapping = s->measurement || tags || fields;
+  if (s->point == PointMode::kPassthrough && mapping) {
+    r.node().error(
+        "point: passthrough writes the measurement, tags and fields the event holds: leave out "
+        "measurement, tags and fields (or use point: auto)");
+  } else if (mapping || s->point == PointMode::kMapped) {
+    if (!s->measurement || !fields) {
+      r.node().error(std::string(s->point == PointMode::kMapped ? "point: mapped" : "a mapping") +
+                     " needs measurement and fields (leave out all three to pass through the points parse_influx "
+                     "makes)");
+    }
+  }
   return s;
 }
 

@@ -193,8 +193,10 @@ class KafkaOutput final : public pipeline::Output {
     --f.outstanding;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
     bool again = common::kafka::retriable(m->err);
+    // The error's name too (TOPIC_AUTHORIZATION_FAILED): what the broker's
+    // and librdkafka's documentation go by.
     f.report.set(tag & 0xffffffffu, again ? pipeline::Outcome::kRetry : pipeline::Outcome::kRejected,
-                 rd_kafka_err2str(m->err));
+                 std::string(rd_kafka_err2name(m->err)) + ": " + rd_kafka_err2str(m->err));
   }
 
   // The thread that polls the producer (this output's): the statistics document.

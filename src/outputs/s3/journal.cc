@@ -12,6 +12,7 @@
 
 #include "core/io.h"
 #include "core/time.h"
+#include "delivery/private_dir.h"
 #include "outputs/s3/request.h"
 
 namespace bifrost::outputs::s3 {
@@ -151,7 +152,7 @@ std::string render_journal(const JournalState& state) {
 core::Result<std::unique_ptr<Journal>, Error> Journal::open(const std::string& path) {
   std::unique_ptr<Journal> j(new Journal(path));
   std::string text;
-  if (const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+  if (const int fd = delivery::open_private_file(path, O_RDONLY); fd >= 0) {
     char buf[65536];
     for (;;) {
       const ssize_t n = ::read(fd, buf, sizeof buf);
@@ -189,7 +190,7 @@ const PartitionLog* Journal::find(std::string_view source, std::string_view pref
 
 core::Result<void, Error> Journal::append(std::string line) {
   if (fd_ < 0) {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    fd_ = delivery::open_private_file(path_, O_WRONLY | O_APPEND);
     if (fd_ < 0) return io("open", path_, errno);
   }
   if (torn_) line.insert(line.begin(), '\n');
@@ -257,7 +258,7 @@ core::Result<void, Error> Journal::compact(
   }
   const std::string text = render_journal(state_);
   const std::string tmp = path_ + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  const int fd = delivery::open_private_file(tmp, O_WRONLY | O_CREAT | O_TRUNC);
   if (fd < 0) return io("create", tmp, errno);
   int err = 0;
   if (auto w = core::write_all(fd, text); !w) err = w.error().code;
@@ -274,7 +275,7 @@ core::Result<void, Error> Journal::compact(
     ::close(d);
   }
   if (fd_ >= 0) ::close(fd_);
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);  // -1: append() opens it again
+  fd_ = delivery::open_private_file(path_, O_WRONLY | O_APPEND);  // -1: append() opens it again
   bytes_ = text.size();
   torn_ = false;
   if (fd_ < 0) return io("open", path_, errno);

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "core/io.h"
+#include "delivery/private_dir.h"
 
 namespace bifrost::outputs::s3 {
 
@@ -22,7 +23,7 @@ core::Unexpected<Error> io(const std::string& what, const std::string& path, int
 }  // namespace
 
 core::Result<std::unique_ptr<ObjectFile>, Error> ObjectFile::create(const std::string& path, Compression c) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  const int fd = delivery::open_private_file(path, O_WRONLY | O_CREAT | O_TRUNC);
   if (fd < 0) return io("create", path, errno);
   std::unique_ptr<ObjectFile> f(new ObjectFile(path, fd, c));
   if (c == Compression::kGzip) {
@@ -136,7 +137,7 @@ core::Result<void, Error> ObjectFile::finish() {
 
 core::Result<void, Error> read_object(const std::string& path, Compression c,
                                       const std::function<void(std::string_view)>& chunk) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = delivery::open_private_file(path, O_RDONLY);
   if (fd < 0) return io("open", path, errno);
   std::unique_ptr<char[]> in(new char[kOut]), out(new char[kOut]);
   z_stream z{};

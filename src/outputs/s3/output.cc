@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "core/time.h"
+#include "delivery/private_dir.h"
 #include "outputs/s3/metrics.h"
 
 namespace bifrost::outputs::s3 {
@@ -42,9 +43,14 @@ S3Output::S3Output(const Spec& spec, const pipeline::BuildContext& ctx, const Ht
       dir_(ctx.data_dir + "/s3/" + ctx.pipeline + "/" + ctx.component),
       host_(host_name()),
       uploader_(spec, http, region, session_token, ctx.component) {
+  // data_dir/s3/<pipeline>/<id>, 0700, no symlink below data_dir followed
+  // (delivery/private_dir.h); the files in it are opened O_NOFOLLOW, 0600.
+  std::string dir_error;
+  const int dfd =
+      delivery::open_private_dir(ctx.data_dir, "s3/" + ctx.pipeline + "/" + ctx.component, /*create=*/true, dir_error);
+  if (dfd < 0) throw std::runtime_error("s3 output " + id_ + ": " + dir_error);
+  ::close(dfd);
   std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) throw std::runtime_error("s3 output " + id_ + ": cannot create " + dir_ + ": " + ec.message());
   // Staging files of a process that stopped: their events were never
   // acknowledged and are read again, so the objects are rebuilt.
   for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {

@@ -9,9 +9,9 @@ namespace {
 
 void read_auth(config::MapReader& a, Spec& s) {
   s.access_key_id = a.string("access_key_id", "", "the access key id");
-  s.secret_access_key = a.string("secret_access_key", "", "the secret access key (or secret_access_key_file)");
-  s.secret_access_key_file = a.string("secret_access_key_file", "", "a file holding the secret access key");
-  s.session_token = a.string("session_token", "", "a session token (temporary credentials), optional");
+  s.secret_access_key = a.secret("secret_access_key", "the secret access key (or secret_access_key_file)");
+  s.secret_access_key_file = a.file("secret_access_key_file", "a file holding the secret access key", true);
+  s.session_token = a.secret("session_token", "a session token (temporary credentials), optional");
   if (a.describing()) return;
   if (s.access_key_id.empty()) a.node().error("auth needs access_key_id");
   if (s.secret_access_key.empty() == s.secret_access_key_file.empty())

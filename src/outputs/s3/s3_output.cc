@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "core/secrets.h"
 #include "outputs/s3/metrics.h"
 #include "outputs/s3/output.h"
 
@@ -38,6 +39,9 @@ std::unique_ptr<pipeline::Output> Spec::build(const pipeline::BuildContext& ctx)
     h.auth.user = env("AWS_ACCESS_KEY_ID");
     h.auth.secret = env("AWS_SECRET_ACCESS_KEY");
     if (token.empty()) token = env("AWS_SESSION_TOKEN");
+    // Known from the environment only now: masked like the config's secrets.
+    core::secrets::add(h.auth.secret);
+    core::secrets::add(token);
     if (h.auth.user.empty() || h.auth.secret.empty()) {
       throw std::runtime_error("s3 output " + ctx.component +
                                ": no credentials: give auth: {access_key_id, secret_access_key} or set "

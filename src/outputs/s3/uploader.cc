@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "delivery/private_dir.h"
 #include "outputs/s3/s3_error.h"
 
 namespace bifrost::outputs::s3 {
@@ -70,7 +71,7 @@ UploadResult Uploader::send(std::size_t slot, const std::string& url, const char
 UploadResult Uploader::upload(const std::string& file, const std::string& key, const std::string& content_type,
                               UploadLog& log) {
   if (!client_.secret_error().empty()) return transient(client_.secret_error());
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = delivery::open_private_file(file, O_RDONLY);
   if (fd < 0) return transient("open " + file + ": " + std::strerror(errno));
   const off_t size = ::lseek(fd, 0, SEEK_END);
   ::close(fd);
@@ -84,7 +85,7 @@ UploadResult Uploader::upload(const std::string& file, const std::string& key, c
 UploadResult Uploader::put(const std::string& file, std::uint64_t size, const std::string& key,
                            const std::string& content_type) {
   const std::size_t slot = client_.acquire();
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = delivery::open_private_file(file, O_RDONLY);
   const bool read = fd >= 0 && read_range(fd, 0, size, client_.body(slot));
   if (fd >= 0) ::close(fd);
   if (!read) {
@@ -120,7 +121,7 @@ UploadResult Uploader::multipart(const std::string& file, std::uint64_t size, co
     return transient("the multipart upload could not be journaled");
   }
 
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = delivery::open_private_file(file, O_RDONLY);
   if (fd < 0) {
     const int err = errno;
     abandon(key, upload_id, log);
