@@ -286,3 +286,34 @@ def test_the_metrics_of_uploads_and_open_objects(bifrost, tmp_path, s3, py, buck
         assert promtool.returncode == 0, promtool.stdout + promtool.stderr
     finally:
         d.stop()
+
+
+def test_its_files_under_data_dir_are_private_and_a_planted_symlink_is_not_followed(bifrost, tmp_path, s3, bucket):
+    log = tmp_path / "app.log"
+    log.write_text("".join(f"line {i}\n" for i in range(20)))
+    cfg = file_config(tmp_path, [log], output(s3, bucket, extra="    max_object_age: 1h"))
+    old = os.umask(0)  # inherited by the daemon: the modes must not come from the umask
+    try:
+        d = Daemon(bifrost, cfg)
+    finally:
+        os.umask(old)
+    s3dir = tmp_path / "data" / "s3" / "main" / "s3"
+    # an object filling on disk (1h: not cut yet) and the journal
+    assert wait_for(lambda: any(p.suffix == ".obj" for p in s3dir.glob("*")), 30), d.logged()
+    top = tmp_path / "data" / "s3"
+    found = {str(p): p.stat().st_mode & 0o777 for p in [top, *top.rglob("*")]}
+    d.stop()
+    wrong = {p: oct(m) for p, m in found.items() if m != (0o700 if os.path.isdir(p) else 0o600)}
+    assert wrong == {} and any(p.endswith("journal") for p in found), found
+
+    data = tmp_path / "data2"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    data.mkdir()
+    os.symlink(outside, data / "s3")
+    cfg = write(tmp_path / "c2.yaml", open(cfg).read().replace(str(tmp_path / "data"), str(data)))
+    r = run(bifrost, "run", "-c", cfg, timeout=60)
+    err = r.stderr.decode()
+    assert r.returncode != 0, err
+    assert "does not follow links below data_dir" in err, err
+    assert list(outside.iterdir()) == []
