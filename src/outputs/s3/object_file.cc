@@ -79,7 +79,7 @@ core::Result<void, Error> ObjectFile::compress(std::string_view in, bool end, st
     }
     if (compression_ == Compression::kNone) {
       const std::size_t n = std::min(in.size() - used, kOut - out_used_);
-      std::memcpy(out_.get() + out_used_, in.data() + used, n);
+      if (n > 0) std::memcpy(out_.get() + out_used_, in.data() + used, n);  // finish()'s `in` is empty, data() null
       out_used_ += n;
       used += n;
       if (used == in.size()) {
