@@ -193,6 +193,33 @@ def start_service(name, state_var, what):
                                                                       capture_output=True)
 
 
+def run_s3(data, lines, work, runs):
+    """file -> s3 with gzip, zstd and none, alternated, on moto's server of its
+    own (tests/services/s3.sh, state under bench/.cache, removed afterwards)."""
+    url, reset = start_service("s3", "BIFROST_S3_DIR", "S3")
+    py = subprocess.run([str(ROOT / "tests" / "services" / "s3.sh"), "python"], capture_output=True, text=True,
+                        check=True).stdout.strip().splitlines()[-1]
+    client = ROOT / "tests" / "services" / "s3_client.py"
+    variants = ["gzip", "zstd", "none"]
+    results = [[] for _ in variants]
+    try:
+        for r in range(runs + 1):  # the first round warms up, not counted
+            for k, comp in enumerate(variants):
+                bucket = f"bench-{r}-{comp}"
+                subprocess.run([py, str(client), url, "mkbucket", bucket], check=True, capture_output=True)
+                env = {"BENCH_S3": url, "BENCH_BUCKET": bucket, "BENCH_COMPRESSION": comp,
+                       "BENCH_DATA": tempfile.mkdtemp(dir=work)}
+                wall, cpu, rss, out = run_once(ROOT / "bench" / "scenarios" / "file_to_s3.yaml", data, work,
+                                               os.devnull, None, "tail", env)
+                if out != lines:
+                    sys.exit(f"file -> s3 ({comp}): {out} events of {lines}")
+                if r > 0:
+                    results[k].append((wall, cpu, rss))
+    finally:
+        reset()
+    return [f"file (tailed) -> s3 ({c})" for c in variants], results
+
+
 def run_kafka(data, lines, work, runs):
     """file -> Kafka and Kafka -> file beside a bare kcat producer and
     consumer, alternated, on a real broker of its own (tests/services/kafka.sh,
@@ -765,6 +792,7 @@ def main():
     ap.add_argument("--only", default="", help="run only the scenarios whose name contains this")
     ap.add_argument("--es-size", type=int, default=64 << 20, help="corpus bytes for the Elasticsearch rows")
     ap.add_argument("--influx-points", type=int, default=500_000, help="points for the InfluxDB rows")
+    ap.add_argument("--s3-size", type=int, default=256 << 20, help="corpus bytes for the S3 rows (default 256 MiB)")
     ap.add_argument("--kafka-size", type=int, default=256 << 20, help="corpus bytes for the Kafka rows (default 256 MiB)")
     ap.add_argument("--net-size", type=int, default=256 << 20,
                     help="bytes of nginx lines for the syslog and http rows (default 256 MiB)")
@@ -845,6 +873,13 @@ def main():
             rows.append(row("stdin (hostile lines) -> parse_regex (nested quantifiers) -> file (json)", hres,
                             args.hostile_size, hlines, None, 64))
             hostile_row = rows[-1]
+        s3_rows = []
+        if not args.only or "s3" in args.only.lower():
+            sdata, slines = corpus(args.s3_size)
+            snames, sres = run_s3(sdata, slines, work, args.runs)
+            for name, res in zip(snames, sres):
+                rows.append(row(name, res, args.s3_size, slines, None, 64))
+                s3_rows.append(rows[-1])
         net_rows = []
         if not args.only or any(w in args.only.lower() for w in ("tcp", "syslog", "http push", "net")):
             nnames, nres, syslog_info, ndjson_info = run_net(data, lines, work, args.runs, args.net_size)
@@ -935,6 +970,10 @@ def main():
         print(f"parse_regex, hostile lines: {hostile_row[6]:.1f} s for {hostile_row[1] * hostile_row[6]:,.0f} lines, "
               f"{hostile_row[6] / (hostile_row[1] * hostile_row[6]) * 1e6:.0f} us per line (each past PCRE2's "
               f"match limits goes to RE2)")
+    if s3_rows:
+        g, z, n = s3_rows
+        print(f"S3 ({args.s3_size >> 20} MiB): gzip runs at {g[2] / n[2] * 100:.0f}% and zstd at "
+              f"{z[2] / n[2] * 100:.0f}% of uncompressed objects' MB/s")
     if net_rows:
         st, tcp, sy, ht = net_rows
         print(f"network inputs: tcp -> file at {tcp[2] / st[2] * 100:.0f}% of stdin -> file in the same run "

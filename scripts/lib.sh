@@ -4,13 +4,14 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # Packages to build bifrost and its unit tests.
-BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev libpcre2-dev doctest-dev libcpp-httplib-dev libsystemd-dev libsimdjson-dev libabsl-dev zlib1g-dev librdkafka-dev libcurl4-openssl-dev libssl-dev prometheus-cpp-dev tzdata)
+BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev libpcre2-dev doctest-dev libcpp-httplib-dev libsystemd-dev libsimdjson-dev libabsl-dev zlib1g-dev librdkafka-dev libcurl4-openssl-dev libssl-dev libzstd-dev prometheus-cpp-dev tzdata)
 # Packages the tests need beyond the build: promtool checks /metrics;
 # lintian, dpkg-dev and systemd check the Debian package and its unit.
 # clang and its runtime build the libFuzzer targets. A JDK and Maven fetch
 # and run the real Kafka broker (tests/services/kafka.sh); kcat is the
 # outside Kafka client. influxdb is the real InfluxDB, influx its client.
-# unzip unpacks Elasticsearch (tests/services/elasticsearch.sh).
+# unzip unpacks Elasticsearch (tests/services/elasticsearch.sh). python3-venv makes
+# the virtual environment of moto's S3 server (tests/services/s3.sh); zstd reads its objects back.
 # clang-format checks the C++ style (.clang-format) before the builds.
 # python3-jsonschema validates configs against `bifrost schema` (python3-yaml
 # reads them); tmux is the terminal `bifrost top` is tested in. nginx-light
@@ -21,7 +22,7 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev libp
 # systemd-journal-remote writes.
 TEST_PACKAGES=(logrotate prometheus lintian dpkg-dev systemd clang libclang-rt-14-dev clang-format
   openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl python3-jsonschema python3-yaml tmux
-  nginx-light openssl bsdutils rsyslog rsyslog-gnutls systemd-journal-remote)
+  nginx-light openssl bsdutils rsyslog rsyslog-gnutls systemd-journal-remote python3-venv zstd)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

@@ -33,6 +33,7 @@
 #include "outputs/http/http_output.h"
 #include "outputs/influxdb/influxdb_output.h"
 #include "outputs/kafka/kafka_output.h"
+#include "outputs/s3/s3_output.h"
 #include "outputs/stdout/stdout_output.h"
 
 namespace bifrost::config {
@@ -82,6 +83,8 @@ Registry make() {
   r.add_output(
       {"elasticsearch", "index events with the bulk API; an outcome per document", outputs::elasticsearch::parse});
   r.add_output({"http", "send events to an HTTP endpoint (webhook), JSON or NDJSON", outputs::http::parse});
+  r.add_output({"s3", "objects of events in an S3-compatible bucket, uploaded exactly once, acknowledged when stored",
+                outputs::s3::parse, false, outputs::s3::metric_families()});
   return r;
 }
 }  // namespace

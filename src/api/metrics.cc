@@ -113,8 +113,8 @@ const Common kCommon[] = {
     {"bifrost_checkpoint_errors_total", MetricType::Counter, "Checkpoints that could not be read (corrupt) or written.",
      "input", [](const Stats& s, const auto&) { return u(s.checkpoint_errors.load()); }},
     {"bifrost_disk_write_errors_total", MetricType::Counter,
-     "Writes to a disk buffer or a failed queue that failed (disk full, I/O error); the events stay "
-     "unacknowledged and are written again.",
+     "Writes to a disk buffer, a failed queue, or an s3 output's objects filling on disk and its journal that "
+     "failed (disk full, I/O error); the events stay unacknowledged and are written again.",
      nullptr, [](const Stats& s, const auto&) { return u(s.disk_write_errors.load()); }},
 };
 
@@ -191,12 +191,15 @@ class RuntimeScrape {
   }
 
   Family declared(const core::MetricFamily& d) const {
-    const MetricType type = d.type == core::MetricType::kCounter ? MetricType::Counter : MetricType::Gauge;
+    const MetricType type = d.type == core::MetricType::kCounter ? MetricType::Counter
+                            : d.type == core::MetricType::kGauge ? MetricType::Gauge
+                                                                 : MetricType::Histogram;
     Family f{d.name, d.help, type, {}};
     each(nullptr, [&](const Stats& s, const auto&) {
       for (const core::Series& x : s.series.snapshot()) {
         if (x.family != &d) continue;
-        ClientMetric m = sample(s, x.value, type);
+        if (type == MetricType::Histogram && x.histogram == nullptr) continue;
+        ClientMetric m = type == MetricType::Histogram ? histogram(s, *x.histogram) : sample(s, x.value, type);
         for (std::size_t i = 0; i < d.labels.size() && i < x.labels.size(); ++i) {
           m.label.push_back(label(d.labels[i], x.labels[i]));
         }

@@ -6,9 +6,11 @@
 // or parked in the failed queue). acknowledged() is the position below
 // which every batch is finished: the only position an input may checkpoint.
 //
-// Holds: a stateful stage (an aggregate's open window) that still needs a
-// batch's events calls hold(seq) before the batch is finished, and
-// release(seq) once what it made of them is delivered. A held batch counts
+// Holds: whoever still needs a batch's events after the batch goes back to
+// its pool (a stateful stage's open window or unsaved state, the s3
+// output's object filling on disk) calls hold(seq) before the batch is
+// finished, and release(seq) once what it made of them is delivered; the
+// AckHold below does both as a value. A held batch counts
 // as unfinished after complete(), so the checkpoint stays below it while
 // the batch's memory is already back in its pool. A hold never released
 // (the stage stopped with its window open) keeps the checkpoint there: the
@@ -22,6 +24,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 
 namespace bifrost::core {
@@ -67,6 +70,44 @@ class AckTracker {
   std::uint64_t next_seq_ = 0;
   std::uint64_t acked_;
   std::size_t unfinished_ = 0;
+};
+
+// One hold (AckTracker::hold) as a value, for a holder that keeps it in a
+// container or moves it between owners. Move-only. done() releases it; a
+// hold destroyed (or assigned over) without done() is given up: never
+// released, so the checkpoint stays below its batch and the next start
+// reads it again (what a crash or a shutdown deadline does too). Empty
+// when made by default, moved from, done, or taken too late.
+class AckHold {
+ public:
+  AckHold() = default;
+  // Holds batch `seq` of `tracker`; empty when there is nothing to hold
+  // (no tracker, or the batch is finished already or unknown).
+  static AckHold take(std::shared_ptr<AckTracker> tracker, std::uint64_t seq) {
+    AckHold h;
+    if (tracker && tracker->hold(seq)) {
+      h.tracker_ = std::move(tracker);
+      h.seq_ = seq;
+    }
+    return h;
+  }
+  AckHold(AckHold&&) noexcept = default;
+  AckHold& operator=(AckHold&&) noexcept = default;
+  AckHold(const AckHold&) = delete;
+  AckHold& operator=(const AckHold&) = delete;
+  ~AckHold() = default;  // given up when not done: see above
+
+  explicit operator bool() const { return tracker_ != nullptr; }
+  const AckTracker* tracker() const { return tracker_.get(); }
+  std::uint64_t seq() const { return seq_; }
+  void done() {
+    if (tracker_) tracker_->release(seq_);
+    tracker_.reset();
+  }
+
+ private:
+  std::shared_ptr<AckTracker> tracker_;
+  std::uint64_t seq_ = 0;
 };
 
 }  // namespace bifrost::core

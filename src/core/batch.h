@@ -107,6 +107,12 @@ class Batch {
   // when released it goes back to the pool WITHOUT acknowledging, so the
   // input's checkpoint never moves past it and it is read again next time.
   void abandon() { abandoned_.store(true, std::memory_order_relaxed); }
+  // Keeps the batch's acknowledgement pending past its release, until the
+  // hold is done (core/ack.h); empty when the batch has no tracker or is
+  // finished already. For a holder of the batch (between its retain and
+  // its release, or a stage on its turn) that keeps some of its events, or
+  // what it made of them, elsewhere.
+  AckHold hold_ack() const { return AckHold::take(tracker, ack_seq); }
 
   std::size_t live_events() const;
 

@@ -9,14 +9,17 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/batch.h"
 #include "core/clock.h"
 #include "core/stats.h"
+#include "delivery/retry_policy.h"
 #include "expr/condition.h"
 
 namespace bifrost::pipeline {
@@ -153,7 +156,7 @@ void run_filter_stage(const Filter& filter, const expr::Condition* when, core::B
 // them: they go through the stages after it, the routing and the outputs
 // like any event. It learns when they are finished through the tracker it
 // sets on them (core/ack.h), and keeps the inputs' checkpoints behind the
-// events it still needs with AckTracker::hold.
+// events it still needs with AckHolds (core/ack.h).
 
 // What the runtime gives a stateful stage; every call on the stage's turn.
 class StageContext {
@@ -194,7 +197,12 @@ class StatefulStage {
 
 // ---- outputs ------------------------------------------------------------
 
-enum class Outcome : std::uint8_t { kDelivered, kRetry, kRejected };
+// kHeld: the output keeps the event past write() (the s3 output's object
+// filling on disk), keeps the input's checkpoint behind it with an AckHold
+// (Batch::hold_ack) and reports what became of it later, through the
+// Settlement it was given.
+// Only an output that was given one (settle_with) reports kHeld.
+enum class Outcome : std::uint8_t { kDelivered, kRetry, kRejected, kHeld };
 
 // Per-event result of one write(), indexed like OutputSlot::selected.
 class DeliveryReport {
@@ -215,9 +223,47 @@ class DeliveryReport {
   std::vector<std::pair<std::size_t, std::string>> reasons_;  // failures only
 };
 
+// How an output that holds events past write() (Outcome::kHeld) settles
+// them later: its runner's delivery rules (counters, backoff, circuit
+// breaker, failed queue) applied to events that are no longer in a batch.
+// Called on the output's thread only (from write, flush or close). `tries`
+// counts the attempts at one group of held events (an object).
+class Settlement {
+ public:
+  using Tries = delivery::RetryPolicy::Tries;
+  enum class Next : std::uint8_t { kAgain, kExhausted, kGiveUp };
+  virtual ~Settlement() = default;
+  // An attempt stored `events` held events (`bytes` as encoded) in the sink:
+  // counted as delivered.
+  virtual void delivered(Tries& tries, std::size_t events, std::uint64_t bytes) = 0;
+  // An attempt at `events` held events failed with the transient `reason`:
+  // counts the retries and waits the backoff. kAgain: try again;
+  // kExhausted: retry.max_attempts are used up (park them); kGiveUp:
+  // delivery was given up (shutdown): leave them unacknowledged.
+  virtual Next failed(Tries& tries, std::size_t events, std::string_view reason) = 0;
+  // An attempt was refused for good (`reason`): logged; park them next.
+  virtual void rejected(Tries& tries, std::size_t events, std::string_view reason) = 0;
+  // Parks the events `selected` of `batch` (held events read back) in the
+  // failed queue with `reason`, durably. False when delivery was given up
+  // first (leave them unacknowledged).
+  virtual bool park(const core::Batch& batch, std::span<const std::uint32_t> selected, std::string_view reason,
+                    int attempts) = 0;
+  // A write to disk that must not give up (held events filling a file, a
+  // journal that says which are stored): calls `write` until it returns
+  // true, waiting the disk backoff (100 ms doubling to 5 s) between calls.
+  // The output counts and logs the failures. False when delivery was given
+  // up first (leave the events unacknowledged).
+  virtual bool retry_disk_write(const std::function<bool()>& write) = 0;
+};
+
 class Output {
  public:
   virtual ~Output() = default;
+  // Once, before the first write(), by a runner that settles held events
+  // (the pipeline's output runner). Without one (bifrost replay, bifrost
+  // test) an output settles every event within write() and never reports
+  // kHeld. The settlement outlives the output's close().
+  virtual void settle_with(Settlement* /*settlement*/) {}
   // Runs on pipeline worker threads, concurrently for different batches,
   // before the batch is queued for this output: turns slot.selected into
   // bytes (slot.encoded, slot.ends), so the expensive part runs on every core.

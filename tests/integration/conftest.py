@@ -61,6 +61,12 @@ def influx():
     return service("influxdb")
 
 
+@pytest.fixture(scope="session")
+def s3():
+    """moto's S3 server on loopback: 'http://127.0.0.1:PORT'."""
+    return service("s3")
+
+
 @pytest.fixture
 def topic():
     return f"t-{uuid.uuid4().hex[:12]}"

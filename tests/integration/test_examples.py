@@ -17,6 +17,7 @@ from test_elasticsearch import count as es_count
 from test_influxdb import count as influx_count, query
 from test_influxdb import failed
 from test_kafka import consume, kcat, produce, wait_records
+from realservices import service
 from test_telegraf import Telegraf, count_points, line_of, produce as produce_records, records
 
 EXAMPLES = ROOT / "config" / "examples"
@@ -129,6 +130,26 @@ def test_kafka_replay_to_elasticsearch_from_a_point_in_time(bifrost, tmp_path, k
     time.sleep(2)
     d.stop()
     assert es_count(es, index) == 70
+
+
+def test_kafka_to_s3_everything_and_to_elasticsearch_errors_and_slow_requests(bifrost, tmp_path, kafka, topic, es,
+                                                                               s3):
+    from test_s3 import messages, objects, s3c
+    py = service("s3", "python")
+    bucket, job = f"b-{uuid.uuid4().hex[:12]}", f"job{uuid.uuid4().hex[:8]}"
+    s3c(py, s3, "mkbucket", bucket)
+    events = [{"message": f"req {i}", "job": job, "level": "error" if i % 10 == 0 else "info",
+               "duration_ms": 1500 if i % 25 == 1 else 20} for i in range(200)]
+    produce(kafka, topic, "".join(json.dumps(e) + "\n" for e in events))
+    d = start(bifrost, tmp_path, "kafka-to-s3-and-elasticsearch.yaml", BIFROST_KAFKA=kafka, BIFROST_ES=es,
+              UNIFIED_TOPIC=topic, GROUP_ID=f"g-{topic}", S3_ENDPOINT=s3, S3_BUCKET=bucket,
+              AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
+    assert wait_for(lambda: es_count(es, f"logs-{job}-*") >= 20 + 8, 60)
+    d.stop()  # the objects still filling (max_object_age: 10m) are stored at the stop
+    assert es_count(es, f"logs-{job}-*") == 20 + 8  # the errors, and the slow requests
+    objs = objects(py, s3, bucket, f"unified/job={job}/")
+    assert sorted(messages(objs)) == sorted(e["message"] for e in events)
+    assert all(o["key"].endswith(".ndjson.zst") and "/dt=" in o["key"] for o in objs)
 
 
 def test_clicks_rolled_up_per_minute_and_arm_into_influxdb(bifrost, tmp_path, kafka, topic, influx):

@@ -1,7 +1,7 @@
 """No secret bifrost is given ever shows: one config uses every kind (the
 API token, basic auth passwords, bearer tokens, API keys, Kafka SASL
 passwords first-class and through the librdkafka passthrough, inline and in
-files, and the http input's basic auth), its outputs fail against real servers that quote the credentials
+files, the http input's basic auth, and the s3 output's secret access key and session token), its outputs fail against real servers that quote the credentials
 they got back (nginx, tests/services/nginx_tls.sh) and a real broker that
 refuses them (librdkafka's debug log on); then its log at debug level,
 `validate`, `validate --explain`, `describe`, /metrics, the failed queue
@@ -24,11 +24,11 @@ from oidc_endpoint import TokenEndpoint
 SINK = ROOT / "tests" / "services" / "http_sink.py"
 
 
-def test_no_secret_of_any_kind_appears_anywhere_bifrost_writes(bifrost, tmp_path, kafka_secure, nginx_tls, es):
+def test_no_secret_of_any_kind_appears_anywhere_bifrost_writes(bifrost, tmp_path, kafka_secure, nginx_tls, es, s3):
     sec, pki = kafka_secure, nginx_tls
     s = {k: f"{k}-{secrets.token_hex(8)}" for k in
          ["api_token", "bearer", "es_password", "influx_key", "http_key", "kafka_password", "passthrough_password",
-          "oauth_client_secret", "http_in_password"]}
+          "oauth_client_secret", "http_in_password", "s3_secret", "s3_session_token", "s3_secret_file"]}
     real_kafka_password = pathlib.Path(sec["password_file"]).read_text().strip()
     es_basic = base64.b64encode(f"elastic:{s['es_password']}".encode()).decode()
     push_basic = base64.b64encode(f"pusher:{s['http_in_password']}".encode()).decode()
@@ -49,7 +49,8 @@ def test_no_secret_of_any_kind_appears_anywhere_bifrost_writes(bifrost, tmp_path
         secret_dir = tmp_path / "secrets"
         secret_dir.mkdir(mode=0o700)
         files = {}
-        for name, value in [("es", s["es_password"]), ("http_key", s["http_key"]), ("kafka", real_kafka_password)]:
+        for name, value in [("es", s["es_password"]), ("http_key", s["http_key"]), ("kafka", real_kafka_password),
+                            ("s3", s["s3_secret_file"])]:
             files[name] = secret_dir / name
             files[name].write_text(value + "\n")
             files[name].chmod(0o600)
@@ -74,6 +75,12 @@ pipelines:
           tls: {{ca_file: {ca}}}, auth: {{user: elastic, password_file: {files['es']}}}}}
       - {{id: influx, type: influxdb, url: "https://127.0.0.1:{influx_port}", database: d, measurement: m,
           fields: {{message: message}}, tls: {{ca_file: {ca}}}, auth: {{api_key: {s['influx_key']}}}}}
+      # moto checks no signature: the objects go to a bucket that is not there (NoSuchBucket, parked).
+      - {{id: s3, type: s3, endpoint: "{s3}", bucket: no-such-bucket-secrets, path_style: true, max_object_age: 1s,
+          auth: {{access_key_id: AKIDSECRETS, secret_access_key: {s['s3_secret']},
+                  session_token: {s['s3_session_token']}}}}}
+      - {{id: s3_file, type: s3, endpoint: "{s3}", bucket: no-such-bucket-secrets, path_style: true,
+          max_object_age: 1s, auth: {{access_key_id: AKIDSECRETS, secret_access_key_file: {files['s3']}}}}}
       - id: kafka_first_class
         type: kafka
         brokers: [{sec['address']}]
@@ -127,7 +134,7 @@ pipelines:
         # Every HTTP output parks its events (401, the proxy quoting the credentials),
         # the Kafka outputs retry (authentication failed), librdkafka's debug log runs.
         assert wait_for(lambda: all(len(list((failed_dir / o).glob("*.ndjson"))) > 0
-                                    for o in ["bearer", "key", "es", "influx"]), 60), d.logged()[-3000:]
+                                    for o in ["bearer", "key", "es", "influx", "s3", "s3_file"]), 60), d.logged()[-3000:]
         assert wait_for(lambda: d.logged().count("SASL authentication error") >= 2, 60), d.logged()[-3000:]
         assert wait_for(lambda: idp.counts()["issued"] >= 1, 30), d.logged()[-3000:]
         # The http input: a push with its credentials is taken, one with others is refused.
@@ -154,7 +161,7 @@ pipelines:
         leaks(parked, "the failed queue")
 
         for args in [["validate", "-c", cfg], ["validate", "--explain", "-c", cfg]] + \
-                [["describe", t] for t in ["http", "elasticsearch", "influxdb", "kafka"]] + [["describe"]]:
+                [["describe", t] for t in ["http", "elasticsearch", "influxdb", "kafka", "s3"]] + [["describe"]]:
             r = run(bifrost, *args)
             assert r.returncode == 0, r.stderr.decode()
             leaks(r.stdout.decode() + r.stderr.decode(), " ".join(args))

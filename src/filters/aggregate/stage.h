@@ -39,7 +39,7 @@ class AggregateStage final : public pipeline::StatefulStage {
   struct Step {
     std::uint64_t id;
     std::int64_t closed_through;  // every window ending at or before it is emitted (with this step)
-    std::vector<Hold> holds;
+    std::vector<core::AckHold> holds;
     SourcePositions positions;  // as of the step: what the saved state says was processed
   };
   struct SourceClock {

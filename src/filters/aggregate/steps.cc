@@ -44,11 +44,11 @@ void AggregateStage::emit_step(std::vector<std::unique_ptr<Window>> closing, pip
   bool broken = false;
   for (auto& w : closing) {
     emit_window(*w, /*late=*/false, out, step.id, ctx, broken);
-    for (Hold& h : w->take_holds()) step.holds.push_back(std::move(h));
+    for (core::AckHold& h : w->take_holds()) step.holds.push_back(std::move(h));
   }
   for (auto& w : late_) {
     emit_window(*w, /*late=*/true, out, step.id, ctx, broken);
-    for (Hold& h : w->take_holds()) step.holds.push_back(std::move(h));
+    for (core::AckHold& h : w->take_holds()) step.holds.push_back(std::move(h));
   }
   late_.clear();
   send(out, step.id, ctx);
@@ -156,7 +156,7 @@ void AggregateStage::commit() {
     if (!state_.save(w)) return;  // reported; tried again at the next tick, the holds stay meanwhile
   }
   for (std::size_t k = 0; k < n; ++k) {
-    for (const Hold& h : steps_.front().holds) h.tracker->release(h.seq);
+    for (core::AckHold& h : steps_.front().holds) h.done();
     steps_.pop_front();
   }
 }

@@ -10,8 +10,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
-#include <optional>
 #include <unordered_map>
 
 #include "core/ack.h"
@@ -39,9 +37,8 @@ class SnapshotHolds {
 
  private:
   struct Source {
-    std::shared_ptr<core::AckTracker> tracker;
-    std::optional<std::uint64_t> since_saved;  // the first batch after the state on disk
-    std::optional<std::uint64_t> since_taken;  // the first batch after the state being saved
+    core::AckHold since_saved;  // the first batch after the state on disk
+    core::AckHold since_taken;  // the first batch after the state being saved
   };
   std::unordered_map<const core::AckTracker*, Source> sources_;
   bool saving_ = false;

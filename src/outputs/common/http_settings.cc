@@ -46,17 +46,21 @@ void read_auth(config::MapReader& a, HttpAuth& auth) {
 
 }  // namespace
 
+void read_tls_and_timeouts(config::MapReader& r, HttpSettings& s) {
+  config::read_tls_section(r, s.tls, "tls", "TLS settings for https:// URLs");
+  s.timeout_ns = r.duration_ns("timeout", s.timeout_ns, "time limit of a request (connect, send, answer)");
+  s.connect_timeout_ns = r.duration_ns("connect_timeout", s.connect_timeout_ns, "time limit to connect");
+}
+
 void read_http_settings(config::MapReader& r, HttpSettings& s, const char* unit) {
   s.gzip = r.choice("compression", "none", {"none", "gzip"}, "compression of request bodies") == "gzip";
   r.section("auth", "one of: user with password (or password_file), bearer (or bearer_file), api_key (or api_key_file)",
             [&](config::MapReader& a) { read_auth(a, s.auth); });
-  config::read_tls_section(r, s.tls, "tls", "TLS settings for https:// URLs");
+  read_tls_and_timeouts(r, s);
   r.section("batch", std::string(unit) + " per request at most", [&](config::MapReader& b) {
     s.max_events = b.integer("max_events", s.max_events, 1, 1 << 20, std::string(unit) + " per request at most");
     s.max_bytes = b.bytes("max_bytes", s.max_bytes, "bytes per request at most (a larger one is sent alone)");
   });
-  s.timeout_ns = r.duration_ns("timeout", s.timeout_ns, "time limit of a request (connect, send, answer)");
-  s.connect_timeout_ns = r.duration_ns("connect_timeout", s.connect_timeout_ns, "time limit to connect");
 }
 
 std::optional<config::Node> deprecated_key(config::MapReader& r, const std::string& key, const std::string& type,

@@ -25,7 +25,9 @@
 namespace bifrost::outputs {
 
 struct HttpAuth {
-  enum class Kind : std::uint8_t { kNone, kBasic, kBearer, kApiKey } kind = Kind::kNone;
+  // kAwsSigV4: AWS Signature Version 4 by libcurl (CURLOPT_AWS_SIGV4), user
+  // the access key id, secret the secret access key (HttpSettings::sigv4).
+  enum class Kind : std::uint8_t { kNone, kBasic, kBearer, kApiKey, kAwsSigV4 } kind = Kind::kNone;
   std::string user;
   std::string secret;       // the password, bearer token or API key given inline
   std::string secret_file;  // or the file that holds it
@@ -39,11 +41,16 @@ struct HttpSettings {
   std::uint64_t max_bytes = 10u << 20;
   std::int64_t timeout_ns = 10'000'000'000;
   std::int64_t connect_timeout_ns = 5'000'000'000;
+  std::string sigv4;  // with HttpAuth::Kind::kAwsSigV4: "aws:amz:REGION:SERVICE"
 };
 
 // Reads the shared keys into `s`, whose values are the output's defaults.
 // `unit` names what a request holds ("documents", "points", "events").
 void read_http_settings(config::MapReader& r, HttpSettings& s, const char* unit);
+
+// Only `tls`, `timeout` and `connect_timeout`, for an output whose other
+// keys differ (s3: its own auth, compression and batching).
+void read_tls_and_timeouts(config::MapReader& r, HttpSettings& s);
 
 // A key kept for one release under its old name: reads it (so that it is
 // known), and when given warns, naming the key that replaces it.
