@@ -15,7 +15,8 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev libp
 # python3-jsonschema validates configs against `bifrost schema` (python3-yaml
 # reads them); tmux is the terminal `bifrost top` is tested in.
 TEST_PACKAGES=(logrotate prometheus lintian dpkg-dev systemd clang libclang-rt-14-dev clang-format
-  openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl python3-jsonschema python3-yaml tmux)
+  openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl python3-jsonschema python3-yaml tmux
+  nginx-light wrk)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
