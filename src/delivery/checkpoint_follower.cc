@@ -13,6 +13,7 @@ CheckpointFollower::CheckpointFollower(CheckpointStore& store, std::shared_ptr<c
       body_(std::move(body)),
       min_gap_(min_gap),
       gap_(clock),
+      seen_(progress_->count()),  // here, not on the thread: a bump before it starts is not missed
       thread_([this, name = "ckpt:" + component] { run(name); }) {}
 
 CheckpointFollower::~CheckpointFollower() { stop(); }
@@ -33,14 +34,13 @@ void CheckpointFollower::write() {
 
 void CheckpointFollower::run(const std::string& name) {
   ::pthread_setname_np(::pthread_self(), name.substr(0, 15).c_str());
-  std::uint64_t seen = progress_->count();
   while (!progress_->interrupted()) {
-    if (!progress_->wait(clock_, seen, clock_.now() + std::chrono::hours(1))) continue;
-    seen = progress_->count();  // before reading the state: a bump after this is written next time
+    if (!progress_->wait(clock_, seen_, clock_.now() + std::chrono::hours(1))) continue;
+    seen_ = progress_->count();  // before reading the state: a bump after this is written next time
     write();
     if (!gap_.sleep_for(min_gap_)) break;
   }
-  if (progress_->count() != seen) write();
+  if (progress_->count() != seen_) write();
 }
 
 }  // namespace bifrost::delivery

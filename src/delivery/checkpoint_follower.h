@@ -55,6 +55,7 @@ class CheckpointFollower {
   core::Interruptible gap_;
   std::string scratch_;
   std::atomic<std::uint64_t> writes_{0};
+  std::uint64_t seen_;  // the progress count the last write (or the start) saw; the thread's
   std::thread thread_;
 };
 
