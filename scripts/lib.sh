@@ -19,10 +19,11 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev libp
 # (tests/services/nginx_tls.sh); openssl makes the test CAs (and Kafka's).
 # The network inputs' clients: logger (bsdutils), rsyslog with its TLS
 # driver, openssl s_client, curl; the journald input reads files
-# systemd-journal-remote writes.
+# systemd-journal-remote writes. wrk loads the real nginx whose access log
+# the kill -9 test tails (tests/services/nginx.sh).
 TEST_PACKAGES=(logrotate prometheus lintian dpkg-dev systemd clang libclang-rt-14-dev clang-format
   openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl python3-jsonschema python3-yaml tmux
-  nginx-light openssl bsdutils rsyslog rsyslog-gnutls systemd-journal-remote python3-venv zstd)
+  nginx-light openssl bsdutils rsyslog rsyslog-gnutls systemd-journal-remote python3-venv zstd wrk)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

@@ -16,22 +16,56 @@
 // (the stage stopped with its window open) keeps the checkpoint there: the
 // next start reads the source again from that batch.
 //
+// Following: a tracker given an AckProgress bumps it whenever its
+// acknowledged position moves, so one thread can follow every tracker of an
+// input (the file input's checkpoint writer) without polling them.
+//
 // Memory: entries are kept only from the first unfinished batch on, and
 // finished batches behind it are merged into runs (only the run's end
 // position matters), so an hour-long hold costs one entry plus one run per
 // unfinished batch, not one entry per batch read meanwhile.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
 
+#include "core/clock.h"
+
 namespace bifrost::core {
+
+// "Some acknowledged position moved": bumped by the trackers that share it
+// (on the threads that finish batches), waited for by one follower. A bump
+// costs an atomic add, plus a lock and a wake-up only while the follower is
+// waiting for one: a follower that coalesces (sleeps between its writes)
+// costs the acknowledging threads nothing more.
+class AckProgress {
+ public:
+  // Any thread.
+  void bump();
+  std::uint64_t count() const { return count_.load(); }
+  // The follower: waits until count() is no longer `seen`, `deadline` on
+  // `clock` passes, or interrupt() was called. Returns whether it changed.
+  bool wait(Clock& clock, std::uint64_t seen, Clock::time_point deadline);
+  // Wakes the follower; every later wait() returns at once.
+  void interrupt();
+  bool interrupted() const { return interrupted_.load(); }
+
+ private:
+  std::atomic<std::uint64_t> count_{0};
+  std::atomic<bool> waiting_{false};
+  std::atomic<bool> interrupted_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+};
 
 class AckTracker {
  public:
-  explicit AckTracker(std::uint64_t start_position = 0) : acked_(start_position) {}
+  explicit AckTracker(std::uint64_t start_position = 0, std::shared_ptr<AckProgress> progress = nullptr)
+      : acked_(start_position), progress_(std::move(progress)) {}
 
   // The input thread: a new batch ending at `end_position`; its sequence.
   std::uint64_t track(std::uint64_t end_position);
@@ -70,6 +104,7 @@ class AckTracker {
   std::uint64_t next_seq_ = 0;
   std::uint64_t acked_;
   std::size_t unfinished_ = 0;
+  std::shared_ptr<AckProgress> progress_;  // may be null
 };
 
 // One hold (AckTracker::hold) as a value, for a holder that keeps it in a

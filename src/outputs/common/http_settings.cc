@@ -52,7 +52,7 @@ void read_tls_and_timeouts(config::MapReader& r, HttpSettings& s) {
   s.connect_timeout_ns = r.duration_ns("connect_timeout", s.connect_timeout_ns, "time limit to connect");
 }
 
-void read_http_settings(config::MapReader& r, HttpSettings& s, const char* unit) {
+void read_http_settings(config::MapReader& r, HttpSettings& s, const char* unit, const char* rejected_whole) {
   s.gzip = r.choice("compression", "none", {"none", "gzip"}, "compression of request bodies") == "gzip";
   r.section("auth", "one of: user with password (or password_file), bearer (or bearer_file), api_key (or api_key_file)",
             [&](config::MapReader& a) { read_auth(a, s.auth); });
@@ -61,6 +61,12 @@ void read_http_settings(config::MapReader& r, HttpSettings& s, const char* unit)
     s.max_events = b.integer("max_events", s.max_events, 1, 1 << 20, std::string(unit) + " per request at most");
     s.max_bytes = b.bytes("max_bytes", s.max_bytes, "bytes per request at most (a larger one is sent alone)");
   });
+  s.bisect = r.choice("on_reject", "bisect", {"bisect", "park_all"},
+                      std::string("a request rejected whole (") + rejected_whole + ", which does not say which " +
+                          unit + " is wrong): bisect: sent again in halves until the rejected " + unit +
+                          " are alone (at most 2*ceil(log2 n) more requests per bad one), only they go to the failed "
+                          "queue; park_all: all its " +
+                          unit + " go to the failed queue") == "bisect";
 }
 
 std::optional<config::Node> deprecated_key(config::MapReader& r, const std::string& key, const std::string& type,

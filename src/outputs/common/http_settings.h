@@ -9,6 +9,7 @@
 //   tls: {ca_file: F, verify: true, cert_file: F, key_file: F}
 //   batch: {max_events: N, max_bytes: SIZE}
 //   timeout: DURATION, connect_timeout: DURATION
+//   on_reject: bisect | park_all    a request rejected whole (bisect.h)
 //
 // Pure: no file is opened while reading (secrets are read when the output
 // is built, see http_client.h).
@@ -41,12 +42,16 @@ struct HttpSettings {
   std::uint64_t max_bytes = 10u << 20;
   std::int64_t timeout_ns = 10'000'000'000;
   std::int64_t connect_timeout_ns = 5'000'000'000;
-  std::string sigv4;  // with HttpAuth::Kind::kAwsSigV4: "aws:amz:REGION:SERVICE"
+  std::string sigv4;   // with HttpAuth::Kind::kAwsSigV4: "aws:amz:REGION:SERVICE"
+  bool bisect = true;  // on_reject: bisect (split a rejected request, bisect.h) or park_all
 };
 
 // Reads the shared keys into `s`, whose values are the output's defaults.
-// `unit` names what a request holds ("documents", "points", "events").
-void read_http_settings(config::MapReader& r, HttpSettings& s, const char* unit);
+// `unit` names what a request holds ("documents", "points", "events");
+// `rejected_whole`, the answers that reject a request for something in it
+// (what on_reject applies to).
+void read_http_settings(config::MapReader& r, HttpSettings& s, const char* unit,
+                        const char* rejected_whole = "HTTP 400, 413 or 422");
 
 // Only `tls`, `timeout` and `connect_timeout`, for an output whose other
 // keys differ (s3: its own auth, compression and batching).

@@ -9,6 +9,7 @@
 #include "config/expr_reader.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "outputs/common/bisect.h"
 #include "outputs/common/codec.h"
 #include "outputs/common/http_client.h"
 #include "outputs/common/http_url.h"
@@ -249,34 +250,44 @@ class InfluxOutput final : public pipeline::Output {
     client_.start(f.request, url_);
   }
 
-  bool send_now(Flight& f, std::span<const std::uint32_t> items) {
-    start(f, items);
-    return finish(f, items, client_.wait(f.request));
+  // Judges the answer to the request of `items`; false when they are to be
+  // retried (then the caller holds back what follows). A request rejected
+  // for a bad point, or too large, is split (on_reject: bisect).
+  bool finish(Flight& f, std::span<const std::uint32_t> items, const HttpAnswer& a) {
+    const Verdict v = judge(f, items, a);
+    if (v == Verdict::kSplittable && spec_.http.bisect && items.size() > 1) {
+      const std::string reason(f.report.reason(items[0]));
+      return bisect_logged(
+                 id_, reason, items,
+                 [&](std::span<const std::uint32_t> part) {
+                   start(f, part);
+                   return judge(f, part, client_.wait(f.request));
+                 },
+                 [&](std::span<const std::uint32_t> part) {
+                   for (std::uint32_t i : part)
+                     f.report.set(i, pipeline::Outcome::kRetry, "waiting behind a failed request");
+                 })
+          .go_on;
+    }
+    return v != Verdict::kRetry;
   }
 
-  // Judges the answer to the request of `items`; false when they are to be
-  // retried (then the caller holds back what follows). Splits on 400 and
-  // 413 to isolate bad points.
-  bool finish(Flight& f, std::span<const std::uint32_t> items, const HttpAnswer& a) {
-    if (a.sent && a.status >= 200 && a.status < 300) return true;
+  // 400 (a point it cannot parse or write; InfluxDB 1.x writes the others,
+  // and writing them again is harmless: a point is keyed by series and
+  // time), 413 (too large), 422 (v2: points outside the retention): the
+  // request may be split.
+  static Verdict judge(Flight& f, std::span<const std::uint32_t> items, const HttpAnswer& a) {
+    if (a.sent && a.status >= 200 && a.status < 300) {
+      for (std::uint32_t i : items) f.report.set(i, pipeline::Outcome::kDelivered);  // a part of a rejected request
+      return Verdict::kTaken;
+    }
     const std::string reason = a.sent ? http_failure(a.status, a.body) : a.error;
     if (!a.sent || transient_status(a.status)) {
       for (std::uint32_t i : items) f.report.set(i, pipeline::Outcome::kRetry, reason);
-      return false;
-    }
-    if ((a.status == 400 || a.status == 413) && items.size() > 1) {
-      if (a.status == 413) core::log::info(id_, "HTTP 413 for ", items.size(), " points: sending them in two halves");
-      std::vector<std::uint32_t> all(items.begin(), items.end());
-      const std::size_t half = all.size() / 2;
-      std::span<const std::uint32_t> first(all.data(), half), second(all.data() + half, all.size() - half);
-      if (!send_now(f, first)) {
-        for (std::uint32_t i : second) f.report.set(i, pipeline::Outcome::kRetry, "waiting behind a failed request");
-        return false;
-      }
-      return send_now(f, second);
+      return Verdict::kRetry;
     }
     for (std::uint32_t i : items) f.report.set(i, pipeline::Outcome::kRejected, reason);
-    return true;
+    return a.status == 400 || a.status == 413 || a.status == 422 ? Verdict::kSplittable : Verdict::kRejected;
   }
 
   const Spec& spec_;

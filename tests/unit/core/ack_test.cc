@@ -175,3 +175,24 @@ TEST_CASE("an AckHold releases once when done, is given up when dropped, and is 
   CHECK(tracker->pending() == 1);
   CHECK_FALSE(AckHold::take(tracker, 0));  // finished long ago: too late
 }
+
+TEST_CASE("a tracker bumps its AckProgress when its acknowledged position moves, and only then") {
+  auto progress = std::make_shared<AckProgress>();
+  AckTracker t(0, progress);
+  auto a = t.track(10);
+  auto b = t.track(20);
+  t.complete(b);  // a still open: the position stays
+  CHECK(progress->count() == 0);
+  CHECK(t.hold(a));
+  t.complete(a);  // held: stays
+  CHECK(progress->count() == 0);
+  t.release(a);  // moves over a and b at once
+  CHECK(t.acknowledged() == 20);
+  CHECK(progress->count() == 1);
+  // A follower that waits sees a bump made before its wait, and returns at
+  // its deadline (on the clock it is given) when none comes.
+  CHECK(progress->wait(Clock::system(), 0, Clock::system().now()));
+  CHECK_FALSE(progress->wait(Clock::system(), 1, Clock::system().now()));
+  progress->interrupt();
+  CHECK_FALSE(progress->wait(Clock::system(), 1, Clock::system().now() + std::chrono::hours(1)));  // at once
+}

@@ -44,6 +44,8 @@ TEST_CASE("data_dir's directories are made 0700 and files 0600 even under umask 
   REQUIRE(store.save("{}"));
   CHECK(mode_of(root + "/checkpoints") == 0700);
   CHECK(mode_of(root + "/checkpoints/main/in.ckpt") == 0600);
+  REQUIRE(store.save_live("{}"));
+  CHECK(mode_of(root + "/checkpoints/main/in.ckpt.live0") == 0600);
 }
 
 TEST_CASE("no symlink below data_dir is followed; data_dir itself may be one") {
@@ -81,4 +83,15 @@ TEST_CASE("no symlink below data_dir is followed; data_dir itself may be one") {
   std::ifstream victim(tmp / "victim");
   std::string text((std::istreambuf_iterator<char>(victim)), {});
   CHECK(text == "keep");
+
+  // Nor a live copy planted as a link: passed over when loading, never written through.
+  fs::create_symlink(tmp / "victim", root + "/checkpoints/main/in.ckpt.live0");
+  fs::create_symlink(tmp / "victim", root + "/checkpoints/main/in.ckpt.live1");
+  delivery::CheckpointStore again(root, "main", "in", nullptr);
+  auto body = again.load();
+  REQUIRE(body);
+  CHECK(*body == "{\"files\":[]}");
+  CHECK_FALSE(again.save_live("{\"files\":[1]}"));
+  std::ifstream victim2(tmp / "victim");
+  CHECK(std::string((std::istreambuf_iterator<char>(victim2)), {}) == "keep");
 }
