@@ -28,6 +28,7 @@ void CheckpointFollower::stop() {
 void CheckpointFollower::write() {
   scratch_.clear();
   body_(scratch_);
+  if (scratch_.empty()) return;      // nothing to say yet
   (void)store_.save_live(scratch_);  // a failure is logged by the store; the durable copy stays
   writes_.fetch_add(1);
 }

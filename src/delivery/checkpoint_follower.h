@@ -26,7 +26,7 @@ class CheckpointFollower {
  public:
   // Fills `out` with the checkpoint body; called on the follower's thread,
   // so it must read the component's state safely (acknowledged positions
-  // are: AckTracker is thread-safe).
+  // are: AckTracker is thread-safe). An empty body writes nothing.
   using Body = std::function<void(std::string& out)>;
   static constexpr std::chrono::milliseconds kMinGap{1};
 

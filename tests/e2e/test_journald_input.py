@@ -143,3 +143,23 @@ def test_resumed_by_cursor_after_kill_9_with_nothing_lost_and_a_vacuumed_file(bi
     assert wait_for(lambda: len(numbers(out)) >= size + 100, 20)
     dm.stop()
     assert numbers(out)[size:] == list(range(5000, 5100))
+
+
+def test_a_kill_9_right_after_delivery_sends_nothing_again(bifrost, tmp_path):
+    # The cursor's live copy follows each acknowledgement: killed a moment
+    # after the last entry is written (within the second between durable
+    # saves), bifrost resumes after it; nothing comes twice.
+    d = tmp_path / "journal"
+    d.mkdir()
+    journal(d / "a.journal", numbered(3000))
+    out = tmp_path / "out.json"
+    cfg = config(tmp_path, d, out=out)
+    dm = Daemon(bifrost, cfg)
+    assert wait_for(lambda: len(numbers(out)) >= 3000, 20)
+    dm.p.send_signal(signal.SIGKILL)
+    dm.p.wait()
+    journal(d / "b.journal", numbered(100, 3000), first=3000)
+    dm = Daemon(bifrost, cfg)
+    assert wait_for(lambda: len(numbers(out)) >= 3100, 20), dm.logged()
+    dm.stop()
+    assert numbers(out) == list(range(3100))  # each once, in order

@@ -112,17 +112,29 @@ std::size_t Reader::fill(core::Batch& b, std::string& cursor) {
   return n;
 }
 
-void Reader::save_checkpoint(bool force) {
-  const auto now = clock_.now();
-  if (!force && now < next_checkpoint_) return;
-  next_checkpoint_ = now + std::chrono::seconds(1);
+std::string Reader::acknowledged_cursor() {
   const std::uint64_t acked = tracker_->acknowledged();
+  std::lock_guard lock(cursors_mu_);
   while (!cursors_.empty() && cursors_.front().first <= acked) {
     if (!cursors_.front().second.empty()) acked_cursor_ = std::move(cursors_.front().second);
     cursors_.pop_front();
   }
-  if (!store_ || acked_cursor_.empty() || acked_cursor_ == saved_cursor_) return;
-  if (store_->save(encode_state(acked_cursor_))) saved_cursor_ = acked_cursor_;
+  return acked_cursor_;
+}
+
+// The durable copy, every second (and at a stop); the follower keeps the
+// live one in step with each acknowledgement (checkpoint_follower.h).
+// `force` (a stop): written even when unchanged, as the cursor loaded may
+// have come from the live copy. False when a write failed.
+bool Reader::save_checkpoint(bool force) {
+  const auto now = clock_.now();
+  if (!force && now < next_checkpoint_) return true;
+  next_checkpoint_ = now + std::chrono::seconds(1);
+  const std::string acked = acknowledged_cursor();
+  if (!store_ || acked.empty() || (!force && acked == saved_cursor_)) return true;
+  if (!store_->save(encode_state(acked))) return false;  // reported by the store; tried again next second
+  saved_cursor_ = acked;
+  return true;
 }
 
 void Reader::run(pipeline::InputContext& ctx) {
@@ -142,6 +154,13 @@ void Reader::run(pipeline::InputContext& ctx) {
   }
   if (!j_) return;
   position();
+  follower_ = std::make_unique<delivery::CheckpointFollower>(
+      *store_, progress_, clock_,
+      [this](std::string& out) {
+        const std::string cursor = acknowledged_cursor();
+        out = cursor.empty() ? std::string() : encode_state(cursor);
+      },
+      id_);
   core::Batch* b = nullptr;
   while (!ctx.stopping()) {
     save_checkpoint(false);
@@ -156,7 +175,10 @@ void Reader::run(pipeline::InputContext& ctx) {
       b->ingest_ns = core::now_ns();
       b->tracker = tracker_;
       b->ack_seq = tracker_->track(published_);
-      cursors_.emplace_back(published_, std::move(cursor));
+      {
+        std::lock_guard lock(cursors_mu_);
+        cursors_.emplace_back(published_, std::move(cursor));
+      }
       ctx.publish(b);
       b = nullptr;
       continue;
@@ -168,7 +190,9 @@ void Reader::run(pipeline::InputContext& ctx) {
 }
 
 void Reader::drained() {
-  save_checkpoint(true);
+  if (follower_) follower_->stop();
+  // Saved durably: the live copy has nothing more to say.
+  if (store_ && save_checkpoint(true)) store_->drop_live();
   close_journal();
 }
 

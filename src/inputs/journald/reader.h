@@ -6,11 +6,13 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
 #include "core/ack.h"
 #include "core/clock.h"
+#include "delivery/checkpoint_follower.h"
 #include "delivery/checkpoint_store.h"
 #include "inputs/journald/journald_input.h"
 
@@ -31,7 +33,10 @@ class Reader final : public pipeline::Input {
   void position();
   // Reads up to batch_events entries into `b`; the cursor of the last one in `cursor`.
   std::size_t fill(core::Batch& b, std::string& cursor);
-  void save_checkpoint(bool force);
+  bool save_checkpoint(bool force);
+  // The cursor of the last entry acknowledged in order (the follower's
+  // thread and this one).
+  std::string acknowledged_cursor();
 
   Spec spec_;
   std::string id_;
@@ -42,12 +47,15 @@ class Reader final : public pipeline::Input {
   sd_journal* j_ = nullptr;
   std::string saved_cursor_;  // in the checkpoint
   std::string start_cursor_;  // loaded at start
-  std::shared_ptr<core::AckTracker> tracker_ = std::make_shared<core::AckTracker>(0);
-  std::uint64_t published_ = 0;                                // entries published: the tracker's positions
+  std::shared_ptr<core::AckProgress> progress_ = std::make_shared<core::AckProgress>();
+  std::shared_ptr<core::AckTracker> tracker_ = std::make_shared<core::AckTracker>(0, progress_);
+  std::uint64_t published_ = 0;  // entries published: the tracker's positions
+  std::mutex cursors_mu_;
   std::deque<std::pair<std::uint64_t, std::string>> cursors_;  // per batch: its end position, its last cursor
-  std::string acked_cursor_;
-  core::Clock& clock_;  // the pipeline's: the checkpoint interval
+  std::string acked_cursor_;                                   // under cursors_mu_
+  core::Clock& clock_;                                         // the pipeline's: the checkpoint interval
   core::Clock::time_point next_checkpoint_{};
+  std::unique_ptr<delivery::CheckpointFollower> follower_;  // last: stopped before what it reads goes
 };
 
 }  // namespace bifrost::inputs::journald
