@@ -25,7 +25,8 @@ TEST_PACKAGES=(logrotate prometheus lintian dpkg-dev systemd clang libclang-rt-1
   openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl python3-jsonschema python3-yaml tmux
   nginx-light openssl bsdutils rsyslog rsyslog-gnutls systemd-journal-remote python3-venv zstd wrk)
 
-log() { printf '==> %s\n' "$*" >&2; }
+# Each step with the time since the script started: the suite's time is watched.
+log() { printf '==> %s  [%dm%02ds]\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)) >&2; }
 
 # ensure_packages PKG...: apt-get installs the ones not installed yet.
 ensure_packages() {
