@@ -33,6 +33,7 @@
 #include "outputs/http/http_output.h"
 #include "outputs/influxdb/influxdb_output.h"
 #include "outputs/kafka/kafka_output.h"
+#include "outputs/kafka/metrics.h"
 #include "outputs/s3/s3_output.h"
 #include "outputs/stdout/stdout_output.h"
 
@@ -79,7 +80,7 @@ Registry make() {
   r.add_output({"file", "append one event per line to files (templated path)", outputs::file::parse});
   r.add_output({"influxdb", "write points in line protocol to InfluxDB (v1 or v2 API)", outputs::influxdb::parse});
   r.add_output({"kafka", "produce one Kafka record per event (librdkafka, idempotent)", outputs::kafka::parse, false,
-                common::kafka::statistics_families()});
+                outputs::kafka::metric_families()});
   r.add_output(
       {"elasticsearch", "index events with the bulk API; an outcome per document", outputs::elasticsearch::parse});
   r.add_output({"http", "send events to an HTTP endpoint (webhook), JSON or NDJSON", outputs::http::parse});

@@ -8,6 +8,9 @@
 #   tests/services/kafka.sh secure  start (or reuse); prints the secured listener as one JSON line, last
 #   tests/services/kafka.sh stop    stop it; its data stays, so `start` brings back the same broker
 #   tests/services/kafka.sh reset   stop it and remove its data
+#   tests/services/kafka.sh topic-config TOPIC KEY=VALUE[,KEY=VALUE]
+#                                   set configs of an existing topic (Kafka's ConfigCommand,
+#                                   as kafka-configs --alter --add-config does)
 #
 # Besides the plaintext listener (PORT, the principal User:ANONYMOUS, a
 # super user: the tests' admin), the broker opens a SASL_SSL listener from
@@ -31,7 +34,7 @@ CACHE="${BIFROST_CACHE:-$HOME/.cache/bifrost}/kafka-$VERSION"
 STATE="${BIFROST_KAFKA_DIR:-/tmp/bifrost-kafka}"
 
 SECURE="$STATE/secure"
-EXTRA_VERBS="secure"
+EXTRA_VERBS="secure topic-config"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 say() { echo "kafka.sh: $*" >&2; }
@@ -200,4 +203,13 @@ start() {
   say "the broker did not answer on 127.0.0.1:$port within 120 s"; exit 1
 }
 
+topic_config() {
+  local topic="${ARGS[0]:-}" configs="${ARGS[1]:-}"
+  [[ -n "$topic" && -n "$configs" ]] || { say "usage: kafka.sh topic-config TOPIC KEY=VALUE[,KEY=VALUE]"; exit 2; }
+  running || { say "the broker is not running"; exit 1; }
+  java_run kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$(cat "$STATE/port")" \
+    --entity-type topics --entity-name "$topic" --alter --add-config "$configs" >&2
+}
+
+ARGS=("${@:2}")
 dispatch "$@"

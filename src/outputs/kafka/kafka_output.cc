@@ -13,8 +13,10 @@ namespace {
 
 class KafkaOutput final : public pipeline::Output {
  public:
-  KafkaOutput(const Spec& spec, std::string id, core::ComponentStats* stats)
-      : spec_(spec), id_(std::move(id)), stats_(stats) {}
+  KafkaOutput(const Spec& spec, std::string id, core::ComponentStats* stats, core::Clock& clock)
+      : spec_(spec), id_(std::move(id)), stats_(stats), times_(spec.bounds, id_, clock, stats) {
+    if (spec_.event_time) times_.publish();  // the counters exist from the start, at 0
+  }
   ~KafkaOutput() override { destroy(); }
 
   void encode(const core::Batch& batch, core::OutputSlot& slot) const override {
@@ -36,7 +38,8 @@ class KafkaOutput final : public pipeline::Output {
       for (std::size_t i = 0; i < slot.selected.size(); ++i) f.report.set(i, pipeline::Outcome::kRetry, create_error_);
       return r;
     }
-    for (std::size_t i = 0; i < slot.selected.size(); ++i) produce(batch, slot, i, r);
+    const std::int64_t now = spec_.event_time ? times_.now_ns() : 0;
+    for (std::size_t i = 0; i < slot.selected.size(); ++i) produce(batch, slot, i, r, now);
     return r;
   }
 
@@ -48,6 +51,10 @@ class KafkaOutput final : public pipeline::Output {
     std::swap(report, f.report);
     f.used = false;
     if (rk_) check_fatal();
+    if (spec_.event_time) {
+      times_.poll();
+      times_.publish();
+    }
   }
 
   void write(const core::Batch& batch, const core::OutputSlot& slot, pipeline::DeliveryReport& report) override {
@@ -56,16 +63,31 @@ class KafkaOutput final : public pipeline::Output {
 
   void flush() override {
     if (rk_) rd_kafka_poll(rk_, 0);  // serves error callbacks while idle
+    if (spec_.event_time) times_.poll();
   }
 
   void close() override { destroy(); }
 
  private:
   // Produces event i of the slot as one record; its delivery report goes to
-  // flight `r`.
-  void produce(const core::Batch& batch, const core::OutputSlot& slot, std::size_t i, std::uint64_t r) {
+  // flight `r`. `now_ns`: the wall time, for timestamp: event.
+  void produce(const core::Batch& batch, const core::OutputSlot& slot, std::size_t i, std::uint64_t r,
+               std::int64_t now_ns) {
     Flight& f = flights_[r];
     const core::Event& e = batch.events[slot.selected[i]];
+    std::int64_t ts_ms = 0;  // 0: the produce time
+    bool bad_time = false;
+    if (spec_.event_time) {
+      const TimeCheck c = times_.check(e.timestamp_ns, now_ns);
+      if (c == TimeCheck::kOk) {
+        ts_ms = e.timestamp_ns / 1'000'000;
+      } else if (spec_.bounds.reject) {
+        f.report.set(i, pipeline::Outcome::kRejected, times_.reason(c, e.timestamp_ns, now_ns));
+        return;
+      } else {
+        bad_time = true;
+      }
+    }
     rd_kafka_topic_t* rkt = topic_for(e);
     if (!rkt) {
       f.report.set(i, pipeline::Outcome::kRejected,
@@ -77,16 +99,16 @@ class KafkaOutput final : public pipeline::Output {
     key_.clear();
     if (spec_.key) spec_.key->render(e, key_);
     rd_kafka_headers_t* headers = nullptr;
-    if (!spec_.headers.empty()) {
-      headers = rd_kafka_headers_new(spec_.headers.size());
+    if (!spec_.headers.empty() || bad_time) {
+      headers = rd_kafka_headers_new(spec_.headers.size() + 1);
       for (const auto& [name, tmpl] : spec_.headers) {
         header_.clear();
         tmpl.render(e, header_);
         rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), header_.data(),
                             static_cast<ssize_t>(header_.size()));
       }
+      if (bad_time) rd_kafka_header_add(headers, kEventTimeHeader, -1, times_.format(e.timestamp_ns), -1);
     }
-    const std::int64_t ts_ms = spec_.event_time ? e.timestamp_ns / 1'000'000 : 0;
     void* opaque = reinterpret_cast<void*>((r << 32) | i);
     while (true) {
       // The value is not copied: the slot stays valid until end(), which
@@ -143,6 +165,7 @@ class KafkaOutput final : public pipeline::Output {
       core::log::error(id_, create_error_);
       return false;
     }
+    if (spec_.event_time) times_.attach(rk_);
     return true;
   }
 
@@ -151,6 +174,7 @@ class KafkaOutput final : public pipeline::Output {
     rd_kafka_flush(rk_, 10'000);
     for (auto& [name, rkt] : topics_) rd_kafka_topic_destroy(rkt);
     topics_.clear();
+    times_.detach();
     rd_kafka_destroy(rk_);
     rk_ = nullptr;
   }
@@ -172,6 +196,7 @@ class KafkaOutput final : public pipeline::Output {
       return false;
     };
     for (int i = 0; i < 1000 && busy(); ++i) rd_kafka_poll(rk_, 10);
+    times_.detach();
     rd_kafka_destroy(rk_);
     rk_ = nullptr;
   }
@@ -182,7 +207,10 @@ class KafkaOutput final : public pipeline::Output {
     if (topic_name_.empty()) return nullptr;
     if (auto it = topics_.find(topic_name_); it != topics_.end()) return it->second;
     rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic_name_.c_str(), nullptr);
-    if (rkt) topics_.emplace(topic_name_, rkt);
+    if (rkt) {
+      topics_.emplace(topic_name_, rkt);
+      if (spec_.event_time) times_.describe(topic_name_);
+    }
     return rkt;
   }
 
@@ -218,6 +246,7 @@ class KafkaOutput final : public pipeline::Output {
   Spec spec_;
   std::string id_;
   core::ComponentStats* stats_;
+  TimestampGuard times_;
   rd_kafka_t* rk_ = nullptr;
   std::string create_error_;
   std::unordered_map<std::string, rd_kafka_topic_t*> topics_;
@@ -234,7 +263,7 @@ class KafkaOutput final : public pipeline::Output {
 }  // namespace
 
 std::unique_ptr<pipeline::Output> Spec::build(const pipeline::BuildContext& ctx) const {
-  return std::make_unique<KafkaOutput>(*this, ctx.component, ctx.stats);
+  return std::make_unique<KafkaOutput>(*this, ctx.component, ctx.stats, *ctx.clock);
 }
 
 std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
@@ -250,6 +279,17 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
                             "idempotent producer: order kept and no duplicates across librdkafka's retries");
   s->event_time = r.choice("timestamp", "event", {"event", "now"},
                            "record timestamp: the event time, or the time it is produced") == "event";
+  s->bounds.max_past_ns = r.duration_ns(
+      "max_past", s->bounds.max_past_ns,
+      "timestamp: event — an event time older than this is a bad timestamp (past the topic's retention.ms the "
+      "broker may delete the record at once; the default is the broker's default retention)");
+  s->bounds.max_future_ns = r.duration_ns("max_future", s->bounds.max_future_ns,
+                                          "timestamp: event — an event time further ahead than this is a bad "
+                                          "timestamp (its segment would not expire until then)");
+  s->bounds.reject =
+      r.choice("on_bad_timestamp", "now", {"now", "reject"},
+               "timestamp: event — a bad timestamp: now (the record gets the produce time, the event "
+               "time goes in the header bifrost_event_time) or reject (to the failed queue)") == "reject";
   s->codec = *outputs::codec_from_name(
       r.choice("encoding", "json", {"json", "text"}, "json: the whole event; text: the message only"));
   s->message_timeout_ns = r.duration_ns(
@@ -260,6 +300,10 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
     config::each_entry(*headers, "header: template", [&](const config::Node& k, const config::Node& v) {
       if (auto t = config::parse_template(v)) s->headers.emplace_back(k.yaml().Scalar(), std::move(*t));
     });
+  }
+  for (const char* key : {"max_past", "max_future"}) {
+    const std::int64_t v = std::string_view(key) == "max_past" ? s->bounds.max_past_ns : s->bounds.max_future_ns;
+    if (auto n = r.node().yaml()[key]; v <= 0 && n.IsDefined()) r.node().child(key, n).error("must be more than 0");
   }
   if (s->acks != "all" && s->idempotent) {
     r.node().error("idempotent: true needs acks: all (set idempotent: false to use acks: " + s->acks + ")");

@@ -2,7 +2,9 @@
 // key and headers are templates; the record timestamp is the event time
 // (`timestamp: event`) or the produce time (`now`); the idempotent producer
 // (default) keeps order and avoids duplicates across librdkafka's own
-// retries.
+// retries. With `timestamp: event`, event times older than `max_past` or
+// further ahead than `max_future` are caught before the record is made
+// (timestamps.h).
 //
 // Pipelined: up to 4 batches are produced before the oldest one's delivery
 // reports are awaited, and a batch is finished only when librdkafka has
@@ -23,6 +25,7 @@
 #include "config/reader.h"
 #include "expr/template.h"
 #include "outputs/common/codec.h"
+#include "outputs/kafka/timestamps.h"
 #include "pipeline/component.h"
 
 namespace bifrost::outputs::kafka {
@@ -36,6 +39,7 @@ struct Spec final : pipeline::OutputSpec {
   std::string acks = "all";
   bool idempotent = true;
   bool event_time = true;  // timestamp: event
+  TimestampBounds bounds;  // timestamp: event
   outputs::Codec codec = outputs::Codec::kJson;
   std::int64_t message_timeout_ns = 30'000'000'000;
   std::unique_ptr<pipeline::Output> build(const pipeline::BuildContext& ctx) const override;
