@@ -5,8 +5,8 @@
 // stored only for acknowledged batches (every output finished with them)
 // and committed every second, on rebalance before partitions go, and at
 // stop; so after a crash only records of unacknowledged batches come again.
-// When the pipeline holds the input back, the consumer pauses its
-// partitions and keeps polling (it stays in the group).
+// When the pipeline holds the input back for more than a second, the
+// consumer pauses its partitions and keeps polling (it stays in the group).
 //
 // Where a partition starts: the group's committed offset; without one (or
 // always, with `reset: true`), `start_at`: earliest, latest, an RFC 3339

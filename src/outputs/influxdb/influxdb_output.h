@@ -3,9 +3,10 @@
 // or the v2 API (/api/v2/write?org=&bucket=, an API token:
 // `auth: {api_key: T}`, sent as "Authorization: Token T").
 //
-// Two batches are on their way at once (points are
-// keyed by series and time, so the order of requests does not change what
-// is stored). Outcomes: 2xx delivered; 400 (bad points) and 413 (too large): the
+// A request gathers the points of consecutive batches up to batch.max_events
+// / max_bytes; two requests are on their way at once (points are keyed by
+// series and time, so the order of requests does not change what is
+// stored). Outcomes: 2xx delivered; 400 (bad points) and 413 (too large): the
 // request is split in halves until the bad points are alone, the rest is
 // delivered and each bad point is rejected with the server's message (a
 // point InfluxDB 1.x wrote in a "partial write" is written again: the same

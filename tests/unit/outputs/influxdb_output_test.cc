@@ -1,5 +1,7 @@
 #include <doctest.h>
 
+#include <algorithm>
+
 #include "support/components.h"
 #include "support/fake_http_server.h"
 
@@ -67,6 +69,59 @@ TEST_CASE("influxdb: a server error retries the batch; a point that cannot be wr
   CHECK(second.count(Outcome::kDelivered) == 4);
   REQUIRE(influx.requests().size() == 2);
   CHECK(influx.requests()[0].authorization == "Basic dTpw");
+}
+
+TEST_CASE("influxdb: a request gathers the points of consecutive batches; each batch gets its own outcomes") {
+  testing::FakeHttpServer influx([](const httplib::Request& req, httplib::Response& res) {
+    res.status = req.body.find("m=\"bad\"") != std::string::npos ? 400 : 204;
+  });
+  std::string yaml = output_yaml(influx.url());
+  yaml.replace(yaml.find("max_events: 100"), 15, "max_events: 5");
+  auto built = testing::build_output(yaml);
+  pipeline::Output& out = *built.output;
+  REQUIRE(out.in_flight() > 2);
+  testing::TestBatch a(messages(3), out), b(messages(3, {1}), out), c(messages(2), out);
+  const auto ta = out.begin(a.batch(), a.slot());
+  const auto tb = out.begin(b.batch(), b.slot());
+  const auto tc = out.begin(c.batch(), c.slot());
+  CHECK(influx.requests().empty());  // nothing is ended: the requests wait to be full or ended
+  pipeline::DeliveryReport ra, rb, rc;
+  out.end(ta, ra);
+  out.end(tb, rb);
+  out.end(tc, rc);
+  CHECK(ra.count(Outcome::kDelivered) == 3);
+  CHECK(rb.count(Outcome::kDelivered) == 2);
+  CHECK(rb.outcome(1) == Outcome::kRejected);
+  CHECK(rc.count(Outcome::kDelivered) == 2);
+  // The first request: a's 3 points and b's first 2 (max_events), split
+  // after the 400 until b's bad point was alone; the last: b's third and c's.
+  auto requests = influx.requests();
+  REQUIRE(requests.size() >= 2);
+  auto lines = [](const std::string& body) { return std::count(body.begin(), body.end(), '\n'); };
+  CHECK(lines(requests.front().body) == 5);
+  CHECK(lines(requests.back().body) == 3);
+  for (const auto& r : requests) CHECK(lines(r.body) <= 5);
+}
+
+TEST_CASE("influxdb: a failed request that gathered two batches is retried by each of them") {
+  int calls = 0;
+  testing::FakeHttpServer influx(
+      [&](const httplib::Request&, httplib::Response& res) { res.status = ++calls == 1 ? 503 : 204; });
+  auto built = testing::build_output(output_yaml(influx.url()));
+  pipeline::Output& out = *built.output;
+  testing::TestBatch a(messages(2), out), b(messages(2), out);
+  const auto ta = out.begin(a.batch(), a.slot());
+  const auto tb = out.begin(b.batch(), b.slot());
+  pipeline::DeliveryReport ra, rb;
+  out.end(ta, ra);
+  out.end(tb, rb);
+  REQUIRE(influx.requests().size() == 1);  // one request held both
+  CHECK(ra.count(Outcome::kRetry) == 2);
+  CHECK(rb.count(Outcome::kRetry) == 2);
+  CHECK(rb.reason(0) == "HTTP 503");
+  CHECK(a.write(out).count(Outcome::kDelivered) == 2);
+  CHECK(b.write(out).count(Outcome::kDelivered) == 2);
+  CHECK(influx.requests().size() == 3);
 }
 
 TEST_CASE("influxdb v2 sends the API token and the deprecated token key still works, with a warning") {
