@@ -306,11 +306,10 @@ class InfluxOutput final : public pipeline::Output {
     const std::string reason(flights_[items[0].flight].report.reason(items[0].index));
     std::vector<std::uint32_t> positions(items.size());  // only on this path: a rejected request
     for (std::uint32_t k = 0; k < positions.size(); ++k) positions[k] = k;
-    const std::vector<Item> all(items.begin(), items.end());
     std::vector<Item> part_items;
     auto pick = [&](std::span<const std::uint32_t> part) {
       part_items.clear();
-      for (std::uint32_t k : part) part_items.push_back(all[k]);
+      for (std::uint32_t k : part) part_items.push_back(items[k]);  // items (r.items) stay as they are meanwhile
     };
     bisect_logged(
         id_, reason, positions,
