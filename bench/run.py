@@ -12,6 +12,7 @@ import mmap
 import os
 import pathlib
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -192,6 +193,33 @@ def start_service(name, state_var, what):
                                                                       capture_output=True)
 
 
+def run_s3(data, lines, work, runs):
+    """file -> s3 with gzip, zstd and none, alternated, on moto's server of its
+    own (tests/services/s3.sh, state under bench/.cache, removed afterwards)."""
+    url, reset = start_service("s3", "BIFROST_S3_DIR", "S3")
+    py = subprocess.run([str(ROOT / "tests" / "services" / "s3.sh"), "python"], capture_output=True, text=True,
+                        check=True).stdout.strip().splitlines()[-1]
+    client = ROOT / "tests" / "services" / "s3_client.py"
+    variants = ["gzip", "zstd", "none"]
+    results = [[] for _ in variants]
+    try:
+        for r in range(runs + 1):  # the first round warms up, not counted
+            for k, comp in enumerate(variants):
+                bucket = f"bench-{r}-{comp}"
+                subprocess.run([py, str(client), url, "mkbucket", bucket], check=True, capture_output=True)
+                env = {"BENCH_S3": url, "BENCH_BUCKET": bucket, "BENCH_COMPRESSION": comp,
+                       "BENCH_DATA": tempfile.mkdtemp(dir=work)}
+                wall, cpu, rss, out = run_once(ROOT / "bench" / "scenarios" / "file_to_s3.yaml", data, work,
+                                               os.devnull, None, "tail", env)
+                if out != lines:
+                    sys.exit(f"file -> s3 ({comp}): {out} events of {lines}")
+                if r > 0:
+                    results[k].append((wall, cpu, rss))
+    finally:
+        reset()
+    return [f"file (tailed) -> s3 ({c})" for c in variants], results
+
+
 def run_kafka(data, lines, work, runs):
     """file -> Kafka and Kafka -> file beside a bare kcat producer and
     consumer, alternated, on a real broker of its own (tests/services/kafka.sh,
@@ -323,6 +351,109 @@ def run_influx(work, runs, n):
     finally:
         reset()
     return ["curl: line protocol -> InfluxDB", "bifrost: JSON points -> InfluxDB"], results, events.stat().st_size
+
+
+def run_telegraf(work, runs, n):
+    """Telegraf's line protocol from Kafka (decoding: influx) -> influxdb,
+    points passed through, beside curl posting the same lines to the same
+    server (requests of 5000 points, one connection), alternated. The
+    records (10 points each, as Telegraf batches them) are produced once
+    before; each bifrost run reads them with a fresh consumer group and is
+    timed from its first record read to its last point written (the group
+    join before it is not throughput), watched on /metrics."""
+    broker, reset_kafka = start_service("kafka", "BIFROST_KAFKA_DIR", "Kafka")
+    url, reset_influx = start_service("influxdb", "BIFROST_INFLUXDB_DIR", "InfluxDB")
+    work = pathlib.Path(work)
+    data, _ = corpus(n * 300, "influx")  # more than n points; the first n are used
+    with open(data, "rb") as f:
+        points = [f.readline() for _ in range(n)]
+    if not points[-1]:
+        sys.exit(f"the influx corpus has fewer than {n} points")
+    size = sum(len(p) for p in points)
+    topic = f"bench-lp-{os.getpid()}"
+    with open(work / "records", "wb") as f:
+        for k in range(0, n, 10):
+            f.write(b"".join(points[k:k + 10]) + b"\x1e")
+    with open(work / "records", "rb") as f:
+        if subprocess.run(["kcat", "-b", broker, "-P", "-t", topic, "-D", "\\x1e", "-z", "snappy"],
+                          stdin=f).returncode != 0:
+            sys.exit("kcat -P failed")
+    chunks = []
+    for c in range(0, n, 5000):
+        path = work / f"lp-{c}.lp"
+        path.write_bytes(b"".join(points[c:c + 5000]))
+        chunks.append(path)
+
+    def query(db, q, method="GET"):
+        qs = urllib.parse.urlencode({"db": db, "q": q})
+        return json.loads(urllib.request.urlopen(urllib.request.Request(f"{url}/query?{qs}", method=method)).read())
+
+    def count(db):
+        q = ";".join(f"SELECT count({f}) FROM {m}" for m, f in
+                     [("cpu", "usage_idle"), ("mem", "used"), ("disk", "used"), ("net", "bytes_recv"),
+                      ("system", "load1")])
+        return sum(r["series"][0]["values"][0][1] for r in query(db, q)["results"] if r.get("series"))
+
+    def metric(api, name, component):
+        text = urllib.request.urlopen(f"http://{api}/metrics", timeout=5).read().decode()
+        m = re.search(name + r'\{[^}]*component="' + component + r'"[^}]*\} (\S+)', text)
+        return float(m.group(1)) if m else 0.0
+
+    results = [[], []]
+    try:
+        for r in range(runs + 1):  # the first round warms up, not counted
+            db = f"curl{r}"
+            query(db, f'CREATE DATABASE "{db}"', "POST")
+            args = ["curl", "-sS", "-o", "/dev/null", "--fail"]
+            for k, chunk in enumerate(chunks):
+                args += (["--next", "-sS", "-o", "/dev/null", "--fail"] if k else []) + [
+                    "--data-binary", f"@{chunk}", f"{url}/write?db={db}"]
+            t0 = time.monotonic()
+            c = subprocess.Popen(args)
+            _, status, ru = os.wait4(c.pid, 0)
+            curl = (time.monotonic() - t0, ru.ru_utime + ru.ru_stime, 0.0)
+            if status != 0 or count(db) != n:
+                sys.exit(f"curl: {count(db)} points of {n}")
+            db = f"bifrost{r}"
+            query(db, f'CREATE DATABASE "{db}"', "POST")
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                api = f"127.0.0.1:{s.getsockname()[1]}"
+            env = dict(os.environ, BENCH_BROKER=broker, BENCH_TOPIC=topic, BENCH_GROUP=f"g-{topic}-{r}",
+                       BENCH_INFLUX=url, BENCH_DB=db, BENCH_DATA=tempfile.mkdtemp(dir=work), BENCH_API=api)
+            p = subprocess.Popen([str(BIFROST), "run", "-c", str(ROOT / "bench" / "scenarios" /
+                                                              "kafka_influx_to_influxdb.yaml")],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+            first = None
+            deadline = time.monotonic() + 600
+            while True:
+                if p.poll() is not None:
+                    sys.exit("bifrost (kafka -> influxdb) exited early:\n" + p.stderr.read().decode())
+                if time.monotonic() > deadline:
+                    p.kill()
+                    sys.exit("bifrost (kafka -> influxdb) did not finish in 600 s")
+                try:
+                    if first is None and metric(api, "bifrost_events_in_total", "in") > 0:
+                        first = time.monotonic()
+                    if metric(api, "bifrost_events_out_total", "out") >= n:
+                        break
+                except OSError:
+                    pass  # not listening yet
+                time.sleep(0.02)
+            wall = time.monotonic() - first
+            p.send_signal(15)
+            _, status, ru = os.wait4(p.pid, 0)
+            _, cpu, rss, _ = finish(p, status, ru, wall, pathlib.Path(os.devnull), b"")
+            if count(db) != n:
+                sys.exit(f"bifrost: {count(db)} points of {n}")
+            if r > 0:
+                results[0].append(curl)
+                results[1].append((wall, cpu, rss))
+    finally:
+        reset_kafka()
+        reset_influx()
+    return ["curl: line protocol -> InfluxDB (telegraf points)",
+            "bifrost: Kafka (line protocol) -> InfluxDB, passthrough"], results, size
 
 
 def run_es(corpus_path, lines, work, runs):
@@ -495,6 +626,153 @@ def run_dedupe(work, runs, n=10_000_000):
     return names, results, data.stat().st_size, n, statistics.median(dropped)
 
 
+def net_corpus(data, size, kind):
+    """The network rows' corpora, made once from the nginx corpus (cached):
+    "syslog": its first `size` bytes of lines as RFC 5424 messages,
+    octet-counted; "ndjson": as {"message": line} documents in files of about
+    1 MiB (one request each). Returns (paths, lines, bytes)."""
+    out = CACHE / f"{kind}-{size}"
+    done = out / "done"
+    if not done.exists():
+        print(f"generating {out} ...", file=sys.stderr)
+        out.mkdir(parents=True, exist_ok=True)
+        for old in out.iterdir():
+            old.unlink()
+        n, k, total = 0, 0, 0
+        chunk = bytearray()
+        with open(data, "rb") as f:
+            for line in f:
+                if total >= size:
+                    break
+                line = line.rstrip(b"\n")
+                if kind == "syslog":
+                    msg = b"<134>1 2026-11-21T06:00:00.000000Z web-1 nginx 4242 access - " + line
+                    rec = b"%d " % len(msg) + msg
+                else:
+                    rec = json.dumps({"message": line.decode()}, separators=(",", ":")).encode() + b"\n"
+                chunk += rec
+                total += len(line) + 1
+                n += 1
+                if len(chunk) >= (1 << 20) or kind == "syslog" and len(chunk) >= (64 << 20):
+                    (out / f"{k:06d}").write_bytes(chunk)
+                    k, chunk = k + 1, bytearray()
+        if chunk:
+            (out / f"{k:06d}").write_bytes(chunk)
+        (out / "lines").write_text(str(n))
+        done.write_text("")
+    paths = sorted(p for p in out.iterdir() if p.name.isdigit())
+    return paths, int((out / "lines").read_text()), sum(p.stat().st_size for p in paths)
+
+
+def run_listening(scenario, work, feed, lines):
+    """bifrost on a network scenario: started with its log in a file, the
+    port of input `in` and the API address read from it, fed by feed(port),
+    stopped (SIGTERM) once /metrics counts `lines` events out of `out`.
+    Returns (wall s from the first byte sent to the last event out, CPU s,
+    peak RSS MiB)."""
+    out = pathlib.Path(work) / "out.json"
+    if out.exists():
+        out.unlink()
+    subprocess.run(["sync"])
+    log = pathlib.Path(work) / "bifrost.log"
+    env = dict(os.environ, BENCH_OUT=str(out), BENCH_DATA=tempfile.mkdtemp(dir=work))
+    with open(log, "wb") as logf:
+        p = subprocess.Popen([str(BIFROST), "run", "-c", str(scenario)], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=logf, env=env)
+    port = api = None
+    t_end = time.monotonic() + 30
+    while (port is None or api is None) and time.monotonic() < t_end:
+        text = log.read_text(errors="replace")
+        if m := re.search(r"in: listening on [\d.]+:(\d+)", text):
+            port = int(m.group(1))
+        if m := re.search(r"api: listening on http://(\S+)", text):
+            api = m.group(1)
+        time.sleep(0.02)
+    if port is None or api is None:
+        p.kill()
+        sys.exit(f"{scenario.name}: bifrost did not start:\n{log.read_text()}")
+
+    def events_out():
+        text = urllib.request.urlopen(f"http://{api}/metrics", timeout=10).read().decode()
+        m = re.search(r'^bifrost_events_out_total\{pipeline="main",component="out"\} (\S+)', text, re.M)
+        return float(m.group(1)) if m else 0
+    t0 = time.monotonic()
+    feed(port)
+    while events_out() < lines:
+        if p.poll() is not None:
+            sys.exit(f"{scenario.name}: bifrost exited:\n{log.read_text()}")
+        if time.monotonic() - t0 > 900:
+            p.kill()
+            sys.exit(f"{scenario.name}: {events_out()} of {lines} events after 900 s")
+        time.sleep(0.05)
+    wall = time.monotonic() - t0
+    p.send_signal(15)
+    _, status, ru = os.wait4(p.pid, 0)
+    err = log.read_text(errors="replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{scenario.name}: bifrost failed:\n{err}")
+    m = re.search(r"peak_rss_kib=(\d+)", err)
+    got = count_lines(out)
+    if got != lines:
+        sys.exit(f"{scenario.name}: {got} lines written of {lines}")
+    return wall, ru.ru_utime + ru.ru_stime, int(m.group(1)) / 1024 if m else 0.0
+
+
+def send_files(port, paths):
+    """Everything in `paths` over one TCP connection (sendfile: the sender costs next to nothing)."""
+    import socket
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        for path in paths:
+            with open(path, "rb") as f:
+                s.sendfile(f)
+
+
+def post_files(port, paths, clients=4):
+    """Each file one POST (NDJSON), by `clients` curl processes side by side, each on one
+    keep-alive connection; returns once every request was answered 200 (delivered)."""
+    procs = []
+    for c in range(clients):
+        mine = paths[c::clients]
+        if not mine:
+            continue
+        args = ["curl", "-sS", "--fail", "-o", "/dev/null", "-H", "Expect:"]
+        for k, path in enumerate(mine):
+            args += (["--next", "-sS", "--fail", "-o", "/dev/null", "-H", "Expect:"] if k else []) + [
+                "--data-binary", f"@{path}", f"http://127.0.0.1:{port}/"]
+        procs.append(subprocess.Popen(args))
+    for pr in procs:
+        if pr.wait() != 0:
+            sys.exit("curl: a request was not answered 200")
+
+
+def run_net(data, lines, work, runs, net_size):
+    """stdin -> file beside nginx lines over one TCP connection -> file (target:
+    at least 70% of stdin's MB/s), and syslog RFC 5424 over TCP and HTTP
+    NDJSON pushes -> file, alternated (A B C D A B C D ...)."""
+    scenarios = ROOT / "bench" / "scenarios"
+    syslog_paths, syslog_lines, syslog_bytes = net_corpus(data, net_size, "syslog")
+    ndjson_paths, ndjson_lines, ndjson_bytes = net_corpus(data, net_size, "ndjson")
+    for paths in (syslog_paths, ndjson_paths):  # warm the page cache
+        for path in paths:
+            path.read_bytes()
+    names = ["stdin -> file (json), beside the tcp row", "tcp (one connection) -> file (json)",
+             f"syslog RFC 5424 over tcp (octet-counted) -> file (json), {net_size >> 20} MiB of nginx lines",
+             f"http POST NDJSON, 1 MiB requests, 4 clients, acknowledged -> file (json), {net_size >> 20} MiB"]
+    steps = [lambda: run_once(scenarios / "stdin_to_file.yaml", data, work)[:3],
+             lambda: run_listening(scenarios / "tcp_to_file.yaml", work, lambda port: send_files(port, [data]), lines),
+             lambda: run_listening(scenarios / "syslog_tcp_to_file.yaml", work,
+                                   lambda port: send_files(port, syslog_paths), syslog_lines),
+             lambda: run_listening(scenarios / "http_to_file.yaml", work, lambda port: post_files(port, ndjson_paths),
+                                   ndjson_lines)]
+    results = [[] for _ in names]
+    for r in range(runs + 1):  # the first round warms up, not counted
+        for k, step in enumerate(steps):
+            got = step()
+            if r > 0:
+                results[k].append(got)
+    return names, results, (syslog_lines, syslog_bytes, net_size), (ndjson_lines, ndjson_bytes, net_size)
+
+
 def row(name, results, size, lines, mbps_target, rss_target):
     wall = statistics.median(r[0] for r in results)
     cpu = statistics.median(r[1] for r in results)
@@ -514,7 +792,10 @@ def main():
     ap.add_argument("--only", default="", help="run only the scenarios whose name contains this")
     ap.add_argument("--es-size", type=int, default=64 << 20, help="corpus bytes for the Elasticsearch rows")
     ap.add_argument("--influx-points", type=int, default=500_000, help="points for the InfluxDB rows")
+    ap.add_argument("--s3-size", type=int, default=256 << 20, help="corpus bytes for the S3 rows (default 256 MiB)")
     ap.add_argument("--kafka-size", type=int, default=256 << 20, help="corpus bytes for the Kafka rows (default 256 MiB)")
+    ap.add_argument("--net-size", type=int, default=256 << 20,
+                    help="bytes of nginx lines for the syslog and http rows (default 256 MiB)")
     ap.add_argument("--hostile-size", type=int, default=16 << 20,
                     help="corpus bytes of the parse_regex hostile lines (default 16 MiB)")
     args = ap.parse_args()
@@ -535,6 +816,10 @@ def main():
          None, None, "file:json", 400, 64),
         ("stdin (base64 lines) -> decode_base64 -> file (json)", ROOT / "bench" / "scenarios" / "decode_base64_to_file.yaml",
          None, None, "file:base64", 300, 64),
+        ("stdin (line protocol) -> parse_influx -> file (json)", ROOT / "bench" / "scenarios" / "parse_influx_to_file.yaml",
+         None, None, "file:influx", None, 64),
+        ("stdin (line protocol) -> parse_influx -> /dev/null (text: the parser alone)",
+         ROOT / "bench" / "scenarios" / "parse_influx_to_file.yaml", os.devnull, None, "file:influx:text", None, 64),
     ]
     # The disk buffer's cost: file -> http with the buffer in memory and on
     # disk, alternated, against bifrost-bench-sink.
@@ -557,14 +842,16 @@ def main():
         for name, scenario, out_path, tap, feed, mbps_target, rss_target in scenarios:
             results = []
             feed, _, fmt = feed.partition(":")  # "file:json": fed from a file of the json corpus
+            fmt, _, encoding = fmt.partition(":")  # "file:influx:text": BENCH_ENCODING=text
             sc_data, sc_lines = corpus(args.size, fmt) if fmt else (data, lines)
             if fmt:
                 with open(sc_data, "rb") as f:  # warm the page cache, as for the main corpus
                     while f.read(1 << 24):
                         pass
-            run_once(scenario, sc_data, work, out_path, tap, feed)  # warm-up, not counted
+            env = {"BENCH_ENCODING": encoding} if encoding else None
+            run_once(scenario, sc_data, work, out_path, tap, feed, env)  # warm-up, not counted
             for _ in range(args.runs):
-                wall, cpu, rss, out_lines = run_once(scenario, sc_data, work, out_path, tap, feed)
+                wall, cpu, rss, out_lines = run_once(scenario, sc_data, work, out_path, tap, feed, env)
                 if out_lines != sc_lines:
                     sys.exit(f"{name}: {out_lines} events out of {sc_lines}")
                 results.append((wall, cpu, rss))
@@ -586,6 +873,26 @@ def main():
             rows.append(row("stdin (hostile lines) -> parse_regex (nested quantifiers) -> file (json)", hres,
                             args.hostile_size, hlines, None, 64))
             hostile_row = rows[-1]
+        s3_rows = []
+        if not args.only or "s3" in args.only.lower():
+            sdata, slines = corpus(args.s3_size)
+            snames, sres = run_s3(sdata, slines, work, args.runs)
+            for name, res in zip(snames, sres):
+                rows.append(row(name, res, args.s3_size, slines, None, 64))
+                s3_rows.append(rows[-1])
+        net_rows = []
+        if not args.only or any(w in args.only.lower() for w in ("tcp", "syslog", "http push", "net")):
+            nnames, nres, syslog_info, ndjson_info = run_net(data, lines, work, args.runs, args.net_size)
+            rows.append(row(nnames[0], nres[0], args.size, lines, None, 64))
+            net_rows.append(rows[-1])
+            stdin_mbps = rows[-1][2]
+            rows.append(row(nnames[1], nres[1], args.size, lines, round(0.7 * stdin_mbps), 64))
+            net_rows.append(rows[-1])
+            # MB/s of the nginx lines carried (not of the framing or JSON around them)
+            rows.append(row(nnames[2], nres[2], syslog_info[2], syslog_info[0], None, 64))
+            net_rows.append(rows[-1])
+            rows.append(row(nnames[3], nres[3], ndjson_info[2], ndjson_info[0], None, None))
+            net_rows.append(rows[-1])
         kafka_rows = []
         if not args.only or "kafka" in args.only.lower():
             kdata, klines = corpus(args.kafka_size)
@@ -625,6 +932,13 @@ def main():
                 rows.append(row(name, res, dsize, dn, None, None))
             rss = [statistics.median(r[2] for r in res) for res in dres]
             dedupe = (rss[1] - rss[0], bloom_bytes(dn, 0.01) / (1 << 20), ddropped / dn)
+        telegraf_rows = []
+        if not args.only or "telegraf" in args.only.lower() or "line protocol" in args.only.lower():
+            tnames, tres, tsize = run_telegraf(work, args.runs, args.influx_points)
+            for name, res in zip(tnames, tres):
+                # The Kafka input holds its prefetch (librdkafka), as in the Kafka -> file row.
+                rows.append(row(name, res, tsize, args.influx_points, None, None if "curl" in name else 128))
+                telegraf_rows.append(rows[-1])
         pair_results = [[], []]
         for k, sc in enumerate(pair):
             run_once(sc[1], data, work, sc[2], sc[3], sc[4])  # warm-up, not counted
@@ -656,6 +970,15 @@ def main():
         print(f"parse_regex, hostile lines: {hostile_row[6]:.1f} s for {hostile_row[1] * hostile_row[6]:,.0f} lines, "
               f"{hostile_row[6] / (hostile_row[1] * hostile_row[6]) * 1e6:.0f} us per line (each past PCRE2's "
               f"match limits goes to RE2)")
+    if s3_rows:
+        g, z, n = s3_rows
+        print(f"S3 ({args.s3_size >> 20} MiB): gzip runs at {g[2] / n[2] * 100:.0f}% and zstd at "
+              f"{z[2] / n[2] * 100:.0f}% of uncompressed objects' MB/s")
+    if net_rows:
+        st, tcp, sy, ht = net_rows
+        print(f"network inputs: tcp -> file at {tcp[2] / st[2] * 100:.0f}% of stdin -> file in the same run "
+              f"(target >= 70%); syslog over tcp {sy[1]:,.0f} events/s, {sy[2]:.0f} MB/s of lines; "
+              f"http push {ht[1]:,.0f} events/s, {ht[2]:.0f} MB/s of lines")
     if kafka_rows:
         kp, bp, kc, bc = kafka_rows
         print(f"Kafka ({args.kafka_size >> 20} MiB): file -> Kafka at {bp[2] / kp[2] * 100:.0f}% of kcat -P, "
@@ -677,6 +1000,10 @@ def main():
         print(f"dedupe bloom, 10M distinct keys at 1%: the filter takes {measured:.1f} MiB (peak RSS difference, "
               f"medians), the formula says {formula:.1f} MiB: {(measured / formula - 1) * 100:+.1f}% (target within "
               f"10%); {fp * 100:.2f}% of the new keys taken for seen ones (false_positive_rate 1%)")
+    if telegraf_rows:
+        c, b = telegraf_rows
+        print(f"Telegraf line protocol ({args.influx_points} points): Kafka -> InfluxDB at "
+              f"{b[1] / c[1] * 100:.0f}% of curl's points/s")
     if not pair:
         return
     base = next(r for r in rows if r[0] == "stdin (pipe) -> file (json), API off")

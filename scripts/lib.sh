@@ -4,20 +4,29 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # Packages to build bifrost and its unit tests.
-BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev libpcre2-dev doctest-dev libcpp-httplib-dev libsystemd-dev libsimdjson-dev libabsl-dev zlib1g-dev librdkafka-dev libcurl4-openssl-dev prometheus-cpp-dev tzdata)
+BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libyaml-cpp-dev libre2-dev libpcre2-dev doctest-dev libcpp-httplib-dev libsystemd-dev libsimdjson-dev libabsl-dev zlib1g-dev librdkafka-dev libcurl4-openssl-dev libssl-dev libzstd-dev prometheus-cpp-dev tzdata)
 # Packages the tests need beyond the build: promtool checks /metrics;
 # lintian, dpkg-dev and systemd check the Debian package and its unit.
 # clang and its runtime build the libFuzzer targets. A JDK and Maven fetch
 # and run the real Kafka broker (tests/services/kafka.sh); kcat is the
 # outside Kafka client. influxdb is the real InfluxDB, influx its client.
-# unzip unpacks Elasticsearch (tests/services/elasticsearch.sh).
+# unzip unpacks Elasticsearch (tests/services/elasticsearch.sh). python3-venv makes
+# the virtual environment of moto's S3 server (tests/services/s3.sh); zstd reads its objects back.
 # clang-format checks the C++ style (.clang-format) before the builds.
 # python3-jsonschema validates configs against `bifrost schema` (python3-yaml
-# reads them); tmux is the terminal `bifrost top` is tested in.
+# reads them); tmux is the terminal `bifrost top` is tested in. nginx-light
+# is the TLS-terminating proxy in front of the real servers
+# (tests/services/nginx_tls.sh); openssl makes the test CAs (and Kafka's).
+# The network inputs' clients: logger (bsdutils), rsyslog with its TLS
+# driver, openssl s_client, curl; the journald input reads files
+# systemd-journal-remote writes. wrk loads the real nginx whose access log
+# the kill -9 test tails (tests/services/nginx.sh).
 TEST_PACKAGES=(logrotate prometheus lintian dpkg-dev systemd clang libclang-rt-14-dev clang-format
-  openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl python3-jsonschema python3-yaml tmux)
+  openjdk-17-jre-headless maven kcat influxdb influxdb-client unzip curl python3-jsonschema python3-yaml tmux
+  nginx-light openssl bsdutils rsyslog rsyslog-gnutls systemd-journal-remote python3-venv zstd wrk)
 
-log() { printf '==> %s\n' "$*" >&2; }
+# Each step with the time since the script started: the suite's time is watched.
+log() { printf '==> %s  [%dm%02ds]\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)) >&2; }
 
 # ensure_packages PKG...: apt-get installs the ones not installed yet.
 ensure_packages() {

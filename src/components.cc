@@ -10,23 +10,31 @@
 #include "filters/drop/drop_filter.h"
 #include "filters/drop_invalid/drop_invalid_filter.h"
 #include "filters/modify/modify_filter.h"
+#include "filters/parse_influx/parse_influx_filter.h"
 #include "filters/parse_json/parse_json_filter.h"
 #include "filters/parse_regex/metrics.h"
 #include "filters/parse_regex/parse_regex_filter.h"
 #include "filters/parse_timestamp/parse_timestamp_filter.h"
 #include "filters/throttle/metric_families.h"
 #include "filters/throttle/throttle_stage.h"
+#include "inputs/common/net_metrics.h"
 #include "inputs/file/file_input.h"
 #include "inputs/file/metrics.h"
+#include "inputs/http/http_input.h"
+#include "inputs/http/metrics.h"
+#include "inputs/journald/journald_input.h"
 #include "inputs/kafka/kafka_input.h"
 #include "inputs/kafka/metrics.h"
 #include "inputs/stdin/stdin_input.h"
+#include "inputs/syslog/syslog_input.h"
+#include "inputs/tcp/tcp_input.h"
 #include "outputs/elasticsearch/elasticsearch_output.h"
 #include "outputs/file/file_output.h"
 #include "outputs/http/http_output.h"
 #include "outputs/influxdb/influxdb_output.h"
 #include "outputs/kafka/kafka_output.h"
 #include "outputs/kafka/metrics.h"
+#include "outputs/s3/s3_output.h"
 #include "outputs/stdout/stdout_output.h"
 
 namespace bifrost::config {
@@ -39,12 +47,22 @@ Registry make() {
   r.add_input({"kafka", "consume Kafka topics as a consumer group; offsets committed after acknowledgement",
                inputs::kafka::parse, false, inputs::kafka::metric_families()});
   r.add_input({"stdin", "lines from standard input, until end of file", inputs::stdin_::parse});
+  r.add_input({"http", "events POSTed as NDJSON, a JSON array or lines; answered once delivered", inputs::http::parse,
+               false, inputs::http::metric_families()});
+  r.add_input({"journald", "the systemd journal (local, or a directory of journal files); resumed by cursor",
+               inputs::journald::parse});
+  r.add_input({"syslog", "syslog over UDP, TCP or TLS (RFC 5424, RFC 3164; RFC 6587 framing), as ECS fields",
+               inputs::syslog::parse, false, inputs::net_metric_families()});
+  r.add_input({"tcp", "newline-delimited text, JSON or InfluxDB line protocol over TCP or TLS", inputs::tcp::parse,
+               false, inputs::tcp::metric_families()});
 
   r.add_filter({"modify", "rename, copy, add (templates) and remove fields", filters::modify::parse});
   r.add_filter({"drop", "drop the events matching `when:`", filters::drop::parse, /*requires_when=*/true});
   r.add_filter({"parse_regex", "named groups of a regular expression (PCRE2, RE2) become fields",
                 filters::parse_regex::parse, false, filters::parse_regex::metric_families()});
   r.add_filter({"parse_json", "a JSON document in a field becomes fields", filters::parse_json::parse});
+  r.add_filter({"parse_influx", "InfluxDB line protocol (Telegraf's) in a field: one event per point",
+                filters::parse_influx::parse, false, filters::parse_influx::metric_families()});
   r.add_filter({"parse_timestamp", "a time in a field becomes the event time", filters::parse_timestamp::parse});
   r.add_filter(
       {"drop_invalid", "drop (or tag) events that fail checks, counted by reason", filters::drop_invalid::parse});
@@ -66,6 +84,8 @@ Registry make() {
   r.add_output(
       {"elasticsearch", "index events with the bulk API; an outcome per document", outputs::elasticsearch::parse});
   r.add_output({"http", "send events to an HTTP endpoint (webhook), JSON or NDJSON", outputs::http::parse});
+  r.add_output({"s3", "objects of events in an S3-compatible bucket, uploaded exactly once, acknowledged when stored",
+                outputs::s3::parse, false, outputs::s3::metric_families()});
   return r;
 }
 }  // namespace

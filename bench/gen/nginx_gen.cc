@@ -1,7 +1,7 @@
 // Deterministic generator of log lines for the benchmarks: the same seed,
 // size and format give the same bytes on every machine.
 //
-//   bifrost-gen BYTES [SEED] [nginx|json|base64|hostile] > file
+//   bifrost-gen BYTES [SEED] [nginx|json|base64|hostile|influx] > file
 //
 // nginx: "combined" access-log lines. json: the same requests as one JSON
 // object per line. base64: each JSON object base64-encoded (URL alphabet,
@@ -9,6 +9,9 @@
 // a pattern with nested quantifiers, ^(?<key>(?:\w+\s?)+)=(?<value>.*)$,
 // backtrack: three in four are words followed by "!=", which that pattern
 // can split in exponentially many ways before it fails; the rest match.
+// influx: InfluxDB line protocol as Telegraf writes it (cpu, mem, disk, net,
+// system points of 100 hosts: sorted tags, i-suffixed integers, floats, ns
+// times).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -58,6 +61,45 @@ const T& pick(Rng& r, const T (&a)[N]) {
   return a[r.below(N)];
 }
 
+// Point `k` as Telegraf's influx serializer writes it.
+int influx_line(Rng& r, std::uint64_t k, char* out, std::size_t size) {
+  const unsigned host = static_cast<unsigned>(k / 5 % 100);
+  const unsigned long long ts = 1'795'000'000'000'000'000ULL + k * 1'000'000ULL;
+  auto pct = [&] { return static_cast<double>(r.below(1'000'000)) / 10'000.0; };
+  auto big = [&] { return static_cast<unsigned long long>(r.below(1ULL << 40)); };
+  switch (k % 5) {
+    case 0:
+      return std::snprintf(out, size,
+                           "cpu,cpu=cpu%u,host=host-%03u,region=eu-west-1 usage_guest=0,usage_idle=%.4f,"
+                           "usage_iowait=%.4f,usage_system=%.4f,usage_user=%.4f %llu\n",
+                           static_cast<unsigned>(k / 500 % 4), host, pct(), pct(), pct(), pct(), ts);
+    case 1:
+      return std::snprintf(out, size,
+                           "mem,host=host-%03u,region=eu-west-1 active=%llui,available=%llui,available_percent=%.4f,"
+                           "buffered=%llui,cached=%llui,free=%llui,total=17179869184i,used=%llui,used_percent=%.4f "
+                           "%llu\n",
+                           host, big(), big(), pct(), big(), big(), big(), big(), pct(), ts);
+    case 2:
+      return std::snprintf(out, size,
+                           "disk,device=nvme0n1p2,fstype=ext4,host=host-%03u,mode=rw,path=/var/lib,region=eu-west-1 "
+                           "free=%llui,inodes_free=%llui,inodes_total=6553600i,inodes_used=%llui,total=107374182400i,"
+                           "used=%llui,used_percent=%.4f %llu\n",
+                           host, big(), big(), big(), big(), pct(), ts);
+    case 3:
+      return std::snprintf(out, size,
+                           "net,host=host-%03u,interface=eth0,region=eu-west-1 bytes_recv=%llui,bytes_sent=%llui,"
+                           "drop_in=0i,drop_out=0i,err_in=0i,err_out=0i,packets_recv=%llui,packets_sent=%llui %llu\n",
+                           host, big(), big(), big(), big(), ts);
+    default:
+      return std::snprintf(out, size,
+                           "system,host=host-%03u,region=eu-west-1 load1=%.2f,load15=%.2f,load5=%.2f,n_cpus=4i,"
+                           "n_users=%llui,uptime=%llui,uptime_format=\"%llu days, %2llu:%02llu\" %llu\n",
+                           host, pct() / 25, pct() / 25, pct() / 25, static_cast<unsigned long long>(r.below(9)),
+                           big() % 10'000'000, static_cast<unsigned long long>(k % 400),
+                           static_cast<unsigned long long>(k % 24), static_cast<unsigned long long>(k % 60), ts);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -68,8 +110,8 @@ int main(int argc, char** argv) {
   std::uint64_t target = std::strtoull(argv[1], nullptr, 10);
   Rng rng{argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 42};
   std::string format = argc > 3 ? argv[3] : "nginx";
-  if (format != "nginx" && format != "json" && format != "base64" && format != "hostile") {
-    std::fprintf(stderr, "bifrost-gen: format is nginx, json, base64 or hostile\n");
+  if (format != "nginx" && format != "json" && format != "base64" && format != "hostile" && format != "influx") {
+    std::fprintf(stderr, "bifrost-gen: format is nginx, json, base64, hostile or influx\n");
     return 1;
   }
   std::string out;
@@ -92,7 +134,17 @@ int main(int argc, char** argv) {
       out.clear();
     }
   }
-  while (written < target) {
+  while (format == "influx" && written < target) {
+    int n = influx_line(rng, second++, line, sizeof line);
+    if (written + static_cast<std::uint64_t>(n) > target && written > 0) break;
+    out.append(line, static_cast<std::size_t>(n));
+    written += static_cast<std::uint64_t>(n);
+    if (out.size() >= (1 << 20) - 1024) {
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      out.clear();
+    }
+  }
+  while (format != "influx" && format != "hostile" && written < target) {
     second += rng.below(3);
     int day = 1 + static_cast<int>(second / 86400 % 28);
     const char* fmt =

@@ -2,24 +2,19 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "api/metrics.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/secrets.h"
 
 namespace bifrost::api {
 
 namespace {
 
 constexpr std::size_t kTapMaxPendingBytes = 4u << 20;
-
-bool constant_time_equal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
 
 }  // namespace
 
@@ -34,6 +29,8 @@ bool split_host_port(const std::string& listen, std::string& host, int& port) {
   return r.ec == std::errc() && r.ptr == e && port >= 0 && port <= 65535;
 }
 
+bool is_loopback(const std::string& host) { return host == "localhost" || host == "::1" || host.starts_with("127."); }
+
 Server::Server(ServerOptions options, RuntimeSource runtime, std::function<bool()> ready)
     : options_(std::move(options)),
       runtime_(std::move(runtime)),
@@ -42,20 +39,33 @@ Server::Server(ServerOptions options, RuntimeSource runtime, std::function<bool(
 
 Server::~Server() { stop(); }
 
-bool Server::authorized(const void* request) const {
+bool Server::authorized(const void* request, const char* path) const {
   if (options_.token.empty()) return true;
+  const auto& open = options_.public_paths;
+  if (std::find(open.begin(), open.end(), path) != open.end()) return true;
   const auto& req = *static_cast<const httplib::Request*>(request);
   std::string auth = req.get_header_value("Authorization");
   constexpr std::string_view kBearer = "Bearer ";
   if (auth.compare(0, kBearer.size(), kBearer) != 0) return false;
-  return constant_time_equal(std::string_view(auth).substr(kBearer.size()), options_.token);
+  return core::secrets::constant_time_equal(std::string_view(auth).substr(kBearer.size()), options_.token);
 }
 
 core::Result<std::string, Error> Server::start() {
   std::string host;
   int port = 0;
   if (!split_host_port(options_.listen, host, port)) return core::fail(Errc::kListen, "api.listen: expected HOST:PORT");
-  http_ = std::make_unique<httplib::Server>();
+  if (!options_.tls_cert_file.empty()) {
+    auto tls = std::make_unique<httplib::SSLServer>(options_.tls_cert_file.c_str(), options_.tls_key_file.c_str());
+    if (!tls->is_valid()) {
+      return core::fail(Errc::kTls, "api.tls: cannot load the certificate " + options_.tls_cert_file +
+                                        " with the key " + options_.tls_key_file +
+                                        " (PEM files, and a matching pair?)");
+    }
+    SSL_CTX_set_min_proto_version(tls->ssl_context(), TLS1_2_VERSION);
+    http_ = std::move(tls);
+  } else {
+    http_ = std::make_unique<httplib::Server>();
+  }
   auto& s = *http_;
   auto deny = [](httplib::Response& res) {
     res.status = 401;
@@ -63,21 +73,25 @@ core::Result<std::string, Error> Server::start() {
     res.set_content("unauthorized: send Authorization: Bearer TOKEN\n", "text/plain");
   };
 
-  s.Get("/health", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+  s.Get("/health", [this, deny](const httplib::Request& req, httplib::Response& res) {
+    if (!authorized(&req, "/health")) return deny(res);
+    res.set_content("ok\n", "text/plain");
+  });
 
-  s.Get("/ready", [this](const httplib::Request&, httplib::Response& res) {
+  s.Get("/ready", [this, deny](const httplib::Request& req, httplib::Response& res) {
+    if (!authorized(&req, "/ready")) return deny(res);
     bool ready = ready_() && !stopping_.load();
     res.status = ready ? 200 : 503;
     res.set_content(ready ? "ready\n" : "not ready\n", "text/plain");
   });
 
   s.Get("/metrics", [this, deny](const httplib::Request& req, httplib::Response& res) {
-    if (!authorized(&req)) return deny(res);
+    if (!authorized(&req, "/metrics")) return deny(res);
     res.set_content(metrics_->render(), "text/plain; version=0.0.4; charset=utf-8");
   });
 
   s.Get("/tap", [this, deny](const httplib::Request& req, httplib::Response& res) {
-    if (!authorized(&req)) return deny(res);
+    if (!authorized(&req, "/tap")) return deny(res);
     auto fail = [&](int status, const std::string& msg) {
       res.status = status;
       res.set_content(msg + "\n", "text/plain");
@@ -146,7 +160,7 @@ core::Result<std::string, Error> Server::start() {
   });
 
   s.Post("/reload", [this, deny](const httplib::Request& req, httplib::Response& res) {
-    if (!authorized(&req)) return deny(res);
+    if (!authorized(&req, "/reload")) return deny(res);
     if (!options_.reload) {
       res.status = 501;
       res.set_content("{\"status\":\"failed\",\"message\":\"reload is not available\"}\n", "application/json");
@@ -176,13 +190,22 @@ core::Result<std::string, Error> Server::start() {
   if (bound < 0)
     return core::fail(Errc::kListen,
                       "api.listen " + options_.listen + ": cannot listen (address in use, or not local?)");
-  thread_ = std::thread([this] { http_->listen_after_bind(); });
+  thread_ = std::thread([this] {
+    http_->listen_after_bind();
+    listen_returned_.store(true);
+  });
   return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(bound);
 }
 
 void Server::stop() {
   stopping_.store(true);
-  if (http_) http_->stop();
+  if (http_ && thread_.joinable()) {
+    // httplib's stop() does nothing until listen_after_bind() has marked the
+    // server running on its thread: a stop right after start (stdin empty at
+    // once) would be lost and the join below would wait for ever.
+    while (!http_->is_running() && !listen_returned_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    http_->stop();
+  }
   if (thread_.joinable()) thread_.join();
 }
 

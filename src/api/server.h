@@ -2,8 +2,11 @@
 // process is alive), /ready (every pipeline running; 503 while starting,
 // reloading or stopping), /tap (live events as chunked NDJSON), POST /reload
 // (reload the config; answers once the new pipelines run, or with why not).
-// With a token, /metrics, /tap and /reload require `Authorization: Bearer
-// TOKEN`; /health and /ready stay open for probes.
+// With a token, every path requires `Authorization: Bearer TOKEN` (compared
+// in constant time) but the public ones: by default /health and /ready
+// (for probes), or exactly those `api.public` lists (of /health, /ready,
+// /metrics; /tap and /reload never). Without a token every path is open.
+// With a certificate (`api.tls`) it serves HTTPS only.
 //
 // Threads: cpp-httplib's own pool; handlers only read stats and attach tap
 // listeners, so a slow client never touches the data path. A /reload handler
@@ -32,6 +35,7 @@ class Metrics;
 
 enum class Errc : std::uint8_t {
   kListen,  // api.listen is not HOST:PORT, or cannot be bound
+  kTls,     // the certificate or key cannot be loaded
 };
 using Error = core::Error<Errc>;
 
@@ -48,8 +52,10 @@ struct ReloadOutcome {
 };
 
 struct ServerOptions {
-  std::string listen;  // HOST:PORT; port 0 picks a free one
-  std::string token;   // empty: no authentication
+  std::string listen;                                             // HOST:PORT; port 0 picks a free one
+  std::string token;                                              // empty: no authentication
+  std::vector<std::string> public_paths = {"/health", "/ready"};  // served without the token
+  std::string tls_cert_file, tls_key_file;                        // both: HTTPS
   // The metric families the component types declare (shown on /metrics).
   std::vector<const core::MetricFamily*> metric_families;
   // POST /reload: asks the daemon to reload and waits for the outcome (on an
@@ -69,7 +75,7 @@ class Server {
   void stop();
 
  private:
-  bool authorized(const void* request) const;
+  bool authorized(const void* request, const char* path) const;
 
   ServerOptions options_;
   RuntimeSource runtime_;
@@ -78,9 +84,14 @@ class Server {
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> listen_returned_{false};  // the listening thread is done
 };
 
 // Splits "HOST:PORT"; false when it is not that.
 bool split_host_port(const std::string& listen, std::string& host, int& port);
+
+// Whether HOST is a loopback address (127.0.0.0/8, ::1, localhost): only
+// this host's users reach it.
+bool is_loopback(const std::string& host);
 
 }  // namespace bifrost::api

@@ -9,10 +9,8 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <mutex>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -24,6 +22,7 @@
 #include "config/model.h"
 #include "config/registry.h"
 #include "core/log.h"
+#include "core/secrets.h"
 #include "pipeline/runtime.h"
 
 namespace bifrost::app {
@@ -54,6 +53,19 @@ sigset_t handled_signals() {
   return set;
 }
 
+// Checks the files the config names (certificates, keys, secrets): false,
+// with every error logged and in `errors`, when one cannot be read.
+bool files_ready(const config::Config& cfg, std::string& errors) {
+  std::vector<std::string> warnings;
+  errors = check_files(cfg, warnings);
+  for (const auto& w : warnings) core::log::warn(kLog, w);
+  if (errors.empty()) return true;
+  std::string text = errors;
+  if (text.back() == '\n') text.pop_back();
+  core::log::error(kLog, text);
+  return false;
+}
+
 // A reload's errors go to the log (the daemon may run under systemd), and
 // into `errors` for whoever asked through the API.
 std::unique_ptr<config::Config> load_for_reload(const std::string& path, std::string& errors) {
@@ -67,6 +79,12 @@ std::unique_ptr<config::Config> load_for_reload(const std::string& path, std::st
     std::string text = errors;
     if (!text.empty() && text.back() == '\n') text.pop_back();
     core::log::error(kLog, "reload refused, the running config stays: ", diag.items().size(), " error(s)\n", text);
+    return cfg;
+  }
+  // The files it names are checked before the running pipelines stop.
+  if (!files_ready(*cfg, errors)) {
+    core::log::error(kLog, "reload refused, the running config stays: a file it names cannot be read");
+    return nullptr;
   }
   return cfg;
 }
@@ -161,20 +179,12 @@ void start_stop_watchdog(Clock::time_point deadline) {
 // The API token: inline, or read from token_file (trailing newline removed).
 std::optional<std::string> api_token(const config::Config& c) {
   if (c.api_token_file.empty()) return c.api_token;
-  std::ifstream in(c.api_token_file);
-  if (!in) {
-    core::log::error(kLog, "api.token_file ", c.api_token_file, ": cannot read");
+  std::string token, error;
+  if (!core::secrets::read_file(c.api_token_file, token, error)) {
+    core::log::error(kLog, "api.token_file: ", error);
     return std::nullopt;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string t = ss.str();
-  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
-  if (t.empty()) {
-    core::log::error(kLog, "api.token_file ", c.api_token_file, ": empty");
-    return std::nullopt;
-  }
-  return t;
+  return token;
 }
 
 }  // namespace
@@ -188,6 +198,7 @@ int run_daemon(const std::string& config_path) {
   auto cfg = load_or_print(config_path);
   if (!cfg) return kExitInvalidConfig;
   apply_log_settings(*cfg);
+  if (std::string errors; !files_ready(*cfg, errors)) return kExitFatal;
 
   ReloadRequests requests;
   // The running generation, shared with the API; `ready` is what /ready says.
@@ -205,15 +216,29 @@ int run_daemon(const std::string& config_path) {
   if (api_listen != "off") {
     auto token = api_token(*cfg);
     if (!token) return kExitFatal;
+    api::ServerOptions options;
+    options.listen = api_listen;
+    options.token = *token;
+    if (cfg->api_public) options.public_paths = *cfg->api_public;
+    options.tls_cert_file = cfg->api_tls_cert_file;
+    options.tls_key_file = cfg->api_tls_key_file;
+    options.metric_families = config::declared_metric_families(config::components());
+    options.reload = [&] {
+      // A reload drains the old pipelines first (up to shutdown_timeout).
+      auto outcome = requests.ask([] { ::kill(::getpid(), SIGHUP); }, std::chrono::minutes(30));
+      std::error_code ec;
+      outcome.config = std::filesystem::absolute(config_path, ec).string();
+      return outcome;
+    };
+    std::string host;
+    int port = 0;
+    if (token->empty() && api::split_host_port(api_listen, host, port) && !api::is_loopback(host)) {
+      core::log::warn(kLog, "api.listen ", api_listen,
+                      " is reachable from other hosts and the API has no token: anyone who reaches it may read "
+                      "/metrics, /tap the events and /reload; set api.token_file");
+    }
     server = std::make_unique<api::Server>(
-        api::ServerOptions{api_listen, *token, config::declared_metric_families(config::components()),
-                           [&] {
-                             // A reload drains the old pipelines first (up to shutdown_timeout).
-                             auto outcome = requests.ask([] { ::kill(::getpid(), SIGHUP); }, std::chrono::minutes(30));
-                             std::error_code ec;
-                             outcome.config = std::filesystem::absolute(config_path, ec).string();
-                             return outcome;
-                           }},
+        std::move(options),
         [&] {
           std::lock_guard lock(current_mu);
           return current;
@@ -224,7 +249,7 @@ int run_daemon(const std::string& config_path) {
       core::log::error(kLog, bound.error().message);
       return kExitFatal;
     }
-    core::log::info(kLog, "api: listening on http://", *bound);
+    core::log::info(kLog, "api: listening on ", cfg->api_tls_cert_file.empty() ? "http://" : "https://", *bound);
   }
 
   std::string build_error;
@@ -250,6 +275,13 @@ int run_daemon(const std::string& config_path) {
       }
       if (fresh->api_listen != api_listen) {
         core::log::warn(kLog, "reload: api.listen changed; the API keeps ", api_listen, " until a restart");
+      }
+      const config::Config& old = *running->config;
+      if (fresh->api_token != old.api_token || fresh->api_token_file != old.api_token_file ||
+          fresh->api_public != old.api_public || fresh->api_tls_cert_file != old.api_tls_cert_file ||
+          fresh->api_tls_key_file != old.api_tls_key_file) {
+        core::log::warn(kLog,
+                        "reload: api.token, api.public or api.tls changed; the API keeps its own until a restart");
       }
       ready.store(false);
       service::reloading();

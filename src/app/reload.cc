@@ -19,13 +19,16 @@ namespace bifrost::app {
 namespace {
 
 constexpr const char* kReloadHelp =
-    "usage: bifrost reload -c PATH [--api HOST:PORT] [--token TOKEN] [--pid PID] [--timeout SECONDS]\n"
+    "usage: bifrost reload -c PATH [--api [https://]HOST:PORT] [--token TOKEN] [--ca-file F] [--pid PID]\n"
+    "                      [--timeout SECONDS]\n"
     "\n"
     "Checks PATH, asks the running daemon to reload its config (POST /reload on its\n"
     "API) and returns once the new pipelines run. The daemon reads the config it was\n"
     "started with; PATH gives its api.listen and token and is checked first.\n"
     "  --api ADDR     the daemon's API (default: api.listen of PATH)\n"
     "  --token TOKEN  the API token (default: $BIFROST_API_TOKEN, or from PATH)\n"
+    "  --ca-file F    HTTPS: verify the API's certificate with F (default: $BIFROST_API_CA_FILE,\n"
+    "                 else the api.tls certificate of PATH itself)\n"
     "  --pid PID      without an API to reach (api.listen: off), send PID SIGHUP;\n"
     "                 the outcome is then only in the daemon's log\n"
     "  --timeout S    give up waiting after S seconds (default: the config's\n"
@@ -101,7 +104,9 @@ int run_reload(int argc, char** argv) {
   int port = 0;
   if (!api_endpoint(target, host, port, "reload")) return kExitFatal;
   if (timeout_s == 0) timeout_s = static_cast<long>(cfg->shutdown_timeout_ns / 1'000'000'000) + 60;
-  httplib::Client client(host, port);
+  auto made = api_client(target, host, port, "reload");
+  if (!made) return kExitFatal;
+  httplib::ClientImpl& client = *made;
   client.set_connection_timeout(std::chrono::seconds(5));
   client.set_read_timeout(std::chrono::seconds(timeout_s));
   httplib::Headers headers;
@@ -109,7 +114,7 @@ int run_reload(int argc, char** argv) {
   auto res = client.Post("/reload", headers, "", "application/json");
   if (!res) {
     std::fprintf(stderr, "bifrost reload: cannot reach the daemon's API at %s: %s\n", target.address.c_str(),
-                 httplib::to_string(res.error()).c_str());
+                 api_error(res, client).c_str());
     if (!target.address_given) {
       std::fputs("  (is it running? a changed api.listen takes effect only when the daemon restarts)\n", stderr);
     }

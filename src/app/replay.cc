@@ -14,6 +14,7 @@
 #include "core/io.h"
 #include "core/time.h"
 #include "delivery/failed_queue.h"
+#include "delivery/private_dir.h"
 #include "delivery/record.h"
 
 namespace bifrost::app {
@@ -57,7 +58,7 @@ bool read_lines(int fd, std::vector<Line>& out) {
 bool rewrite(const std::string& path, const std::string& keep) {
   if (keep.empty()) return ::unlink(path.c_str()) == 0;
   std::string tmp = path + ".replay-tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  int fd = delivery::open_private_file(tmp, O_WRONLY | O_CREAT | O_TRUNC);
   if (fd < 0) return false;
   bool ok = core::write_all(fd, keep) && ::fsync(fd) == 0;
   ::close(fd);
@@ -114,7 +115,18 @@ int run_replay(int argc, char** argv) {
     std::fprintf(stderr, "bifrost replay: pipeline \"%s\" has no output \"%s\"\n", pc->id.c_str(), output_id.c_str());
     return kExitInvalidConfig;
   }
-  const std::string dir = cfg->data_dir + "/failed/" + pc->id + "/" + oc->id;
+  const std::string rel = "failed/" + pc->id + "/" + oc->id;
+  const std::string dir = cfg->data_dir + "/" + rel;
+  {
+    // Not through a symlink planted under data_dir.
+    std::string why;
+    const int dfd = delivery::open_private_dir(cfg->data_dir, rel, /*create=*/false, why);
+    if (dfd >= 0) ::close(dfd);
+    if (dfd < 0 && errno != ENOENT) {
+      std::fprintf(stderr, "bifrost replay: %s\n", why.c_str());
+      return kExitFatal;
+    }
+  }
   std::unique_ptr<pipeline::Output> output;
   if (!dry_run) output = oc->spec->build(pipeline::BuildContext{pc->id, oc->id, cfg->data_dir});
 
@@ -123,7 +135,7 @@ int run_replay(int argc, char** argv) {
   core::Rfc3339Cache cache;
   pipeline::DeliveryReport report;
   for (const std::string& seg : delivery::FailedQueue::segments(dir)) {
-    int fd = ::open(seg.c_str(), O_RDWR | O_CLOEXEC);
+    int fd = delivery::open_private_file(seg, O_RDWR);
     if (fd < 0) continue;  // removed meanwhile
     ::flock(fd, LOCK_EX);  // the daemon appends under the same lock
     std::vector<Line> lines;

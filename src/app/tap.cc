@@ -18,7 +18,7 @@ namespace {
 
 constexpr const char* kTapHelp =
     "usage: bifrost tap COMPONENT [--pipeline P] [--limit N] [--when COND] [--rate N]\n"
-    "                  [--api HOST:PORT | -c PATH] [--token TOKEN]\n"
+    "                  [--api [https://]HOST:PORT | -c PATH] [--token TOKEN] [--ca-file F]\n"
     "\n"
     "Prints the live events leaving COMPONENT of the running daemon, one JSON object\n"
     "per line, until --limit events were printed, the daemon stops or reloads, or you\n"
@@ -31,7 +31,9 @@ constexpr const char* kTapHelp =
     "                 what it skips is counted in bifrost_tap_dropped_total\n"
     "  --api ADDR     the daemon's api.listen (default 127.0.0.1:9598)\n"
     "  -c PATH        read api.listen and the token from the daemon's config\n"
-    "  --token TOKEN  the API token (default: $BIFROST_API_TOKEN, or from -c)\n";
+    "  --token TOKEN  the API token (default: $BIFROST_API_TOKEN, or from -c)\n"
+    "  --ca-file F    HTTPS: verify the API's certificate with F (default: $BIFROST_API_CA_FILE;\n"
+    "                 with -c, the api.tls certificate itself; else the system's CAs)\n";
 
 }  // namespace
 
@@ -80,7 +82,9 @@ int run_tap(int argc, char** argv) {
   if (!api_endpoint(target, host, port, "tap")) return kExitFatal;
   const std::string& api = target.address;
   const std::string& token = target.token;
-  httplib::Client client(host, port);
+  auto made = api_client(target, host, port, "tap");
+  if (!made) return kExitFatal;
+  httplib::ClientImpl& client = *made;
   client.set_read_timeout(std::chrono::hours(24 * 365));
   httplib::Params params{{"component", component}};
   if (!pipeline.empty()) params.emplace("pipeline", pipeline);
@@ -107,8 +111,7 @@ int run_tap(int argc, char** argv) {
       });
   if (!res) {
     if (status == 200) return kExitOk;  // we stopped reading (stdout closed)
-    std::fprintf(stderr, "bifrost tap: cannot reach the API at %s: %s\n", api.c_str(),
-                 httplib::to_string(res.error()).c_str());
+    std::fprintf(stderr, "bifrost tap: cannot reach the API at %s: %s\n", api.c_str(), api_error(res, client).c_str());
     return kExitFatal;
   }
   if (res->status != 200) {

@@ -27,8 +27,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kTopHelp =
-    "usage: bifrost top [--once] [--interval SECONDS] [--sort COLUMN] [--api HOST:PORT | -c PATH]\n"
-    "                   [--token TOKEN]\n"
+    "usage: bifrost top [--once] [--interval SECONDS] [--sort COLUMN] [--api [https://]HOST:PORT | -c PATH]\n"
+    "                   [--token TOKEN] [--ca-file F]\n"
     "\n"
     "A live view of the running daemon, from its API (/metrics), refreshed every second:\n"
     "one row per pipeline and component.\n"
@@ -44,25 +44,28 @@ constexpr const char* kTopHelp =
     "  --sort COLUMN  sort by COLUMN (such as IN/S or LAG) instead of the pipelines' order\n"
     "  --api ADDR     the daemon's api.listen (default 127.0.0.1:9598)\n"
     "  -c PATH        read api.listen and the token from the daemon's config\n"
-    "  --token TOKEN  the API token (default: $BIFROST_API_TOKEN, or from -c)\n";
+    "  --token TOKEN  the API token (default: $BIFROST_API_TOKEN, or from -c)\n"
+    "  --ca-file F    HTTPS: verify the API's certificate with F (default: $BIFROST_API_CA_FILE;\n"
+    "                 with -c, the api.tls certificate itself; else the system's CAs)\n";
 
 volatile sig_atomic_t g_stop = 0;
 void on_stop_signal(int) { g_stop = 1; }
 
 class Scraper {
  public:
-  Scraper(const std::string& host, int port, std::string token) : client_(host, port), token_(std::move(token)) {
-    client_.set_connection_timeout(std::chrono::seconds(2));
-    client_.set_read_timeout(std::chrono::seconds(5));
+  Scraper(std::unique_ptr<httplib::ClientImpl> client, std::string token)
+      : client_(std::move(client)), token_(std::move(token)) {
+    client_->set_connection_timeout(std::chrono::seconds(2));
+    client_->set_read_timeout(std::chrono::seconds(5));
   }
 
   // The samples of /metrics; nothing (and why in `error`) when it fails.
   std::optional<std::vector<Sample>> scrape(std::string& error) {
     httplib::Headers headers;
     if (!token_.empty()) headers.emplace("Authorization", "Bearer " + token_);
-    auto res = client_.Get("/metrics", headers);
+    auto res = client_->Get("/metrics", headers);
     if (!res) {
-      error = "cannot reach the API: " + httplib::to_string(res.error());
+      error = "cannot reach the API: " + api_error(res, *client_);
       return std::nullopt;
     }
     if (res->status != 200) {
@@ -73,7 +76,7 @@ class Scraper {
   }
 
  private:
-  httplib::Client client_;
+  std::unique_ptr<httplib::ClientImpl> client_;
   std::string token_;
 };
 
@@ -256,7 +259,9 @@ int run_top(int argc, char** argv) {
   std::string host;
   int port = 0;
   if (!api_endpoint(target, host, port, "top")) return kExitFatal;
-  Scraper scraper(host, port, target.token);
+  auto client = api_client(target, host, port, "top");
+  if (!client) return kExitFatal;
+  Scraper scraper(std::move(client), target.token);
   if (only_once || !::isatty(1) || !::isatty(0)) return once(scraper, interval, sort, false);
   return live(scraper, target, interval, sort, false);
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/secrets.h"
+
 namespace bifrost::config {
 
 void Diagnostics::error(Location loc, std::string path, std::string message) {
@@ -32,6 +34,7 @@ std::string render_all(const std::vector<Diagnostic>& items, const char* tag) {
     if (!d->path.empty()) out += d->path + ": ";
     out += d->message + "\n";
   }
+  core::secrets::mask(out);  // an error that quotes a value never shows a secret
   return out;
 }
 }  // namespace

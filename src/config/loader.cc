@@ -47,7 +47,9 @@ std::string join(const std::vector<std::string>& v) {
 
 class Loader {
  public:
-  Loader(Diagnostics& diag, const EnvLookup& env) : ctx_{&diag, env}, cfg_(std::make_unique<Config>()) {}
+  Loader(Diagnostics& diag, const EnvLookup& env) : ctx_{&diag, env}, cfg_(std::make_unique<Config>()) {
+    ctx_.files = &cfg_->files;
+  }
 
   void parse_file(std::shared_ptr<Source> src, bool single_file) {
     auto root = load_yaml(*src, *ctx_.diag);
@@ -191,9 +193,19 @@ class Loader {
 
   void read_api(MapReader& r) {
     auto listen = r.get("listen", "string", "\"127.0.0.1:9598\"", "address of the HTTP API, or \"off\"");
-    cfg_->api_token = r.string("token", "", "when set, /metrics, /tap and /reload require Authorization: Bearer TOKEN");
-    cfg_->api_token_file = r.string("token_file", "", "file holding the token (read at start)");
+    cfg_->api_token =
+        r.secret("token", "when set, the API requires Authorization: Bearer TOKEN (but on `public` paths)");
+    cfg_->api_token_file = r.file("token_file", "file holding the token (read at start)", /*secret=*/true);
     if (!cfg_->api_token.empty() && !cfg_->api_token_file.empty()) r.node().error("set token or token_file, not both");
+    r.section("tls", "serve the API over HTTPS with this certificate", [&](MapReader& t) {
+      cfg_->api_tls_cert_file = t.file("cert_file", "the server certificate (PEM, with its chain)");
+      cfg_->api_tls_key_file = t.file("key_file", "its private key (PEM)", /*secret=*/true);
+      if (!t.describing() && (cfg_->api_tls_cert_file.empty() || cfg_->api_tls_key_file.empty()))
+        t.node().error("api.tls needs cert_file and key_file");
+    });
+    auto open_paths = r.get("public", "list of strings", "[/health, /ready]",
+                            "paths served without the token: any of /health, /ready, /metrics");
+    if (open_paths) read_public(*open_paths);
     if (!listen) return;
     auto s = listen->scalar();
     if (!s) return;
@@ -211,6 +223,28 @@ class Loader {
       }
     }
     cfg_->api_listen = *s;
+  }
+
+  void read_public(const Node& n) {
+    if (!n.is_sequence()) {
+      n.error("expected a list of paths (such as [/health, /ready]), got " + n.kind_name());
+      return;
+    }
+    std::vector<std::string> paths;
+    for (std::size_t i = 0; i < n.yaml().size(); ++i) {
+      Node e = n.element(i);
+      auto p = e.scalar();
+      if (!p) continue;
+      if (*p == "/tap" || *p == "/reload") {
+        e.error(*p + " cannot be public: it " + (*p == "/tap" ? "shows the events" : "reloads the config") +
+                "; it always needs the token");
+      } else if (*p != "/health" && *p != "/ready" && *p != "/metrics") {
+        e.error("\"" + *p + "\" is not a path of the API that may be public (/health, /ready, /metrics)");
+      } else {
+        paths.push_back(*p);
+      }
+    }
+    cfg_->api_public = std::move(paths);
   }
 
   void read_log(MapReader& r) {

@@ -58,14 +58,20 @@ struct TestCase {
 struct Config {
   std::string data_dir = "/var/lib/bifrost";
   std::string api_listen = "127.0.0.1:9598";
-  std::string api_token;       // empty: no authentication
-  std::string api_token_file;  // read at start, not while validating
+  std::string api_token;                            // empty: no authentication
+  std::string api_token_file;                       // read at start, not while validating
+  std::string api_tls_cert_file, api_tls_key_file;  // both or neither: HTTPS
+  // Paths served without the token; unset: /health and /ready (see api/server.h).
+  std::optional<std::vector<std::string>> api_public;
   std::int64_t log_rate_limit_ns = 10'000'000'000;
   core::log::Level log_level = core::log::Level::kInfo;
   core::log::Format log_format = core::log::Format::kText;
   std::int64_t shutdown_timeout_ns = 30'000'000'000;
   std::vector<PipelineConfig> pipelines;
   std::vector<TestCase> tests;
+  // Every file a component or the API reads at start (checked then, with
+  // its location: loading opens none).
+  std::vector<FileRef> files;
 };
 
 // Loads PATH (a file, or a directory whose *.yaml files are merged in name

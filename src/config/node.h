@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/diagnostics.h"
 
@@ -42,9 +43,20 @@ struct Source {
 std::optional<std::string> substitute_env(const std::string& in, const EnvLookup& env, std::string& error,
                                           std::size_t& error_offset);
 
+// A file a component reads when it starts (a CA, a certificate, a key, a
+// secret): loading does not open it (`bifrost validate` runs anywhere), so
+// `bifrost run` checks each at start and at reload, located at its key.
+struct FileRef {
+  Location loc;
+  std::string path;  // the key path: pipelines.main.outputs[0].tls.ca_file
+  std::string file;
+  bool secret = false;  // warned about when other users may read it
+};
+
 struct Context {
   Diagnostics* diag;
   EnvLookup env;
+  std::vector<FileRef>* files = nullptr;  // where file() records; none while describing
 };
 
 class Node {

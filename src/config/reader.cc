@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "core/secrets.h"
 #include "core/strings.h"
 
 namespace bifrost::config {
@@ -113,6 +114,31 @@ std::string MapReader::string(const std::string& key, const std::string& def, co
   auto n = get(key, "string", def.empty() ? "" : "\"" + def + "\"", description);
   if (!n) return def;
   return n->scalar().value_or(def);
+}
+
+std::string MapReader::secret(const std::string& key, const std::string& description) {
+  auto n = get(key, "string", "", description);
+  if (!n) return "";
+  if (record_ && !docs_) record_->back().value = "(secret)";
+  std::string value = n->scalar().value_or("");
+  core::secrets::add(value);
+  if (!value.empty() && value.size() < core::secrets::kMinMasked) {
+    n->warning("shorter than " + std::to_string(core::secrets::kMinMasked) +
+               " characters: too short to be masked in bifrost's log and errors");
+  }
+  return value;
+}
+
+std::string MapReader::file(const std::string& key, const std::string& description, bool secret) {
+  auto n = get(key, "string", "", description);
+  if (!n) return "";
+  std::string path = n->scalar().value_or("");
+  if (path.empty()) {
+    n->error("must not be empty");
+  } else if (auto* files = n->context().files) {
+    files->push_back(FileRef{n->location(), n->path(), path, secret});
+  }
+  return path;
 }
 
 std::optional<std::string> MapReader::required_string(const std::string& key, const std::string& description) {

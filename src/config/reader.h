@@ -59,6 +59,13 @@ class MapReader {
   std::uint64_t bytes(const std::string& key, std::uint64_t def, const std::string& description);
   std::string choice(const std::string& key, const std::string& def, const std::vector<std::string>& options,
                      const std::string& description);
+  // A secret (password, token, key): registered to be masked wherever
+  // bifrost writes text (core/secrets.h); `validate --explain` shows
+  // "(secret)". Warns when it is too short to be masked.
+  std::string secret(const std::string& key, const std::string& description);
+  // The path of a file the component reads at start (see FileRef); when
+  // `secret`, the file is checked for being readable by other users.
+  std::string file(const std::string& key, const std::string& description, bool secret = false);
   // A list of strings; a single string is taken as a list of one.
   std::vector<std::string> string_list(const std::string& key, const std::string& description, bool required = false);
 

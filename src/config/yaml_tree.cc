@@ -334,7 +334,11 @@ std::optional<YAML::Node> load_yaml(Source& src, Diagnostics& diag) {
       }
       void OnMapEnd() override {}
     } rest;
-    while (!rest.content && parser.HandleNextDocument(rest)) {
+    // yaml-cpp 0.7 can say "one more document" for ever without moving on
+    // (a lone "," in the text: found by fuzz_config); the loop ends when the
+    // parser stops moving.
+    for (int last = -1; !rest.content && parser.HandleNextDocument(rest) && rest.at.pos > last;) {
+      last = rest.at.pos;
     }
     if (rest.content) {
       diag.error(location(src, rest.at), "",

@@ -4,6 +4,32 @@
 
 namespace bifrost::core {
 
+// Dekker-style: the bumper adds then looks at waiting_; the follower sets
+// waiting_ then looks at the count (both sequentially consistent), so one
+// of them sees the other and no bump is missed. The notify is under the
+// mutex, so it cannot fall between the follower's check and its sleep.
+void AckProgress::bump() {
+  count_.fetch_add(1);
+  if (waiting_.load()) {
+    std::lock_guard lock(mu_);
+    cv_.notify_one();
+  }
+}
+
+bool AckProgress::wait(Clock& clock, std::uint64_t seen, Clock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  waiting_.store(true);
+  clock.wait_until(lock, cv_, deadline, [&] { return count_.load() != seen || interrupted_.load(); });
+  waiting_.store(false);
+  return count_.load() != seen;
+}
+
+void AckProgress::interrupt() {
+  std::lock_guard lock(mu_);
+  interrupted_.store(true);
+  cv_.notify_all();
+}
+
 std::uint64_t AckTracker::track(std::uint64_t end_position) {
   std::lock_guard lock(mu_);
   entries_.push_back(Entry{next_seq_, end_position, 0, false});
@@ -59,10 +85,12 @@ void AckTracker::settle(std::size_t i) {
     entries_[i].end_position = entries_[i + 1].end_position;
     entries_.erase(at(i + 1));
   }
+  const std::uint64_t before = acked_;
   while (!entries_.empty() && entries_.front().finished()) {
     acked_ = entries_.front().end_position;
     entries_.pop_front();
   }
+  if (progress_ && acked_ != before) progress_->bump();
 }
 
 std::uint64_t AckTracker::acknowledged() const {

@@ -22,7 +22,9 @@ void ByteBuffer::shrink_to(std::size_t cap) {
 
 void Batch::release() {
   if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  if (tracker && !abandoned_.load(std::memory_order_relaxed)) tracker->complete(ack_seq);
+  const bool acknowledged = !abandoned_.load(std::memory_order_relaxed);
+  if (tracker && acknowledged) tracker->complete(ack_seq);
+  if (origin) origin->finished(*this, acknowledged);
   if (pool_) pool_->give_back(this);
 }
 
@@ -47,6 +49,7 @@ void Batch::reset() {
   tracker.reset();
   ack_seq = 0;
   epoch = 0;
+  parked.store(0, std::memory_order_relaxed);
   abandoned_.store(false, std::memory_order_relaxed);
   for (OutputSlot& s : slots) {
     s.clear();

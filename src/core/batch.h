@@ -34,6 +34,12 @@ class BatchOrigin {
  public:
   virtual ~BatchOrigin() = default;
   virtual void decorate(Batch& batch) const = 0;
+  // The batch is finished: its last holder released it, after its tracker
+  // (if any) was told. `acknowledged` is false when it was abandoned. Runs
+  // on the releasing thread (a worker's, an output's), so it must be quick
+  // and thread-safe: for an input that answers its sender per batch (the
+  // http input sends its answer once every event is delivered or parked).
+  virtual void finished(const Batch& /*batch*/, bool /*acknowledged*/) const {}
 };
 
 // A growable byte buffer that does not zero what it reserves. kSlack more
@@ -95,6 +101,9 @@ class Batch {
   // batches of an older one are left unsent (they are read again).
   std::uint64_t epoch = 0;
   std::vector<OutputSlot> slots;  // one per output of the pipeline
+  // Events of the batch parked in a failed queue (by a filter stage or an
+  // output) before it finished: what BatchOrigin::finished() may report.
+  std::atomic<std::uint32_t> parked{0};
 
   // Adds holders; release() drops one and finishes the batch at zero.
   void retain(int n) { refs_.fetch_add(n, std::memory_order_relaxed); }
@@ -103,6 +112,12 @@ class Batch {
   // when released it goes back to the pool WITHOUT acknowledging, so the
   // input's checkpoint never moves past it and it is read again next time.
   void abandon() { abandoned_.store(true, std::memory_order_relaxed); }
+  // Keeps the batch's acknowledgement pending past its release, until the
+  // hold is done (core/ack.h); empty when the batch has no tracker or is
+  // finished already. For a holder of the batch (between its retain and
+  // its release, or a stage on its turn) that keeps some of its events, or
+  // what it made of them, elsewhere.
+  AckHold hold_ack() const { return AckHold::take(tracker, ack_seq); }
 
   std::size_t live_events() const;
 

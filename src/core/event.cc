@@ -97,8 +97,10 @@ bool remove_field(Event& e, const FieldPath& path, Arena& arena) {
 void add_tag(Event& e, std::string_view tag, Arena& arena) {
   if (!e.fields.is_object()) e.fields = Value::object(arena, 8);
   e.fields.own(arena);
-  Value* tags = e.fields.find("tags");
-  if (tags == nullptr || !tags->is_array()) tags = &e.fields.set("tags", Value::array(arena, 2), arena);
+  std::string_view name = "tags";
+  Value* tags = e.fields.find(name);
+  if (tags != nullptr && !tags->is_array()) tags = e.fields.find(name = "_tags");
+  if (tags == nullptr || !tags->is_array()) tags = &e.fields.set(name, Value::array(arena, 2), arena);
   for (const Value& t : tags->items()) {
     if (t.is_string() && t.as_string() == tag) return;
   }

@@ -63,6 +63,9 @@ bool set_field(Event& e, const FieldPath& path, Value v, Arena& arena);
 bool remove_field(Event& e, const FieldPath& path, Arena& arena);
 
 // Appends `tag` to the event's `tags` array (creating it) unless present.
+// A `tags` that is not an array is the event's own data (a line-protocol
+// point's tag set from parse_influx, a string a JSON document carried): it
+// is left alone, and the tag goes to the `_tags` array instead.
 void add_tag(Event& e, std::string_view tag, Arena& arena);
 
 }  // namespace bifrost::core

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "core/json.h"
+#include "core/secrets.h"
 #include "core/time.h"
 
 namespace bifrost::core::log {
@@ -129,7 +130,15 @@ void set_clock(std::function<Clock::time_point()> clock) {
 
 bool enabled(Level level) { return level >= g_level.load(std::memory_order_relaxed); }
 
-void write(Level level, std::string_view component, std::string_view message) {
+void write(Level level, std::string_view component, std::string_view text) {
+  // No secret reaches the log, whoever wrote the line (librdkafka's debug
+  // lines included).
+  std::string masked;
+  std::string_view message = text;
+  if (secrets::any()) {
+    masked = secrets::masked(text);
+    message = masked;
+  }
   State& s = state();
   std::lock_guard lock(s.mu);
   if (level < Level::kWarn || s.interval.count() == 0) {

@@ -1,5 +1,6 @@
 // bifrost's own log, to stderr: one line per record, as text or JSON.
 // Thread-safe; a record is written with one write(2) so lines never mix.
+// Every secret registered in core/secrets.h is masked (***) in every record.
 //
 // Repeated warnings and errors are rate-limited: the first of a kind is
 // written, the same kind again within the interval is counted, and the

@@ -62,8 +62,9 @@ class Histogram {
 // (src/components.cc): /metrics shows it, with HELP and TYPE, whether or not
 // a component of the type runs, and takes its samples from the components'
 // SeriesSets. Its series carry `pipeline` and `component` labels, then
-// `labels` in this order.
-enum class MetricType : std::uint8_t { kCounter, kGauge };
+// `labels` in this order. A histogram family's series point at a Histogram
+// the component keeps for as long as it runs (its buckets are kBounds).
+enum class MetricType : std::uint8_t { kCounter, kGauge, kHistogram };
 struct MetricFamily {
   const char* name;  // bifrost_...
   MetricType type;
@@ -76,6 +77,7 @@ struct Series {
   const MetricFamily* family;
   std::vector<std::string> labels;
   double value;
+  const Histogram* histogram = nullptr;  // a kHistogram family's samples (value unused)
 };
 
 // Samples a component keeps per thing it follows (a file, a partition, a
@@ -158,7 +160,7 @@ struct ComponentStats {
   Histogram request_duration;                 // outputs: one write() call
   Histogram checkpoint_duration;              // inputs: one atomic checkpoint write
   Counter checkpoint_errors;                  // checkpoints that could not be read or written
-  Counter disk_write_errors;                  // disk buffer and failed queue writes that failed (disk full, I/O error)
+  Counter disk_write_errors;                  // disk buffer, failed queue, s3 staging and journal writes that failed
   Stopwatch blocked;  // inputs: waiting for a free batch; outputs: the queue holding every batch it can
   SeriesSet series;
   // Where the component's failed queue is (set once, before it runs), for

@@ -1,6 +1,8 @@
 #include "core/value.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -112,9 +114,23 @@ std::string_view Value::frozen_json() const {
   return {header->json, header->json_size};
 }
 
+Value Value::unsigned_integer(std::uint64_t u, Arena& arena) {
+  if (u <= static_cast<std::uint64_t>(INT64_MAX)) {
+    Value v = integer(static_cast<std::int64_t>(u));
+    v.tag_ |= kUnsignedFlag;
+    return v;
+  }
+  char digits[20];
+  auto end = std::to_chars(digits, digits + sizeof digits, u).ptr;
+  return unsigned_digits(arena.copy({digits, static_cast<std::size_t>(end - digits)}));
+}
+
 Value clone(const Value& v, Arena& arena) {
   switch (v.kind()) {
-    case Value::Kind::kString: return Value::string(arena.copy(v.as_string()));
+    case Value::Kind::kString: {
+      const std::string_view s = arena.copy(v.as_string());
+      return v.is_unsigned() ? Value::unsigned_digits(s) : Value::string(s);
+    }
     case Value::Kind::kArray: {
       Value out = Value::array(arena, static_cast<std::uint32_t>(v.items().size()));
       for (const Value& item : v.items()) out.push_back(clone(item, arena), arena);

@@ -48,6 +48,20 @@ class Value {
     v.size_ = static_cast<std::uint32_t>(s.size());
     return v;
   }
+  // An unsigned 64-bit integer (line protocol's `12u`), kept exactly in the
+  // kinds every reader knows: up to INT64_MAX an int, above it its decimal
+  // digits as a string (in `arena`). Either is flagged is_unsigned(), so
+  // that the line-protocol writer gives it its `u` back; the flag lives in
+  // the value (copies, the disk buffer keep it), not in JSON, which has no
+  // unsigned type (there it is a plain number, or a string above INT64_MAX).
+  static Value unsigned_integer(std::uint64_t u, Arena& arena);
+  // The same from digits known to be a uint64 above INT64_MAX (`digits` must
+  // outlive the value, as for string()).
+  static Value unsigned_digits(std::string_view digits) {
+    Value v = string(digits);
+    v.tag_ |= kUnsignedFlag;
+    return v;
+  }
   static Value array(Arena& arena, std::uint32_t capacity);
   static Value object(Arena& arena, std::uint32_t capacity);
 
@@ -57,6 +71,8 @@ class Value {
   bool is_object() const { return kind() == Kind::kObject; }
   bool is_array() const { return kind() == Kind::kArray; }
   bool is_number() const { return kind() == Kind::kInt || kind() == Kind::kDouble; }
+  // Made by unsigned_integer() (an int, or a string of digits above INT64_MAX).
+  bool is_unsigned() const { return (tag_ & kUnsignedFlag) != 0 && (kind() == Kind::kInt || is_string()); }
   // A frozen, non-empty object or array: storage shared, read-only.
   bool shared() const { return cap() == 0 && size_ > 0 && (kind() == Kind::kArray || kind() == Kind::kObject); }
 
@@ -92,8 +108,11 @@ class Value {
 
  private:
   // 16 bytes, so that a Value is passed and returned in two registers: the
-  // kind in the low 4 bits of tag_, an object's or array's capacity above.
+  // kind in the low 4 bits of tag_, an object's or array's capacity above
+  // (a scalar's bit 4: kUnsignedFlag).
   static constexpr std::uint32_t kKindMask = 0xF;
+  // Scalars have no capacity: the bit above the kind flags an unsigned integer.
+  static constexpr std::uint32_t kUnsignedFlag = 0x10;
   static constexpr std::uint32_t kMaxCapacity = (std::uint32_t{1} << 28) - 1;
   explicit Value(Kind k) : u_{}, tag_(static_cast<std::uint32_t>(k)) {}
   std::uint32_t cap() const { return tag_ >> 4; }

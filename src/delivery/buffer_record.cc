@@ -9,6 +9,7 @@ namespace bifrost::delivery {
 namespace {
 
 constexpr int kMaxDepth = 1024;  // deeper than any parser that made the value allows
+constexpr std::uint8_t kUnsignedBit = 0x80;
 
 template <class T>
 void put(std::string& out, T v) {
@@ -24,7 +25,9 @@ void put_str(std::string& out, std::string_view s) {
 
 void put_value(std::string& out, const core::Value& v) {
   using K = core::Value::Kind;
-  out.push_back(static_cast<char>(v.kind()));
+  // The kind, and the unsigned flag (core::Value::unsigned_integer) in the
+  // high bit, which older records never set.
+  out.push_back(static_cast<char>(static_cast<std::uint8_t>(v.kind()) | (v.is_unsigned() ? kUnsignedBit : 0)));
   switch (v.kind()) {
     case K::kNull: break;
     case K::kBool: out.push_back(v.as_bool() ? 1 : 0); break;
@@ -70,6 +73,11 @@ class Reader {
     using K = core::Value::Kind;
     std::uint8_t kind;
     if (depth > kMaxDepth || !get(kind)) return false;
+    const bool is_unsigned = (kind & kUnsignedBit) != 0;
+    kind &= static_cast<std::uint8_t>(~kUnsignedBit);
+    if (is_unsigned && kind != static_cast<std::uint8_t>(K::kInt) && kind != static_cast<std::uint8_t>(K::kString)) {
+      return false;
+    }
     switch (static_cast<K>(kind)) {
       case K::kNull: v = core::Value(); return true;
       case K::kBool: {
@@ -80,8 +88,8 @@ class Reader {
       }
       case K::kInt: {
         std::int64_t i;
-        if (!get(i)) return false;
-        v = core::Value::integer(i);
+        if (!get(i) || (is_unsigned && i < 0)) return false;
+        v = is_unsigned ? core::Value::unsigned_integer(static_cast<std::uint64_t>(i), arena) : core::Value::integer(i);
         return true;
       }
       case K::kDouble: {
@@ -93,7 +101,7 @@ class Reader {
       case K::kString: {
         std::string_view s;
         if (!get_str(s)) return false;
-        v = core::Value::string(s);
+        v = is_unsigned ? core::Value::unsigned_digits(s) : core::Value::string(s);
         return true;
       }
       case K::kArray: {

@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "delivery/buffer_record.h"
 #include "delivery/durable_file.h"
+#include "delivery/private_dir.h"
 #include "delivery/record.h"
 
 namespace bifrost::delivery {
@@ -54,8 +55,14 @@ std::size_t next_valid_record(std::string_view bytes, std::size_t from) {
 
 }  // namespace
 
-DiskBuffer::DiskBuffer(std::string dir, BufferOptions options, CheckpointStore cursor, core::ComponentStats* stats)
-    : dir_(std::move(dir)), options_(options), cursor_store_(std::move(cursor)), stats_(stats) {}
+DiskBuffer::DiskBuffer(std::string data_dir, std::string rel, BufferOptions options, CheckpointStore cursor,
+                       core::ComponentStats* stats)
+    : root_(std::move(data_dir)),
+      rel_(std::move(rel)),
+      dir_(root_ + "/" + rel_),
+      options_(options),
+      cursor_store_(std::move(cursor)),
+      stats_(stats) {}
 
 DiskBuffer::~DiskBuffer() {
   if (write_fd_ >= 0) ::close(write_fd_);
@@ -70,11 +77,17 @@ std::string DiskBuffer::path_of(std::uint64_t seq) const {
 
 void DiskBuffer::open() {
   std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
+  std::string dir_error;
+  if (int dfd = open_private_dir(root_, rel_, /*create=*/true, dir_error); dfd >= 0) {
+    ::close(dfd);
+  } else {
+    core::log::error(dir_, "disk buffer: ", dir_error);
+    return;  // nothing is read from there; appends fail (and are retried) the same way
+  }
   std::vector<Segment> found;
   for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
     std::string name = e.path().filename().string();
-    if (!is_segment(name)) continue;
+    if (!is_segment(name) || e.is_symlink(ec)) continue;
     found.push_back(Segment{std::strtoull(name.c_str(), nullptr, 10), e.file_size(ec)});
   }
   std::sort(found.begin(), found.end(), [](const Segment& a, const Segment& b) { return a.seq < b.seq; });
@@ -120,7 +133,13 @@ Result<DiskBuffer::Put> DiskBuffer::append(std::string_view records, const std::
     write_fd_ = -1;
     std::uint64_t seq = segments_.empty() ? read_seq_ + 1 : segments_.back().seq + 1;
     const std::string path = path_of(seq);
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
+    std::string dir_error;
+    const int dfd = open_private_dir(root_, rel_, /*create=*/true, dir_error);
+    if (dfd < 0) core::log::error(dir_, "disk buffer: ", dir_error);
+    int fd = dfd < 0 ? -1
+                     : ::openat(dfd, path.substr(dir_.size() + 1).c_str(),
+                                O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, kPrivateFileMode);
+    if (dfd >= 0) ::close(dfd);
     if (fd < 0 || !core::write_all(fd, kMagic)) {  // errno for write_failed
       write_failed("cannot create a buffer segment: ");
       if (fd >= 0) {
@@ -215,7 +234,7 @@ void DiskBuffer::quarantine(std::string_view bytes, std::uint64_t offset, const 
     line.append("}\n");
   }
   const std::string path = dir_ + "/quarantine.ndjson";
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  int fd = open_private_file(path, O_WRONLY | O_CREAT | O_APPEND);
   if (fd < 0) {
     core::log::error(dir_, "cannot write ", path, ": ", std::strerror(errno));
   } else if (auto w = core::write_all(fd, line); !w) {
@@ -252,7 +271,7 @@ std::size_t DiskBuffer::read(core::Batch& batch, std::size_t max_events, std::ch
   }
   if (read_fd_ < 0 || read_fd_seq_ != next_seq_) {
     if (read_fd_ >= 0) ::close(read_fd_);
-    read_fd_ = ::open(path_of(next_seq_).c_str(), O_RDONLY | O_CLOEXEC);
+    read_fd_ = open_private_file(path_of(next_seq_), O_RDONLY);
     read_fd_seq_ = next_seq_;
     if (read_fd_ < 0) {
       core::log::error(dir_, "cannot read buffer segment ", path_of(next_seq_), ": ", std::strerror(errno));

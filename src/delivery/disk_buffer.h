@@ -46,7 +46,10 @@ namespace bifrost::delivery {
 
 class DiskBuffer {
  public:
-  DiskBuffer(std::string dir, BufferOptions options, CheckpointStore cursor, core::ComponentStats* stats);
+  // The segments live in data_dir/rel (rel: "buffers/<pipeline>/<output>"),
+  // private and reached without following a symlink (private_dir.h).
+  DiskBuffer(std::string data_dir, std::string rel, BufferOptions options, CheckpointStore cursor,
+             core::ComponentStats* stats);
   ~DiskBuffer();
   DiskBuffer(const DiskBuffer&) = delete;
   DiskBuffer& operator=(const DiskBuffer&) = delete;
@@ -93,6 +96,7 @@ class DiskBuffer {
   void write_failed(const char* what);
   void drop_consumed_locked();
 
+  std::string root_, rel_;
   std::string dir_;
   BufferOptions options_;
   CheckpointStore cursor_store_;

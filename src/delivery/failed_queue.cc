@@ -16,6 +16,7 @@
 
 #include "core/log.h"
 #include "delivery/durable_file.h"
+#include "delivery/private_dir.h"
 
 namespace bifrost::delivery {
 
@@ -42,8 +43,8 @@ std::uint64_t count_lines(const std::string& path) {
 
 }  // namespace
 
-FailedQueue::FailedQueue(std::string dir, FailedQueueOptions options, core::ComponentStats* stats)
-    : dir_(std::move(dir)), options_(options), stats_(stats) {
+FailedQueue::FailedQueue(std::string data_dir, std::string rel, FailedQueueOptions options, core::ComponentStats* stats)
+    : root_(std::move(data_dir)), rel_(std::move(rel)), dir_(root_ + "/" + rel_), options_(options), stats_(stats) {
   if (stats_) stats_->failed_queue_dir = dir_;
 }
 
@@ -54,7 +55,7 @@ std::vector<std::string> FailedQueue::segments(const std::string& dir) {
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
     std::string name = e.path().filename().string();
-    if (is_segment(name)) out.push_back(e.path().string());
+    if (is_segment(name) && !e.is_symlink(ec)) out.push_back(e.path().string());
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -74,12 +75,16 @@ void FailedQueue::rescan() {
 // which rewrites segments under the same lock: after the lock is held, the
 // open file must still be the one at its path.
 int FailedQueue::open_segment() {
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) {
-    core::log::error(dir_, "cannot create the failed queue: ", ec.message());
+  std::string dir_error;
+  const int dfd = open_private_dir(root_, rel_, /*create=*/true, dir_error);
+  if (dfd < 0) {
+    core::log::error(dir_, "cannot create the failed queue: ", dir_error);
     return -1;
   }
+  struct DirCloser {
+    int fd;
+    ~DirCloser() { ::close(fd); }
+  } closer{dfd};
   for (int tries = 0; tries < 100; ++tries) {
     if (current_bytes_ >= kSegmentBytes || current_seq_ == 0) {
       current_seq_ = next_seq_++;
@@ -88,17 +93,19 @@ int FailedQueue::open_segment() {
     char name[32];
     std::snprintf(name, sizeof name, "%020" PRIu64 ".ndjson", current_seq_);
     std::string path = dir_ + "/" + name;
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    int fd = ::openat(dfd, name, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, kPrivateFileMode);
     if (fd < 0) {
-      core::log::error(dir_, "cannot open ", path, ": ", std::strerror(errno));
+      core::log::error(dir_, "cannot open ", path, ": ",
+                       errno == ELOOP ? "it is a symlink (not followed)" : std::strerror(errno));
       return -1;
     }
     ::flock(fd, LOCK_EX);
     struct stat mine {
     }, there{};
-    if (::fstat(fd, &mine) == 0 && ::stat(path.c_str(), &there) == 0 && mine.st_ino == there.st_ino) {
+    if (::fstat(fd, &mine) == 0 && ::fstatat(dfd, name, &there, AT_SYMLINK_NOFOLLOW) == 0 &&
+        mine.st_ino == there.st_ino) {
       current_bytes_ = static_cast<std::uint64_t>(mine.st_size);
-      fsync_dir(dir_);  // the name is durable too
+      ::fsync(dfd);  // the name is durable too
       return fd;
     }
     ::close(fd);  // replaced or removed by replay meanwhile: open it again

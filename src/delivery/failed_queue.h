@@ -9,6 +9,10 @@
 // (`bifrost replay` frees it) or, with drop_oldest, deletes the oldest
 // segments and counts their records as dropped (reason failed_queue_full).
 //
+// The directory is private (0700, segments 0600) and reached without
+// following a symlink below data_dir (private_dir.h); a symlink among the
+// segments is not one.
+//
 // One writer: the component's own thread. `bifrost replay` works segment by
 // segment, under the lock, rewriting what it could not deliver atomically.
 #pragma once
@@ -27,7 +31,8 @@ namespace bifrost::delivery {
 
 class FailedQueue {
  public:
-  FailedQueue(std::string dir, FailedQueueOptions options, core::ComponentStats* stats);
+  // The queue lives in data_dir/rel (rel: "failed/<pipeline>/<component>").
+  FailedQueue(std::string data_dir, std::string rel, FailedQueueOptions options, core::ComponentStats* stats);
   ~FailedQueue();
   FailedQueue(const FailedQueue&) = delete;
   FailedQueue& operator=(const FailedQueue&) = delete;
@@ -40,7 +45,8 @@ class FailedQueue {
   const std::string& dir() const { return dir_; }
   std::uint64_t bytes() const { return total_; }
 
-  // The segment files of a queue directory, oldest first.
+  // The segment files of a queue directory, oldest first (symlinks are not
+  // segments).
   static std::vector<std::string> segments(const std::string& dir);
 
  private:
@@ -48,6 +54,7 @@ class FailedQueue {
   void rescan();
   void drop_oldest(std::uint64_t need);
 
+  std::string root_, rel_;
   std::string dir_;
   FailedQueueOptions options_;
   core::ComponentStats* stats_;

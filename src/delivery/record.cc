@@ -4,6 +4,7 @@
 
 #include "core/json.h"
 #include "core/json_value.h"
+#include "core/secrets.h"
 
 namespace bifrost::delivery {
 
@@ -15,7 +16,12 @@ void append_record(std::string& out, const core::Event& e, const RecordMeta& met
   out.append(",\"component\":");
   core::append_json_string(out, meta.component);
   out.append(",\"attempts\":").append(std::to_string(meta.attempts)).append(",\"error\":");
-  core::append_json_string(out, meta.error);
+  if (core::secrets::any()) {
+    // An error may quote what a server echoed back (a header, a URL).
+    core::append_json_string(out, core::secrets::masked(meta.error));
+  } else {
+    core::append_json_string(out, meta.error);
+  }
   out.append(",\"ts\":").append(std::to_string(e.timestamp_ns)).append(",\"event\":");
   core::append_event_json(out, e, cache);
   out.append("}\n");

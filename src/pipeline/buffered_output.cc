@@ -14,7 +14,7 @@ BufferedOutput::BufferedOutput(OutputRunner& runner, const OutputNode& node, con
     : runner_(runner) {
   const std::string& pipeline = runner.stats_.pipeline;
   buffer_ = std::make_unique<delivery::DiskBuffer>(
-      data_dir + "/buffers/" + pipeline + "/" + node.id, node.delivery.buffer,
+      data_dir, "buffers/" + pipeline + "/" + node.id, node.delivery.buffer,
       delivery::CheckpointStore(data_dir, pipeline, node.id + ".buffer", &runner.stats_), &runner.stats_);
   buffer_->open();
 }

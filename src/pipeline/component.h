@@ -9,14 +9,17 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/batch.h"
 #include "core/clock.h"
 #include "core/stats.h"
+#include "delivery/retry_policy.h"
 #include "expr/condition.h"
 
 namespace bifrost::pipeline {
@@ -88,6 +91,52 @@ class Filter {
   // this stage applies to (live, and matching the stage's `when:`). A filter
   // drops an event by setting its drop_reason; it never loses one silently.
   virtual void process(core::Batch& batch, std::span<const std::uint32_t> events) const = 0;
+
+  // For a filter that turns one event into several, or into none (parse_influx:
+  // a record holding many lines of line protocol, one event each). The
+  // stage calls expand() rather than process(); the default is process().
+  // `events` holds the stage's selection, as for process(). An expanding
+  // filter rebuilds batch.events (EventSplice does the bookkeeping): each
+  // selected event is replaced, in its place, by the events made of it,
+  // and every other event stays as it was, in order, so the source's order
+  // holds. On return `events` holds the indexes of the events made of the
+  // selected ones, in order: the stage counts their drops and parks their
+  // rejections. The new events live in the batch (its arena and chunk) and
+  // share its one acknowledgement, like every event of it: the source's
+  // offset moves only when all of them are finished.
+  virtual void expand(core::Batch& batch, std::vector<std::uint32_t>& events) const { process(batch, events); }
+};
+
+// Rebuilds a batch's events for Filter::expand(), keeping the order, with
+// no allocation once its thread's scratch has grown:
+//   EventSplice splice(batch, events);
+//   for (std::size_t k = 0; k < events.size(); ++k) {
+//     const core::Event& from = splice.at(k);  // selected event k, as it was
+//     for (each piece) { core::Event& e = splice.add(from); ... }
+//   }
+//   splice.finish();  // batch.events and `events` hold the result
+// Selected events are visited in order (k ascending), each once; one that
+// gets no add() is gone (a filter must not lose one silently: it adds it
+// back, dropped with a reason, when it means to drop it). References
+// returned by add() hold until the next add().
+class EventSplice {
+ public:
+  EventSplice(core::Batch& batch, std::vector<std::uint32_t>& selected);
+  EventSplice(const EventSplice&) = delete;
+  EventSplice& operator=(const EventSplice&) = delete;
+  // Selected event k as it was; events before it that were not selected
+  // are carried across first.
+  const core::Event& at(std::size_t k);
+  // A new event in the place of the current selected one, a copy of `from`.
+  core::Event& add(const core::Event& from);
+  void finish();
+
+ private:
+  core::Batch& batch_;
+  std::vector<std::uint32_t>& selected_;
+  std::vector<core::Event>& out_;     // this thread's scratch: the new events
+  std::vector<std::uint32_t>& made_;  // this thread's scratch: the new selection
+  std::size_t next_ = 0;              // the first old event not yet carried across
 };
 
 // Selects the live events of `batch` that match `when` (all live ones
@@ -114,7 +163,7 @@ void run_filter_stage(const Filter& filter, const expr::Condition* when, core::B
 // them: they go through the stages after it, the routing and the outputs
 // like any event. It learns when they are finished through the tracker it
 // sets on them (core/ack.h), and keeps the inputs' checkpoints behind the
-// events it still needs with AckTracker::hold.
+// events it still needs with AckHolds (core/ack.h).
 
 // What the runtime gives a stateful stage; every call on the stage's turn.
 class StageContext {
@@ -155,7 +204,12 @@ class StatefulStage {
 
 // ---- outputs ------------------------------------------------------------
 
-enum class Outcome : std::uint8_t { kDelivered, kRetry, kRejected };
+// kHeld: the output keeps the event past write() (the s3 output's object
+// filling on disk), keeps the input's checkpoint behind it with an AckHold
+// (Batch::hold_ack) and reports what became of it later, through the
+// Settlement it was given.
+// Only an output that was given one (settle_with) reports kHeld.
+enum class Outcome : std::uint8_t { kDelivered, kRetry, kRejected, kHeld };
 
 // Per-event result of one write(), indexed like OutputSlot::selected.
 class DeliveryReport {
@@ -176,9 +230,47 @@ class DeliveryReport {
   std::vector<std::pair<std::size_t, std::string>> reasons_;  // failures only
 };
 
+// How an output that holds events past write() (Outcome::kHeld) settles
+// them later: its runner's delivery rules (counters, backoff, circuit
+// breaker, failed queue) applied to events that are no longer in a batch.
+// Called on the output's thread only (from write, flush or close). `tries`
+// counts the attempts at one group of held events (an object).
+class Settlement {
+ public:
+  using Tries = delivery::RetryPolicy::Tries;
+  enum class Next : std::uint8_t { kAgain, kExhausted, kGiveUp };
+  virtual ~Settlement() = default;
+  // An attempt stored `events` held events (`bytes` as encoded) in the sink:
+  // counted as delivered.
+  virtual void delivered(Tries& tries, std::size_t events, std::uint64_t bytes) = 0;
+  // An attempt at `events` held events failed with the transient `reason`:
+  // counts the retries and waits the backoff. kAgain: try again;
+  // kExhausted: retry.max_attempts are used up (park them); kGiveUp:
+  // delivery was given up (shutdown): leave them unacknowledged.
+  virtual Next failed(Tries& tries, std::size_t events, std::string_view reason) = 0;
+  // An attempt was refused for good (`reason`): logged; park them next.
+  virtual void rejected(Tries& tries, std::size_t events, std::string_view reason) = 0;
+  // Parks the events `selected` of `batch` (held events read back) in the
+  // failed queue with `reason`, durably. False when delivery was given up
+  // first (leave them unacknowledged).
+  virtual bool park(const core::Batch& batch, std::span<const std::uint32_t> selected, std::string_view reason,
+                    int attempts) = 0;
+  // A write to disk that must not give up (held events filling a file, a
+  // journal that says which are stored): calls `write` until it returns
+  // true, waiting the disk backoff (100 ms doubling to 5 s) between calls.
+  // The output counts and logs the failures. False when delivery was given
+  // up first (leave the events unacknowledged).
+  virtual bool retry_disk_write(const std::function<bool()>& write) = 0;
+};
+
 class Output {
  public:
   virtual ~Output() = default;
+  // Once, before the first write(), by a runner that settles held events
+  // (the pipeline's output runner). Without one (bifrost replay, bifrost
+  // test) an output settles every event within write() and never reports
+  // kHeld. The settlement outlives the output's close().
+  virtual void settle_with(Settlement* /*settlement*/) {}
   // Runs on pipeline worker threads, concurrently for different batches,
   // before the batch is queued for this output: turns slot.selected into
   // bytes (slot.encoded, slot.ends), so the expensive part runs on every core.

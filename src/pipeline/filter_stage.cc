@@ -18,7 +18,7 @@ FilterStage::FilterStage(const FilterNode& node, const std::string& pipeline, co
   } else {
     filter_ = node.spec->build(ctx);
   }
-  failed_ = std::make_unique<delivery::FailedQueue>(data_dir + "/failed/" + pipeline + "/" + node.id,
+  failed_ = std::make_unique<delivery::FailedQueue>(data_dir, "failed/" + pipeline + "/" + node.id,
                                                     delivery::FailedQueueOptions{}, &stats_);
 }
 
@@ -29,13 +29,18 @@ std::uint64_t FilterStage::run(core::Batch& batch, std::vector<std::uint32_t>& s
   // A stage's in/out count every live event reaching it; `when:` only
   // selects the ones it works on, the others pass through.
   core::add(stats_.events_in, live);
+  select_events(batch, when_, sel);
   if (stage_) {
-    select_events(batch, when_, sel);
     stage_->process(batch, sel, *this);  // even with none selected: the stage sees time and sources go by
-  } else {
-    run_filter_stage(*filter_, when_, batch, sel);
+    if (!sel.empty()) live -= count_dropped(stats_, batch, sel) + park_rejected(batch, sel);
+  } else if (!sel.empty()) {
+    // An expanding filter (Filter::expand) changes how many events it
+    // selected: what it made of them leave it, so out may exceed in.
+    const std::size_t selected = sel.size();
+    filter_->expand(batch, sel);
+    live = live - selected + sel.size();
+    live -= count_dropped(stats_, batch, sel) + park_rejected(batch, sel);
   }
-  if (!sel.empty()) live -= count_dropped(stats_, batch, sel) + park_rejected(batch, sel);
   core::add(stats_.events_out, live);
   if (tap_.active()) {
     select_events(batch, nullptr, sel);
@@ -116,6 +121,7 @@ std::uint64_t FilterStage::park_rejected(core::Batch& batch, std::span<const std
     return n;
   }
   core::add(stats_.events_failed, n);
+  batch.parked.fetch_add(static_cast<std::uint32_t>(n), std::memory_order_relaxed);
   for (std::uint32_t i : sel) {
     if (!core::is_rejected(batch.events[i])) continue;
     core::log::warn(stats_.component, n, " event(s) rejected (to the failed queue): ", batch.events[i].drop_reason + 1);

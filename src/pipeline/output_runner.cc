@@ -24,7 +24,8 @@ OutputRunner::OutputRunner(const OutputNode& node, const std::string& pipeline, 
       retry_(node.delivery.retry) {
   stats_.identify(pipeline, node.id, "output", node.type);
   output_ = node.spec->build(BuildContext{pipeline, node.id, data_dir, &stats_, &clock_, exactly_once});
-  failed_ = std::make_unique<delivery::FailedQueue>(data_dir + "/failed/" + pipeline + "/" + node.id,
+  output_->settle_with(&held_);
+  failed_ = std::make_unique<delivery::FailedQueue>(data_dir, "failed/" + pipeline + "/" + node.id,
                                                     node.delivery.failed_queue, &stats_);
   if (node.delivery.buffer.disk) buffered_ = std::make_unique<BufferedOutput>(*this, node, data_dir);
   // Batches the output has taken from its queue: the one it delivers, or
@@ -130,6 +131,66 @@ void OutputRunner::park(Batch& batch) {
     return;
   }
   core::add(stats_.events_failed, parked_);
+  batch.parked.fetch_add(static_cast<std::uint32_t>(parked_), std::memory_order_relaxed);
+}
+
+void OutputRunner::note_attempt(delivery::RetryPolicy::Tries& tries, bool progress, bool retry) {
+  switch (retry_.after_attempt(tries, progress, retry)) {
+    case delivery::RetryPolicy::Circuit::kClosed:
+      core::log::info(stats_.component, "the sink takes events again: circuit closed");
+      break;
+    case delivery::RetryPolicy::Circuit::kOpened:
+      core::log::warn(stats_.component, retry_.failures_in_a_row(),
+                      " attempts in a row failed: circuit open; probing at most every ",
+                      retry_.options().max_backoff_ns / 1'000'000, "ms until the sink takes events again");
+      stats_.circuit_open.store(1);
+      break;
+    case delivery::RetryPolicy::Circuit::kSame: break;
+  }
+  if (progress) stats_.circuit_open.store(0);
+}
+
+void OutputRunner::Held::delivered(Tries& tries, std::size_t events, std::uint64_t bytes) {
+  r_.note_attempt(tries, /*progress=*/true, /*retry=*/false);
+  core::add(r_.stats_.events_out, events);
+  core::add(r_.stats_.bytes_out, bytes);
+}
+
+Settlement::Next OutputRunner::Held::failed(Tries& tries, std::size_t events, std::string_view reason) {
+  r_.note_attempt(tries, /*progress=*/false, /*retry=*/true);
+  if (r_.retry_.exhausted(tries)) {
+    core::log::error(r_.stats_.component, "giving up on ", events, " events after ", tries.attempt,
+                     " attempts (to the failed queue): ", reason);
+    return Next::kExhausted;
+  }
+  core::add(r_.stats_.retries, events);
+  const auto wait = r_.retry_.backoff(tries);
+  core::log::warn(r_.stats_.component, "upload failed (", reason, "); retrying ", events, " events in ",
+                  std::chrono::duration_cast<std::chrono::milliseconds>(wait).count(), "ms (attempt ", tries.attempt,
+                  ")");
+  return r_.pause_.sleep_for(wait) ? Next::kAgain : Next::kGiveUp;
+}
+
+void OutputRunner::Held::rejected(Tries& tries, std::size_t events, std::string_view reason) {
+  r_.note_attempt(tries, /*progress=*/true, /*retry=*/false);
+  core::log::error(r_.stats_.component, events, " events rejected (to the failed queue): ", reason);
+}
+
+bool OutputRunner::Held::park(const Batch& batch, std::span<const std::uint32_t> selected, std::string_view reason,
+                              int attempts) {
+  records_.clear();
+  const std::int64_t now = core::now_ns();
+  for (std::uint32_t i : selected) {
+    delivery::append_record(records_, batch.events[i], {r_.pipeline_, r_.stats_.component, reason, attempts, now},
+                            r_.time_cache_);
+  }
+  if (!delivery::retry_disk_write(r_.pause_, [&] {
+        return r_.failed_->append(records_, [&] { return r_.pause_.interrupted(); }).has_value();
+      })) {
+    return false;
+  }
+  core::add(r_.stats_.events_failed, selected.size());
+  return true;
 }
 
 void OutputRunner::deliver(Delivery d, bool reported) {
@@ -150,20 +211,10 @@ void OutputRunner::deliver(Delivery d, bool reported) {
     const std::size_t ok = report_.count(Outcome::kDelivered);
     const std::size_t rejected = report_.count(Outcome::kRejected);
     const std::size_t retry = report_.count(Outcome::kRetry);
-    const bool progress = ok > 0 || (retry == 0 && rejected == 0);
-    switch (retry_.after_attempt(tries, progress, retry > 0)) {
-      case delivery::RetryPolicy::Circuit::kClosed:
-        core::log::info(stats_.component, "the sink takes events again: circuit closed");
-        break;
-      case delivery::RetryPolicy::Circuit::kOpened:
-        core::log::warn(stats_.component, retry_.failures_in_a_row(),
-                        " attempts in a row failed: circuit open; probing at most every ",
-                        retry_.options().max_backoff_ns / 1'000'000, "ms until the sink takes events again");
-        stats_.circuit_open.store(1);
-        break;
-      case delivery::RetryPolicy::Circuit::kSame: break;
-    }
-    if (progress) stats_.circuit_open.store(0);
+    // Held events are settled later (Held): neither out nor failed yet.
+    const std::size_t held = report_.count(Outcome::kHeld);
+    const bool progress = ok > 0 || held > 0 || (retry == 0 && rejected == 0);
+    note_attempt(tries, progress, retry > 0);
     core::add(stats_.events_out, ok);
     core::add(stats_.bytes_out, delivered_bytes(*slot, report_));
     if (rejected) {

@@ -86,6 +86,26 @@ class OutputRunner {
   void collect_failed(const core::Batch& batch, const core::OutputSlot& slot, Outcome which, int attempt,
                       std::string_view prefix);
   void park(core::Batch& batch);
+  // After each attempt: the circuit breaker's verdict, logged.
+  void note_attempt(delivery::RetryPolicy::Tries& tries, bool progress, bool retry);
+
+  // Settles what the output holds past write() (Outcome::kHeld).
+  class Held final : public Settlement {
+   public:
+    explicit Held(OutputRunner& r) : r_(r) {}
+    void delivered(Tries& tries, std::size_t events, std::uint64_t bytes) override;
+    Next failed(Tries& tries, std::size_t events, std::string_view reason) override;
+    void rejected(Tries& tries, std::size_t events, std::string_view reason) override;
+    bool park(const core::Batch& batch, std::span<const std::uint32_t> selected, std::string_view reason,
+              int attempts) override;
+    bool retry_disk_write(const std::function<bool()>& write) override {
+      return delivery::retry_disk_write(r_.pause_, write);
+    }
+
+   private:
+    OutputRunner& r_;
+    std::string records_;  // apart from the runner's: settling may happen inside a write()
+  };
 
   std::string pipeline_;
   core::Clock& clock_;
@@ -106,6 +126,7 @@ class OutputRunner {
   std::string records_;  // failed-queue records of the batch being delivered
   std::size_t parked_ = 0;
   core::Rfc3339Cache time_cache_;
+  Held held_{*this};
 };
 
 }  // namespace bifrost::pipeline

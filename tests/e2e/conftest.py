@@ -117,7 +117,24 @@ class Daemon:
                 pass
         return held
 
+    def handles(self, sig):
+        """Whether bifrost has blocked `sig` for its signal thread: from then
+        on the signal is its stop (or reload); before (the dynamic loader,
+        the first microseconds of main) it would kill the process. Any of
+        its threads shows it (the main thread's mask is lifted while it
+        waits in sigtimedwait; the others inherit it)."""
+        try:
+            for task in os.listdir(f"/proc/{self.p.pid}/task"):
+                with open(f"/proc/{self.p.pid}/task/{task}/status") as f:
+                    blocked = next(int(line.split()[1], 16) for line in f if line.startswith("SigBlk:"))
+                if blocked >> (int(sig) - 1) & 1:
+                    return True
+        except (OSError, StopIteration):
+            return self.p.poll() is not None
+        return False
+
     def stop(self, sig=signal.SIGTERM):
+        wait_for(lambda: self.p.poll() is not None or self.handles(sig), 10)
         self.p.send_signal(sig)
         self.p.wait(timeout=60)
         self.log.seek(0)

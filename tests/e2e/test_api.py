@@ -23,12 +23,16 @@ class Daemon:
         self.p = subprocess.Popen([bifrost, "run", "-c", cfg], stdin=self.r, stdout=stdout, stderr=subprocess.PIPE)
         os.close(self.r)
         self.log = b""
-        line = self.p.stderr.readline()
-        self.log += line
-        m = re.search(rb"api: listening on http://([\d.]+:\d+)", line)
+        m = None
+        for _ in range(20):  # warnings (a token file others may read, say) may come first
+            line = self.p.stderr.readline()
+            self.log += line
+            m = re.search(rb"api: listening on http://([\d.]+:\d+)", line)
+            if m or not line:
+                break
         if not m:
             self.p.kill()
-            raise AssertionError(f"no API address in: {line!r}")
+            raise AssertionError(f"no API address in: {self.log!r}")
         self.addr = m.group(1).decode()
         self.base = "http://" + self.addr
         # The API answers before the pipelines run (/ready says 503 then); wait like a client should.

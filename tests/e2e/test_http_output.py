@@ -37,6 +37,10 @@ class Sink:
                                      method="POST")
         assert urllib.request.urlopen(req, timeout=5).read() == b"ok"
 
+    def requests(self):
+        """The requests the sink answered so far (every status)."""
+        return json.loads(urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_control", timeout=5).read())["requests"]
+
     def events(self):
         """What the sink accepted so far (a line it is still writing is left for later)."""
         try:
@@ -158,6 +162,41 @@ def test_rejects_are_parked_then_replayed_after_the_sink_is_fixed(bifrost, tmp_p
     assert failed_records(tmp_path) == []
     assert sink.messages()[-2:] == ["bad 2", "bad 4"]
     assert sink.events()[-1]["log"]["offset"] == 20  # the event comes back whole
+
+
+def test_a_rejected_request_is_bisected_only_the_marked_events_are_parked(bifrost, tmp_path, sink):
+    # 1000 events in one batch, requests of 200: three of the five requests
+    # hold one marked event each, and the sink answers 422 to any request
+    # holding one (it does not say which).
+    marked = {137, 420, 999}
+    log = tmp_path / "app.log"
+    log.write_text("".join(f"{'MARKED' if i in marked else 'event'} {i}\n" for i in range(1000)))
+    sink.control(reject="MARKED", reject_status=422)
+    d = Daemon(bifrost, config(tmp_path, log, sink, "    batch: {max_events: 200}"))
+    good = [f"event {i}" for i in range(1000) if i not in marked]
+    assert wait_for(lambda: len(sink.events()) >= len(good) and len(failed_records(tmp_path)) >= 3, 30)
+    err = d.stop()
+    assert sink.messages() == good  # each once, in order
+    parked = failed_records(tmp_path)
+    assert sorted(r["event"]["message"] for r in parked) == sorted(f"MARKED {i}" for i in marked)
+    assert all(r["error"] == "HTTP 422: rejected: contains MARKED" for r in parked)
+    # The bound (outputs/common/bisect.h): 2*ceil(log2 200) = 16 more per rejected request of one bad event.
+    requests = sink.requests()
+    print(f"bisect: {requests} requests for 5 requests of 200 events, 3 of them rejected (bound 5 + 3*16 = 53)")
+    assert requests <= 5 + 3 * 16, requests
+    assert "sending it again in halves" in err and "1 event(s) rejected alone" in err
+
+
+def test_on_reject_park_all_parks_a_rejected_request_whole(bifrost, tmp_path, sink):
+    log = tmp_path / "app.log"
+    log.write_text("".join(f"{'MARKED' if i == 50 else 'event'} {i}\n" for i in range(300)))
+    sink.control(reject="MARKED")
+    d = Daemon(bifrost, config(tmp_path, log, sink, "    batch: {max_events: 100}\n    on_reject: park_all"))
+    assert wait_for(lambda: len(sink.events()) >= 200 and len(failed_records(tmp_path)) >= 100, 30)
+    d.stop()
+    assert sink.messages() == [f"event {i}" for i in range(100, 300)]
+    assert len(failed_records(tmp_path)) == 100
+    assert sink.requests() == 3
 
 
 def test_retries_exhausted_go_to_the_failed_queue(bifrost, tmp_path, sink):

@@ -68,7 +68,7 @@ def test_files_modes_owners_and_conffile(deb, scratch):
     assert "adduser" in control and "libyaml-cpp0.7" in control
     postinst = (scratch / "DEBIAN" / "postinst").read_text()
     for needed in ["adduser --system --group --home /var/lib/bifrost", "adduser --quiet bifrost adm",
-                   "install -d -o bifrost -g bifrost -m 0750 /var/lib/bifrost", "chmod 0640 /etc/bifrost/bifrost.yaml"]:
+                   "install -d -o bifrost -g bifrost -m 0700 /var/lib/bifrost", "chmod 0640 /etc/bifrost/bifrost.yaml"]:
         assert needed in postinst, needed
     for script in ["postinst", "prerm", "postrm"]:
         assert subprocess.run(["sh", "-n", str(scratch / "DEBIAN" / script)]).returncode == 0, script

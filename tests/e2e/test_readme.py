@@ -36,11 +36,13 @@ def component_types(bifrost):
 def kind_of(block, type_name, types):
     """inputs, filters or outputs: where a component of this type goes."""
     kinds = [k for k in KINDS if type_name in types[k]]
-    if kinds == ["inputs", "outputs"]:  # file and kafka are both
+    if kinds == ["inputs", "outputs"]:  # file, kafka and http are both
         if type_name == "file" and re.search(r"^\s+paths:", block, re.M):
             return "inputs"  # the file input, not the file output
         if type_name == "kafka" and re.search(r"^\s+topics:", block, re.M):
             return "inputs"  # the kafka input, not the kafka output
+        if type_name == "http" and not re.search(r"^\s+url:", block, re.M):
+            return "inputs"  # the http input (it listens), not the http output (it has a url)
         return "outputs"
     # An unknown type goes where validate reports it ("did you mean").
     return kinds[0] if kinds else "filters"

@@ -91,7 +91,7 @@ def test_dedupe_exact_never_lets_both_of_a_pair_through_across_kill_9(bifrost, t
     runs.kill_while_reading(after=third // 2)
     runs.run_to_end(eof)
     offsets = collections.defaultdict(set)
-    for e in read_json_lines(tmp_path / "out.json"):
+    for e in runs.json_events(tmp_path / "out.json"):
         offsets[e["id"]].add(e["log"]["offset"])
     assert len(offsets) == n  # every id, at least once (a line read again may be delivered again)
     both = [i for i, o in offsets.items() if len(o) > 1]

@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     seg.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   }
   core::ComponentStats stats;
-  delivery::DiskBuffer buffer(dir + "/buf", {}, delivery::CheckpointStore(dir, "p", "o.buffer", &stats), &stats);
+  delivery::DiskBuffer buffer(dir, "buf", {}, delivery::CheckpointStore(dir, "p", "o.buffer", &stats), &stats);
   buffer.open();
   buffer.close_writer();
   core::Batch batch;

@@ -2,6 +2,7 @@
 reuse the end-to-end helpers (loaded under the name `e2e`) and start the
 service they need once per session."""
 import importlib.util
+import json
 import pathlib
 import sys
 import uuid
@@ -28,6 +29,27 @@ def kafka():
 
 
 @pytest.fixture(scope="session")
+def kafka_secure(kafka):
+    """The same broker's SASL_SSL listener (tests/services/kafka.sh secure): a dict of
+    address, ca_file, other_ca_file, user, password_file and prefix (the topics and
+    groups the user may use; it may use no other)."""
+    return json.loads(service("kafka", "secure"))
+
+
+@pytest.fixture(scope="session")
+def nginx_tls():
+    """nginx as a TLS-terminating proxy (tests/services/nginx_tls.sh): its test PKI as a
+    dict (ca_file, other_ca_file, client_cert, client_key, other_client_cert,
+    other_client_key), and proxy(name, upstream, *options) -> port."""
+    pki = json.loads(service("nginx_tls", "pki"))
+
+    def proxy(name, upstream, *options):
+        return int(service("nginx_tls", "proxy", name, upstream, *options))
+    pki["proxy"] = proxy
+    return pki
+
+
+@pytest.fixture(scope="session")
 def es():
     """A real Elasticsearch (single node) on loopback: 'http://127.0.0.1:PORT'."""
     return service("elasticsearch")
@@ -37,6 +59,12 @@ def es():
 def influx():
     """A real InfluxDB 1.6 on loopback: 'http://127.0.0.1:PORT'."""
     return service("influxdb")
+
+
+@pytest.fixture(scope="session")
+def s3():
+    """moto's S3 server on loopback: 'http://127.0.0.1:PORT'."""
+    return service("s3")
 
 
 @pytest.fixture

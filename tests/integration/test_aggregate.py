@@ -41,11 +41,10 @@ def influx_points(url, database):
     return out
 
 
-def file_points(path):
+def file_points(runs, path):
     """The same from the file output, the last line of a (window, group) winning."""
     out = {}
-    for line in open(path):
-        e = json.loads(line)
+    for e in runs.json_events(path):
         start = calendar.timegm(time.strptime(e["window"]["start"], "%Y-%m-%dT%H:%M:%SZ"))
         out[(start, e["status"])] = (e["requests"], e["bytes"], e["clients"])
     return out
@@ -112,7 +111,7 @@ def test_per_minute_roll_up_is_exact_in_influxdb_and_a_file_after_kill_9s(bifros
     runs.kill_while_reading(after=n // 5)
     runs.run_to_end(config(tmp_path, influx, db, log, port, end_at_eof=True))
     check(influx_points(influx, db), expected, "InfluxDB")
-    check(file_points(tmp_path / "out.json"), expected, "file")
+    check(file_points(runs, tmp_path / "out.json"), expected, "file")
 
 
 def test_out_of_order_times_within_the_lateness_count_and_late_events_do_not(bifrost, influx, db, tmp_path):
@@ -134,4 +133,4 @@ def test_out_of_order_times_within_the_lateness_count_and_late_events_do_not(bif
                                   end_at_eof=True))
     assert "dropped{late}=" in last  # the last run met late lines of its own
     check(influx_points(influx, db), expected, "InfluxDB")
-    check(file_points(tmp_path / "out.json"), expected, "file")
+    check(file_points(runs, tmp_path / "out.json"), expected, "file")

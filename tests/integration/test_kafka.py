@@ -14,7 +14,10 @@ from e2e import ROOT, Daemon, free_port, lines, run, wait_for, whole_lines, writ
 from realservices import service
 from sink_down import Feed, feed_through_an_outage, peak_rss_kib
 
-BASE_MS = 1_795_000_000_000  # 2026-11-18T...Z
+# Event times from a day ago (whole seconds), so that the output's max_past
+# (7 days) and max_future (1h) keep them as the record times: a million
+# lines 10 ms apart span under three hours.
+BASE_MS = (int(time.time()) - 86_400) * 1000
 
 
 def kcat(kafka, *args, input=None, timeout=300):

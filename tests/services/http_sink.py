@@ -9,6 +9,9 @@ RECEIVED_FILE, one compact JSON event per line (so a restart keeps them).
 POST /_control with a JSON object sets the behaviour:
   {"status": 503}          answer every request with this status (200: accept)
   {"reject": "bad"}        answer 400 to requests with this text in the body
+  {"reject_status": 422}   the status of those answers (400 unless set)
+GET /_control answers the state and "requests": the requests to other paths
+answered so far (every status), so a test can count what bifrost sent.
 Stop the process (the test does) to make the sink unreachable.
 """
 import gzip
@@ -17,7 +20,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-state = {"status": 200, "reject": None}
+state = {"status": 200, "reject": None, "reject_status": 400, "requests": 0}
 lock = threading.Lock()
 
 
@@ -43,11 +46,12 @@ class Handler(BaseHTTPRequestHandler):
                 state.update(json.loads(body))
             return self.answer(200, b"ok")
         with lock:
-            status, reject = state["status"], state["reject"]
+            status, reject, reject_status = state["status"], state["reject"], state["reject_status"]
+            state["requests"] += 1
         if status != 200:
             return self.answer(status, b"sink says %d" % status)
         if reject and reject.encode() in body:
-            return self.answer(400, b"rejected: contains " + reject.encode())
+            return self.answer(reject_status, b"rejected: contains " + reject.encode())
         text = body.decode()
         if text.lstrip().startswith("["):  # a JSON array: noted with the request's headers
             events = json.loads(text)
@@ -58,6 +62,13 @@ class Handler(BaseHTTPRequestHandler):
         with lock, open(sys.argv[2], "a") as f:
             f.write(out)
         self.answer(200, b'{"ok":true}')
+
+    def do_GET(self):
+        if self.path != "/_control":
+            return self.answer(404)
+        with lock:
+            text = json.dumps(state)
+        self.answer(200, text.encode())
 
     do_POST = handle_body
     do_PUT = handle_body

@@ -137,13 +137,17 @@ class RunningInput {
 // all selected for slot 0 and encoded by `out`.
 class TestBatch {
  public:
-  TestBatch(const std::vector<std::string>& messages, const pipeline::Output& out) : pool_(1) {
+  // `times`: the events' @timestamp (ns), one per message; 0 when absent.
+  TestBatch(const std::vector<std::string>& messages, const pipeline::Output& out,
+            const std::vector<std::int64_t>& times = {})
+      : pool_(1) {
     batch_ = pool_.acquire();
     storage_ = messages;
     for (std::size_t i = 0; i < storage_.size(); ++i) {
       core::Event& e = batch_->events.emplace_back();
       e.message = storage_[i];
       e.offset = i;
+      if (i < times.size()) e.timestamp_ns = times[i];
       core::set_field(e, *core::FieldPath::parse("n"), core::Value::integer(static_cast<std::int64_t>(i)),
                       batch_->arena);
     }

@@ -27,6 +27,7 @@ class FakeHttpServer {
     };
     server_.Post(".*", serve);
     server_.Put(".*", serve);
+    server_.Delete(".*", serve);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     // bind_to_any_port listens already (a connection waits in the backlog),

@@ -1,6 +1,7 @@
 """Helpers of the stateful stages' tests (aggregate, dedupe, throttle): a
 generated nginx access log whose exact roll-up the test knows, and running
 bifrost through kill -9s."""
+import json
 import random
 import signal
 import subprocess
@@ -102,7 +103,7 @@ class Runs:
 
     def __init__(self, bifrost, cfg, port, input_id, timeout=300):
         self.bifrost, self.cfg, self.port, self.input_id, self.timeout = bifrost, cfg, port, input_id, timeout
-        self.n = 0
+        self.n = self.kills = 0
 
     def _start(self, cfg):
         self.n += 1
@@ -117,6 +118,23 @@ class Runs:
         assert p.poll() is None, f"bifrost ended before it was killed:\n{open(self.log.name).read()[-3000:]}"
         p.send_signal(signal.SIGKILL)
         p.wait()
+        self.kills += 1
+
+    def json_events(self, path):
+        """The events of a file output's file written across these runs. A
+        kill -9 in the middle of a write leaves a partial line, which the
+        next run ends with a newline (and warns of): those lines, at most
+        one per kill, are left out (their events were not acknowledged and
+        were delivered again); any other line that is not JSON fails."""
+        events, torn = [], []
+        with open(path, "rb") as f:
+            for line in f:
+                try:
+                    events.append(json.loads(line))
+                except ValueError:
+                    torn.append(line[:200])
+        assert len(torn) <= self.kills, f"{len(torn)} lines are not JSON after {self.kills} kills: {torn[:3]}"
+        return events
 
     def kill_while_reading(self, after):
         """Killed once its input has read `after` events: mid-stream."""

@@ -2,7 +2,9 @@
 
 #include <memory>
 
+#include "common/kafka/oauth.h"
 #include "core/log.h"
+#include "core/secrets.h"
 
 namespace bifrost::common::kafka {
 
@@ -10,6 +12,18 @@ namespace {
 struct ConfDeleter {
   void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
 };
+
+// librdkafka names its own properties; what they are in a bifrost config.
+const char* hint(std::string_view message) {
+  if (message.find("certificate verify failed") != std::string_view::npos) {
+    return " (bifrost: the broker's certificate is not signed by a CA of tls.ca_file, or of the system's CAs "
+           "without it; ssl.ca.location is tls.ca_file)";
+  }
+  if (message.find("SASL authentication error") != std::string_view::npos) {
+    return " (bifrost: check sasl.username and sasl.password or the file of sasl.password_file, then reload)";
+  }
+  return "";
+}
 
 // The value as librdkafka wants it: YAML booleans and numbers as text.
 std::string property_text(const config::Node& v) {
@@ -22,6 +36,7 @@ ClientSettings read_client_settings(config::MapReader& r) {
   ClientSettings s;
   auto brokers = r.string_list("brokers", "bootstrap brokers, host:port (a list, or one comma-separated string)",
                                /*required=*/true);
+  read_security(r, s.security);
   auto passthrough = r.get("librdkafka", "map", "{}",
                            "librdkafka properties passed as they are (checked at load); they win over bifrost's");
   if (r.describing()) return s;
@@ -35,13 +50,18 @@ ClientSettings read_client_settings(config::MapReader& r) {
     config::each_entry(*passthrough, "librdkafka property: value", [&](const config::Node& k, const config::Node& v) {
       std::string key = k.yaml().Scalar();
       std::string value = property_text(v);
+      const bool secret = secret_property(key);
+      if (secret) core::secrets::add(value);
       char err[512];
       switch (rd_kafka_conf_set(scratch.get(), key.c_str(), value.c_str(), err, sizeof err)) {
         case RD_KAFKA_CONF_OK: s.librdkafka.emplace_back(key, value); break;
         case RD_KAFKA_CONF_UNKNOWN:
           k.error("unknown librdkafka property \"" + key + "\" (see librdkafka's CONFIGURATION.md)");
           break;
-        case RD_KAFKA_CONF_INVALID: v.error(std::string("librdkafka refuses ") + key + ": " + err); break;
+        case RD_KAFKA_CONF_INVALID:
+          // librdkafka's reason may quote the value: not for a secret.
+          v.error(std::string("librdkafka refuses ") + key + (secret ? "" : std::string(": ") + err));
+          break;
       }
     });
   }
@@ -60,21 +80,26 @@ core::Result<rd_kafka_conf_t*, Error> make_conf(const ClientSettings& s,
     }
     return true;
   };
+  std::vector<std::pair<std::string, std::string>> security;
+  if (!security_properties(s.security, security, error)) return core::fail(Errc::kConfig, error);
   bool ok = set("bootstrap.servers", s.brokers);
+  for (const auto& [k, v] : security) ok = ok && set(k, v);
   for (const auto& [k, v] : ours) ok = ok && set(k, v);
   for (const auto& [k, v] : s.librdkafka) ok = ok && set(k, v);
   if (!ok) return core::fail(Errc::kConfig, error);
+  if (s.security.sasl.mechanism == "OAUTHBEARER") use_oidc_refresh(conf.get());
   return conf.release();
 }
 
 void log_librdkafka(std::string_view id, int level, const char* facility, const char* message) {
-  if (level <= 3) core::log::error(id, "librdkafka ", facility, ": ", message);
-  else if (level <= 5) core::log::warn(id, "librdkafka ", facility, ": ", message);
+  if (level <= 3) core::log::error(id, "librdkafka ", facility, ": ", message, hint(message));
+  else if (level <= 5) core::log::warn(id, "librdkafka ", facility, ": ", message, hint(message));
   else core::log::debug(id, "librdkafka ", facility, ": ", message);
 }
 
 void log_librdkafka_error(std::string_view id, int err, const char* reason) {
-  core::log::warn(id, "librdkafka: ", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), ": ", reason);
+  core::log::warn(id, "librdkafka: ", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), ": ", reason,
+                  hint(reason));
 }
 
 bool retriable(rd_kafka_resp_err_t err) {

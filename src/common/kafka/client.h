@@ -1,7 +1,8 @@
 // librdkafka client settings shared by the `kafka` output and input:
-// `brokers` and the `librdkafka:` passthrough map, checked at load (an
-// unknown property or a bad value is a located config error, found by
-// setting it on a scratch configuration: no socket, no file).
+// `brokers`, `tls` and `sasl` (security.h) and the `librdkafka:`
+// passthrough map, checked at load (an unknown property or a bad value is a
+// located config error, found by setting it on a scratch configuration: no
+// socket, no file).
 #pragma once
 
 #include <cstdint>
@@ -12,17 +13,20 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "common/kafka/security.h"
 #include "config/reader.h"
 #include "core/result.h"
 
 namespace bifrost::common::kafka {
 
 struct ClientSettings {
-  std::string brokers;                                          // "host:port,host:port"
+  std::string brokers;  // "host:port,host:port"
+  SecuritySettings security;
   std::vector<std::pair<std::string, std::string>> librdkafka;  // passthrough, in file order
 };
 
-// Reads `brokers` (a list or a comma-separated string) and `librdkafka`.
+// Reads `brokers` (a list or a comma-separated string), `tls`, `sasl` and
+// `librdkafka`.
 ClientSettings read_client_settings(config::MapReader& r);
 
 enum class Errc : std::uint8_t {
@@ -30,9 +34,10 @@ enum class Errc : std::uint8_t {
 };
 using Error = core::Error<Errc>;
 
-// A configuration with `ours` set first and the passthrough after it (a
-// user's property wins); the caller owns it. kConfig, naming the property,
-// when librdkafka refuses one.
+// A configuration with the security properties and `ours` set first and
+// the passthrough after them (a user's property wins); the caller owns it.
+// kConfig, naming the property, when librdkafka refuses one, or naming the
+// file when the SASL password file cannot be read.
 core::Result<rd_kafka_conf_t*, Error> make_conf(const ClientSettings& s,
                                                 const std::vector<std::pair<std::string, std::string>>& ours);
 

@@ -63,7 +63,7 @@ AggregateStage::AggregateStage(const Spec& spec, const pipeline::BuildContext& c
 // checkpoints with them, and the next start rebuilds the windows.
 AggregateStage::~AggregateStage() = default;
 
-void AggregateStage::start(pipeline::StageContext&) { load_state(); }
+void AggregateStage::start(pipeline::StageContext& ctx) { load_state(ctx.clock().now()); }
 
 Window& AggregateStage::window_for(std::int64_t start) {
   if (last_ && last_->start() == start) return *last_;

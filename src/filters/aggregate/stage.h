@@ -39,7 +39,7 @@ class AggregateStage final : public pipeline::StatefulStage {
   struct Step {
     std::uint64_t id;
     std::int64_t closed_through;  // every window ending at or before it is emitted (with this step)
-    std::vector<Hold> holds;
+    std::vector<core::AckHold> holds;
     SourcePositions positions;  // as of the step: what the saved state says was processed
   };
   struct SourceClock {
@@ -66,7 +66,7 @@ class AggregateStage final : public pipeline::StatefulStage {
   void send(core::Batch*& batch, std::uint64_t step, pipeline::StageContext& ctx);
   // Steps whose events are all finished: saves the state, then releases their holds.
   void commit();
-  void load_state();
+  void load_state(core::Clock::time_point now);
   void publish(pipeline::StageContext& ctx);
 
   const Spec& spec_;

@@ -44,11 +44,11 @@ void AggregateStage::emit_step(std::vector<std::unique_ptr<Window>> closing, pip
   bool broken = false;
   for (auto& w : closing) {
     emit_window(*w, /*late=*/false, out, step.id, ctx, broken);
-    for (Hold& h : w->take_holds()) step.holds.push_back(std::move(h));
+    for (core::AckHold& h : w->take_holds()) step.holds.push_back(std::move(h));
   }
   for (auto& w : late_) {
     emit_window(*w, /*late=*/true, out, step.id, ctx, broken);
-    for (Hold& h : w->take_holds()) step.holds.push_back(std::move(h));
+    for (core::AckHold& h : w->take_holds()) step.holds.push_back(std::move(h));
   }
   late_.clear();
   send(out, step.id, ctx);
@@ -156,12 +156,12 @@ void AggregateStage::commit() {
     if (!state_.save(w)) return;  // reported; tried again at the next tick, the holds stay meanwhile
   }
   for (std::size_t k = 0; k < n; ++k) {
-    for (const Hold& h : steps_.front().holds) h.tracker->release(h.seq);
+    for (core::AckHold& h : steps_.front().holds) h.done();
     steps_.pop_front();
   }
 }
 
-void AggregateStage::load_state() {
+void AggregateStage::load_state(core::Clock::time_point now) {
   auto body = state_.load();
   if (!body) return;
   StateReader r(*body);
@@ -176,6 +176,11 @@ void AggregateStage::load_state() {
   loaded_positions_ = positions;
   step_positions_ = positions;
   positions_ = std::move(positions);
+  // Every source read before the crash holds the windows still open until
+  // it is heard from again (or silent for idle_timeout): a partition whose
+  // first fetch comes first must not close minutes another one still has
+  // events for.
+  positions_.each_source([&](std::uint64_t src) { sources_.try_emplace(src, SourceClock{closed, now}); });
   char when[core::kRfc3339NsLen];
   core::format_rfc3339_ns(closed, when);
   core::log::info(id_, "state: the windows ending at or before ", std::string_view(when, sizeof when),

@@ -182,15 +182,16 @@ void Window::clear_groups() {
 
 void Window::hold(const core::Batch& b) {
   if (!b.tracker || (b.tracker.get() == held_tracker_ && b.ack_seq == held_seq_)) return;
-  for (const Hold& h : holds_) {
-    if (h.tracker.get() == b.tracker.get()) {
+  for (const core::AckHold& h : holds_) {
+    if (h.tracker() == b.tracker.get()) {
       held_tracker_ = b.tracker.get();  // alive while held here
       held_seq_ = b.ack_seq;
       return;
     }
   }
-  if (!b.tracker->hold(b.ack_seq)) return;  // finished already: nothing to keep
-  holds_.push_back(Hold{b.tracker, b.ack_seq});
+  core::AckHold h = b.hold_ack();
+  if (!h) return;  // finished already: nothing to keep
+  holds_.push_back(std::move(h));
   held_tracker_ = b.tracker.get();
   held_seq_ = b.ack_seq;
 }
@@ -198,7 +199,7 @@ void Window::hold(const core::Batch& b) {
 std::size_t Window::bytes() const {
   std::size_t n = sizeof(*this) + groups_.capacity() * sizeof(Group) + keys_.capacity() +
                   cells_.capacity() * sizeof(Cell) + slots_.capacity() * sizeof(std::uint32_t) +
-                  holds_.capacity() * sizeof(Hold);
+                  holds_.capacity() * sizeof(core::AckHold);
   for (const Cell& c : cells_) {
     if (c.sketch) n += c.sketch->bytes();
     if (c.distinct) n += c.distinct->bytes();

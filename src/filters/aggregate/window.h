@@ -51,11 +51,6 @@ bool update(Cell& c, const MetricSpec& m, const Input& in);
 // min of no value).
 std::optional<core::Value> result(const Cell& c, const MetricSpec& m);
 
-struct Hold {
-  std::shared_ptr<core::AckTracker> tracker;
-  std::uint64_t seq;
-};
-
 class Window {
  public:
   Window(std::int64_t start, std::size_t metrics) : start_(start), metrics_(metrics) {}
@@ -71,7 +66,7 @@ class Window {
   void clear_groups();
   // Holds the batch's ack unless a batch of its source is held already.
   void hold(const core::Batch& b);
-  std::vector<Hold> take_holds() { return std::move(holds_); }
+  std::vector<core::AckHold> take_holds() { return std::move(holds_); }
   std::size_t bytes() const;
 
  private:
@@ -87,7 +82,7 @@ class Window {
   std::string keys_;
   std::vector<Cell> cells_;                         // groups x metrics
   std::vector<std::uint32_t> slots_;                // open addressing: group index + 1, 0 empty
-  std::vector<Hold> holds_;                         // one per source tracker: the first batch that went in
+  std::vector<core::AckHold> holds_;                // one per source tracker: the first batch that went in
   const core::AckTracker* held_tracker_ = nullptr;  // the batch held or found held last
   std::uint64_t held_seq_ = 0;
 };

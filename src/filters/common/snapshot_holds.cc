@@ -4,11 +4,9 @@ namespace bifrost::filters {
 
 void SnapshotHolds::on_batch(const core::Batch& b) {
   if (!b.tracker) return;
-  auto [it, fresh] = sources_.try_emplace(b.tracker.get());
-  Source& s = it->second;
-  if (fresh) s.tracker = b.tracker;
-  if (!s.since_saved && s.tracker->hold(b.ack_seq)) s.since_saved = b.ack_seq;
-  if (saving_ && !s.since_taken && s.tracker->hold(b.ack_seq)) s.since_taken = b.ack_seq;
+  Source& s = sources_[b.tracker.get()];
+  if (!s.since_saved) s.since_saved = b.hold_ack();
+  if (saving_ && !s.since_taken) s.since_taken = b.hold_ack();
 }
 
 void SnapshotHolds::taken() {
@@ -21,9 +19,8 @@ void SnapshotHolds::saved() {
   saving_ = false;
   for (auto it = sources_.begin(); it != sources_.end();) {
     Source& s = it->second;
-    if (s.since_saved) s.tracker->release(*s.since_saved);
-    s.since_saved = s.since_taken;
-    s.since_taken.reset();
+    s.since_saved.done();
+    s.since_saved = std::move(s.since_taken);
     it = s.since_saved ? std::next(it) : sources_.erase(it);
   }
 }
@@ -31,15 +28,12 @@ void SnapshotHolds::saved() {
 void SnapshotHolds::failed() {
   if (!saving_) return;
   saving_ = false;
-  for (auto& [_, s] : sources_) {
-    if (s.since_taken) s.tracker->release(*s.since_taken);
-    s.since_taken.reset();
-  }
+  for (auto& [_, s] : sources_) s.since_taken.done();
 }
 
 std::size_t SnapshotHolds::held() const {
   std::size_t n = 0;
-  for (const auto& [_, s] : sources_) n += s.since_saved.has_value() + s.since_taken.has_value();
+  for (const auto& [_, s] : sources_) n += static_cast<bool>(s.since_saved) + static_cast<bool>(s.since_taken);
   return n;
 }
 

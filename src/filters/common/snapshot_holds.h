@@ -9,13 +9,14 @@
 // stops saves its state last, so a clean stop leaves nothing held.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
-#include <memory>
-#include <optional>
 #include <unordered_map>
 
 #include "core/ack.h"
 #include "core/batch.h"
+#include "core/clock.h"
+#include "filters/common/stage_state.h"
 
 namespace bifrost::filters {
 
@@ -39,12 +40,41 @@ class SnapshotHolds {
 
  private:
   struct Source {
-    std::shared_ptr<core::AckTracker> tracker;
-    std::optional<std::uint64_t> since_saved;  // the first batch after the state on disk
-    std::optional<std::uint64_t> since_taken;  // the first batch after the state being saved
+    core::AckHold since_saved;  // the first batch after the state on disk
+    core::AckHold since_taken;  // the first batch after the state being saved
   };
   std::unordered_map<const core::AckTracker*, Source> sources_;
   bool saving_ = false;
 };
+
+// A snapshot stage's save: with nothing new to write (or no state file) the
+// holds taken go at once; otherwise `encode(w)` writes the body after
+// `magic`, and the holds taken before it go once it is on disk (they stay,
+// for the next try, when it is not).
+template <class Encode>
+void save_snapshot(StateFile& state, SnapshotHolds& holds, bool& dirty, std::string_view magic, Encode&& encode) {
+  if (!dirty || !state.enabled()) {
+    holds.taken();
+    holds.saved();
+    return;
+  }
+  StateWriter w;
+  w.bytes(magic);
+  encode(w);
+  holds.taken();
+  if (state.save(w)) {
+    holds.saved();
+    dirty = false;
+  } else {
+    holds.failed();
+  }
+}
+
+// Whether a periodic job is due at `now`; if so, it is next due `every` later.
+inline bool due(core::Clock::time_point& next, core::Clock::time_point now, std::chrono::nanoseconds every) {
+  if (now < next) return false;
+  next = now + every;
+  return true;
+}
 
 }  // namespace bifrost::filters

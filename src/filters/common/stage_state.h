@@ -78,6 +78,10 @@ class SourcePositions {
   }
   bool empty() const { return last_.empty(); }
   std::size_t size() const { return last_.size(); }
+  template <class F>
+  void each_source(F&& f) const {
+    for (const auto& [src, _] : last_) f(src);
+  }
   void encode(StateWriter& w) const;
   bool decode(StateReader& r);
 

@@ -82,14 +82,8 @@ class DedupeStage final : public pipeline::StatefulStage {
 
   void tick(pipeline::StageContext& ctx) override {
     const auto now = ctx.clock().now();
-    if (now >= next_save_) {
-      next_save_ = now + std::chrono::nanoseconds(spec_.save_interval_ns);
-      save();
-    }
-    if (now >= next_publish_) {
-      next_publish_ = now + std::chrono::seconds(1);
-      publish(ctx);
-    }
+    if (due(next_save_, now, std::chrono::nanoseconds(spec_.save_interval_ns))) save();
+    if (due(next_publish_, now, std::chrono::seconds(1))) publish(ctx);
   }
 
   void stop(pipeline::StageContext& ctx) override {
@@ -120,29 +114,15 @@ class DedupeStage final : public pipeline::StatefulStage {
   // The keys with the positions they cover, then the holds before them go
   // (filters/common/snapshot_holds.h).
   void save() {
-    if (!dirty_ || !state_.enabled()) {
-      // What is on disk is what is in memory (or nothing is kept): the
-      // batches seen since need no holding.
-      holds_.taken();
-      holds_.saved();
-      return;
-    }
-    StateWriter w;
-    w.bytes(kMagic);
-    w.u64(spec_.bloom ? 1 : 0);
-    positions_.encode(w);
-    if (bloom_) {
-      bloom_->encode(w);
-    } else {
-      exact_->encode(w);
-    }
-    holds_.taken();
-    if (state_.save(w)) {
-      holds_.saved();
-      dirty_ = false;
-    } else {
-      holds_.failed();
-    }
+    save_snapshot(state_, holds_, dirty_, kMagic, [&](StateWriter& w) {
+      w.u64(spec_.bloom ? 1 : 0);
+      positions_.encode(w);
+      if (bloom_) {
+        bloom_->encode(w);
+      } else {
+        exact_->encode(w);
+      }
+    });
   }
 
   void load() {

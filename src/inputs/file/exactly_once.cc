@@ -97,7 +97,7 @@ void Tailer::rewind() {
   epoch_ = target;
   if (body) load_state(*body);
   had_checkpoint_ = true;  // start_at applied at the start already
-  structure_changed_ = true;
+  changed();
   scan(/*first=*/false);
   refresh_view();
 }

@@ -50,12 +50,14 @@ Tailer::Tailer(const Spec& spec, const pipeline::BuildContext& ctx)
       id_(ctx.component),
       pipeline_(ctx.pipeline),
       data_dir_(ctx.data_dir),
-      hostname_(host_name()) {
+      hostname_(host_name()),
+      progress_(std::make_shared<core::AckProgress>()) {
   if (eo_) eo_->join(id_, pipeline::ExactlyOnce::Kind::kState);
 }
 
 Tailer::~Tailer() {
   if (eo_) eo_->detach(id_);
+  if (follower_) follower_->stop();
   for (auto& t : tails_) {
     if (t->fd >= 0) ::close(t->fd);
   }
@@ -70,11 +72,18 @@ void Tailer::run(pipeline::InputContext& ctx) {
   load_checkpoint();
   watcher_ = std::make_unique<Watcher>(spec_.paths);
   scan(/*first=*/true);
-  if (eo_) start_exactly_once();
+  if (eo_) {
+    start_exactly_once();
+  } else {
+    publish_roster();
+    follower_ = std::make_unique<delivery::CheckpointFollower>(
+        *store_, progress_, clock_, [this](std::string& out) { live_body(out); }, id_);
+  }
   next_checkpoint_ = clock_.now();
   while (!ctx.stopping()) {
     if (eo_ && eo_->epoch() != epoch_) rewind();
     if (rescan_ || clock_.now() >= next_scan_) scan(/*first=*/false);
+    if (roster_gen_ != structure_gen_) publish_roster();  // before a new file's first batch
     bool progress = false;
     const std::size_t n = tails_.size();
     for (std::size_t k = 0; k < n && !ctx.stopping(); ++k) {
@@ -83,6 +92,7 @@ void Tailer::run(pipeline::InputContext& ctx) {
     }
     next_ = n ? (next_ + 1) % n : 0;
     progress = housekeeping(clock_.now()) || progress;
+    if (roster_gen_ != structure_gen_) publish_roster();
     if (progress) {  // busy: still notice new files at once
       bool modified = false;
       if (watcher_->wait(0, modified)) rescan_ = true;
@@ -113,7 +123,9 @@ bool Tailer::all_at_end() const {
 }
 
 void Tailer::drained() {
-  if (store_) save_checkpoint(/*force=*/true);
+  if (follower_) follower_->stop();
+  // Saved durably: the live copy has nothing more to say.
+  if (store_ && save_checkpoint(/*force=*/true)) store_->drop_live();
   for (auto& t : tails_) {
     if (t->fd >= 0) close_tail(*t);
   }
@@ -169,7 +181,7 @@ void Tailer::load_state(std::string_view body) {
     t->read_pos = s.offset;
     t->splitter = LineSplitter(s.offset);
     t->splitter.configure(spec_.max_line_bytes, static_cast<std::size_t>(spec_.batch_events));
-    t->tracker = std::make_shared<core::AckTracker>(s.offset);
+    t->tracker = new_tracker(s.offset);
     t->saved_offset = s.offset;
     t->seen_unix = s.seen_unix;
     t->matched = false;
@@ -185,24 +197,62 @@ void Tailer::load_state(std::string_view body) {
   core::log::info(id_, "checkpoint: ", tails_.size(), " file(s) from ", store_->path());
 }
 
-void Tailer::save_checkpoint(bool force) {
+bool Tailer::save_checkpoint(bool force) {
   if (eo_) {  // the committed checkpoint, not the acknowledged one: never ahead of Kafka's
     refresh_view();
     save_committed();
-    return;
+    return true;
   }
   bool changed = structure_changed_ || force;
   for (const auto& t : tails_) changed = changed || t->acknowledged() != t->saved_offset;
-  if (!changed) return;
+  if (!changed) return true;
   std::vector<SavedFile> files;
   files.reserve(tails_.size());
   for (const auto& t : tails_) {
     files.push_back(SavedFile{t->detached ? FileId{} : t->id, t->fp, t->acknowledged(), t->source, t->path,
                               t->seen_unix, t->detached});
   }
-  if (!store_->save(encode_state(files))) return;  // reported by the store; tried again next second
+  if (!store_->save(encode_state(files))) return false;  // reported by the store; tried again next second
   for (std::size_t i = 0; i < tails_.size(); ++i) tails_[i]->saved_offset = files[i].offset;
   structure_changed_ = false;
+  return true;
+}
+
+// ---- the live copy of the checkpoint -----------------------------------------
+
+std::shared_ptr<core::AckTracker> Tailer::new_tracker(std::uint64_t start) {
+  return std::make_shared<core::AckTracker>(start, progress_);
+}
+
+void Tailer::changed() {
+  structure_changed_ = true;
+  ++structure_gen_;
+}
+
+// What the follower writes: the files as this thread last published them,
+// with what each has acknowledged now.
+void Tailer::publish_roster() {
+  roster_gen_ = structure_gen_;
+  std::vector<SavedFile> files;
+  std::vector<std::shared_ptr<core::AckTracker>> trackers;
+  files.reserve(tails_.size());
+  trackers.reserve(tails_.size());
+  for (const auto& t : tails_) {
+    files.push_back(SavedFile{t->detached ? FileId{} : t->id, t->fp, 0, t->source, t->path, t->seen_unix, t->detached});
+    trackers.push_back(t->tracker);
+  }
+  {
+    std::lock_guard lock(roster_mu_);
+    roster_files_.swap(files);
+    roster_trackers_.swap(trackers);
+  }
+  progress_->bump();  // written at once, not at the next acknowledgement
+}
+
+void Tailer::live_body(std::string& out) {
+  std::lock_guard lock(roster_mu_);
+  for (std::size_t i = 0; i < roster_files_.size(); ++i) roster_files_[i].offset = roster_trackers_[i]->acknowledged();
+  out = encode_state(roster_files_);
 }
 
 void Tailer::publish_series() {
@@ -298,7 +348,10 @@ bool Tailer::pump(Tail& t, pipeline::InputContext& ctx) {
       restart_from_zero(t, prefix_, "rewritten in place");
       return true;
     }
-    if (prefix_.size() > t.fp.len) t.fp = fingerprint_of(prefix_);
+    if (prefix_.size() > t.fp.len) {
+      t.fp = fingerprint_of(prefix_);
+      changed();
+    }
   }
   t.size = size;
   const bool group_due = spec_.multiline && !grew && t.open_group_offset == t.splitter.offset() &&
@@ -414,7 +467,7 @@ bool Tailer::housekeeping(Clock::time_point now) {
     return t->detached && t->tracker->pending() == 0 &&
            (t->forget || now - t->detached_at >= std::chrono::nanoseconds(spec_.forget_after_ns));
   });
-  if (tails_.size() != before) structure_changed_ = true;
+  if (tails_.size() != before) changed();
 
   if (now >= next_checkpoint_) {
     next_checkpoint_ = now + kCheckpointEvery;

@@ -13,6 +13,15 @@
 // is just past the last line handed out in a batch; the tracker's
 // acknowledged() is just past the last line every output finished with.
 // Only the last goes to the checkpoint.
+//
+// The checkpoint has two copies (delivery/checkpoint_store.h): this thread
+// writes the durable one every second while something moved; the
+// follower's thread (`ckpt:<id>`, delivery/checkpoint_follower.h) writes
+// the live one whenever an acknowledged position moves, from the roster:
+// the files as this thread last published them (at once after a change of
+// which files there are, before a new file's first batch) with each
+// tracker's acknowledged() read then. A crash of the process then re-sends
+// only what was not yet acknowledged.
 #pragma once
 
 #include <chrono>
@@ -25,6 +34,7 @@
 
 #include "core/ack.h"
 #include "core/clock.h"
+#include "delivery/checkpoint_follower.h"
 #include "delivery/checkpoint_store.h"
 #include "inputs/common/line_splitter.h"
 #include "inputs/file/discovery.h"
@@ -114,7 +124,8 @@ class Tailer final : public pipeline::Input, public pipeline::PositionSource {
   // upkeep
   // Closes, opens and forgets files; checkpoints. Returns whether it opened one.
   bool housekeeping(Clock::time_point now);
-  void save_checkpoint(bool force);
+  // The durable copy; false when it could not be written (reported).
+  bool save_checkpoint(bool force);
   void publish_series();
 
   // exactly once (exactly_once.cc): an output's transactions commit the
@@ -130,6 +141,11 @@ class Tailer final : public pipeline::Input, public pipeline::PositionSource {
   void save_committed();
   // A new epoch: everything read since the last commit is read again.
   void rewind();
+  // the live copy
+  std::shared_ptr<core::AckTracker> new_tracker(std::uint64_t start);
+  void changed();  // which files there are, or what identifies one, changed
+  void publish_roster();
+  void live_body(std::string& out);  // the follower's thread
 
   Spec spec_;
   Clock& clock_;
@@ -166,6 +182,12 @@ class Tailer final : public pipeline::Input, public pipeline::PositionSource {
   std::vector<Viewed> view_;
   std::uint64_t view_epoch_ = 0;
   std::string saved_committed_;  // the committed state last written locally
+  std::shared_ptr<core::AckProgress> progress_;  // bumped by every tail's tracker
+  std::uint64_t structure_gen_ = 0, roster_gen_ = 0;
+  std::mutex roster_mu_;
+  std::vector<SavedFile> roster_files_;  // offsets filled in by live_body()
+  std::vector<std::shared_ptr<core::AckTracker>> roster_trackers_;
+  std::unique_ptr<delivery::CheckpointFollower> follower_;  // last: stopped before what it reads goes
 };
 
 }  // namespace bifrost::inputs::file

@@ -54,7 +54,7 @@ void Tailer::track_known(Tail& t, const Found& f, bool first) {
   if (t.path != f.path) {
     core::log::debug(id_, t.path, ": now at ", f.path);
     t.path = f.path;
-    structure_changed_ = true;
+    changed();
   }
   if (t.finishing && !t.deleted) t.finishing = false;  // back in `paths`
   if (t.fd >= 0) return;                               // pump() watches open files
@@ -73,6 +73,7 @@ void Tailer::track_known(Tail& t, const Found& f, bool first) {
     restart_from_zero(t, prefix_, shorter ? "truncated" : "another file now (inode reused or rewritten)");
   } else if (prefix_.size() > t.fp.len) {
     t.fp = fingerprint_of(prefix_);
+    changed();
   }
   t.size = size;
   if (size > t.read_pos && open_files_ < static_cast<std::size_t>(spec_.max_open_files)) {
@@ -145,7 +146,7 @@ void Tailer::track_unknown(const Found& f, bool first) {
   const std::uint64_t start = from_end ? size : 0;
   t.read_pos = start;
   t.splitter.reset(start);
-  t.tracker = std::make_shared<core::AckTracker>(start);
+  t.tracker = new_tracker(start);
   t.size = size;
   core::log::info(id_, f.path, ": following from offset ", start);
   if (open_files_ < static_cast<std::size_t>(spec_.max_open_files)) {
@@ -164,10 +165,10 @@ Tail& Tailer::add_tail(const FileId& id, const std::string& path) {
   t->path = path;
   t->seen_unix = unix_now();
   t->splitter.configure(spec_.max_line_bytes, static_cast<std::size_t>(spec_.batch_events));
-  t->tracker = std::make_shared<core::AckTracker>(0);
+  t->tracker = new_tracker(0);
   live_[id] = t.get();
   tails_.push_back(std::move(t));
-  structure_changed_ = true;
+  changed();
   return *tails_.back();
 }
 
@@ -197,12 +198,12 @@ void Tailer::restart_from_zero(Tail& t, const std::string& prefix, const char* w
   t.size = 0;
   t.splitter = LineSplitter(0);
   t.splitter.configure(spec_.max_line_bytes, static_cast<std::size_t>(spec_.batch_events));
-  t.tracker = std::make_shared<core::AckTracker>(0);
+  t.tracker = new_tracker(0);
   t.saved_offset = ~0ull;
   t.at_eof = false;
   t.open_group_offset = ~0ull;
   tails_.push_back(std::move(old));
-  structure_changed_ = true;
+  changed();
   rescan_ = true;  // look for the copy soon
 }
 
@@ -262,7 +263,7 @@ void Tailer::adopt(Tail& d, const Found& f, int fd) {
   d.last_active = clock_.now();
   live_[f.id] = &d;
   deferred_.erase(f.id);
-  structure_changed_ = true;
+  changed();
   if (open_files_ < static_cast<std::size_t>(spec_.max_open_files)) {
     d.fd = fd;
     ++open_files_;
@@ -281,7 +282,7 @@ void Tailer::detach(Tail& t, const char* why) {
   t.detached_at = clock_.now();
   t.seen_unix = unix_now();
   t.wants_open = false;
-  structure_changed_ = true;
+  changed();
 }
 
 }  // namespace bifrost::inputs::file

@@ -14,6 +14,7 @@
 
 #include "core/ack.h"
 #include "core/clock.h"
+#include "inputs/kafka/decoding.h"
 #include "inputs/kafka/kafka_input.h"
 #include "pipeline/exactly_once.h"
 
@@ -56,7 +57,6 @@ class KafkaInput final : public pipeline::Input, public pipeline::PositionSource
   void serve();
   void drop_read();
   void append(const rd_kafka_message_t* m);
-  void decode_json(core::Batch& b, core::Event& e, std::string_view value);
   void publish(pipeline::InputContext& ctx);
   void set_paused(bool pause);
   void publish_lag();
@@ -96,12 +96,15 @@ class KafkaInput final : public pipeline::Input, public pipeline::PositionSource
   rd_kafka_topic_t* batch_rkt_ = nullptr;
   std::int32_t batch_partition_ = -1;
   bool paused_ = false;
+  int held_waits_ = 0;                          // waits of 100 ms for a batch in a row, not yet paused
+  static constexpr int kWaitsBeforePause = 10;  // 1 s
   std::int64_t start_ms_ = 0;
   // Changed on the input's thread; under mu_ where the committer reads it
   // (positions()).
   std::mutex mu_;
   std::map<PartitionKey, PartitionState> partitions_;
   std::set<PartitionKey> reset_done_;
+  RecordDecoder decoder_;
 };
 
 }  // namespace bifrost::inputs::kafka

@@ -23,9 +23,16 @@ std::unique_ptr<pipeline::InputSpec> parse(config::MapReader& r) {
                      "or a negative duration such as -2h");
   s->reset =
       r.boolean("reset", s->reset, "start every partition at start_at even when the group has a committed offset");
-  s->json = r.choice("decoding", "text", {"text", "json"},
-                     "text: the record value is the message; json: it is a JSON event (message, @timestamp, fields)") ==
-            "json";
+  const std::string decoding =
+      r.choice("decoding", "text", {"text", "json", "influx"},
+               "text: the record value is the message; json: it is a JSON event (message, @timestamp, fields); "
+               "influx: InfluxDB line protocol (Telegraf's), each line one event, as parse_influx makes them");
+  s->decoding = decoding == "json"     ? Spec::Decoding::kJson
+                : decoding == "influx" ? Spec::Decoding::kInflux
+                                       : Spec::Decoding::kText;
+  s->precision = *common::influx::parse_precision(
+      r.choice("precision", "ns", {"ns", "us", "ms", "s"},
+               "decoding: influx: the unit of the points' times (Telegraf writes ns)"));
   s->batch_events = r.integer("batch_events", s->batch_events, 1, 1 << 20, "records per batch at most");
   if (r.describing()) return s;
   if (start) {

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "common/influx/metrics.h"
 #include "common/kafka/statistics.h"
 #include "core/stats.h"
 
@@ -17,6 +18,7 @@ inline const core::MetricFamily kConsumerLag{"bifrost_kafka_consumer_lag",
 inline std::vector<const core::MetricFamily*> metric_families() {
   auto all = common::kafka::statistics_families();
   all.insert(all.begin(), &kConsumerLag);
+  all.push_back(&common::influx::kInvalidPoints);  // decoding: influx
   return all;
 }
 

@@ -33,7 +33,12 @@ struct HttpAnswer {
   std::string error;            // when !sent: what went wrong ("request failed: ... (URL)")
   long status = 0;
   std::string body;
+  std::string headers;  // the answer's header lines, as received
 };
+
+// The value of header `name` (any case) in `headers` (lines "Name: value"),
+// trimmed; empty when absent.
+std::string_view header_value(std::string_view headers, std::string_view name);
 
 class HttpClient {
  public:
@@ -54,6 +59,9 @@ class HttpClient {
   std::size_t acquire();
   // The request body of a slot, to fill before start().
   std::string& body(std::size_t slot) { return slots_[slot].body; }
+  // Headers of the slot's next request only ("Name: value"), beside the
+  // client's; cleared by release().
+  std::vector<std::string>& headers(std::size_t slot) { return slots_[slot].extra; }
   // Sends the slot's body to `url` (compressed if so set) and returns at once.
   void start(std::size_t slot, const std::string& url, const char* method = "POST");
   // Drives every request on its way until this slot's is answered or failed.
@@ -63,7 +71,10 @@ class HttpClient {
     start(slot, url, method);
     return wait(slot);
   }
-  void release(std::size_t slot) { slots_[slot].busy = false; }
+  void release(std::size_t slot) {
+    slots_[slot].busy = false;
+    slots_[slot].extra.clear();
+  }
 
  private:
   struct Slot {
@@ -73,13 +84,18 @@ class HttpClient {
     bool done = false;
     std::string url;
     std::string body, packed;  // packed: the gzipped body
+    std::vector<std::string> extra;
+    curl_slist* request_headers = nullptr;  // the client's and `extra`, when there are extra
     HttpAnswer answer;
+    char error_text[256];  // CURLOPT_ERRORBUFFER (CURL_ERROR_SIZE)
   };
 
   std::string id_;
   bool gzip_;
-  std::string secret_;  // password, token or key, read at construction
+  std::vector<std::string> header_lines_;  // what headers_ holds
+  std::string secret_;                     // password, token or key, read at construction
   std::string secret_error_;
+  std::string tls_hint_;  // after a TLS failure: what the certificate was checked against
   curl_slist* headers_ = nullptr;
   CURLM* multi_ = nullptr;
   std::vector<Slot> slots_;

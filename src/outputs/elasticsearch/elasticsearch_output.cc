@@ -10,6 +10,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "outputs/common/bisect.h"
 #include "outputs/common/codec.h"
 #include "outputs/common/http_client.h"
 #include "outputs/common/http_url.h"
@@ -151,17 +152,35 @@ class ElasticsearchOutput final : public pipeline::Output {
     client_.start(f.request, url_);
   }
 
-  // Sends these items now and waits for them (a split, a failover). A
-  // split's half is a new request: it may fail over to every host again.
-  bool send_now(Flight& f, std::span<const std::uint32_t> items, bool new_request = false) {
+  // Sends these items now and waits for them (a failover, a part of a
+  // split). A split's part is a new request: it may fail over to every
+  // host again.
+  Verdict send_now(Flight& f, std::span<const std::uint32_t> items, bool new_request = false) {
     if (new_request) f.hosts_tried = 0;
     start(f, items);
-    return finish(f, items, client_.wait(f.request));
+    return judge(f, items, client_.wait(f.request));
   }
 
-  // Judges the answer to the request of `items`; false when they are to
-  // be retried (then nothing after them may go ahead).
+  // Judges the answer to the request of `items` (outcomes on the flight's
+  // report); false when they are to be retried (then nothing after them
+  // may go ahead). A 413 (too large) is split (on_reject: bisect).
   bool finish(Flight& f, std::span<const std::uint32_t> items, const HttpAnswer& a) {
+    const Verdict v = judge(f, items, a);
+    if (v == Verdict::kSplittable && spec_.http.bisect && items.size() > 1) {
+      const std::string reason(f.report.reason(items[0]));
+      return bisect_logged(
+                 id_, reason, items,
+                 [&](std::span<const std::uint32_t> part) { return send_now(f, part, /*new_request=*/true); },
+                 [&](std::span<const std::uint32_t> part) {
+                   for (std::uint32_t i : part)
+                     f.report.set(i, pipeline::Outcome::kRetry, "waiting behind a failed request");
+                 })
+          .go_on;
+    }
+    return v != Verdict::kRetry;
+  }
+
+  Verdict judge(Flight& f, std::span<const std::uint32_t> items, const HttpAnswer& a) {
     if (!a.sent) {
       if (a.connect_failed && ++f.hosts_tried < spec_.hosts.size()) {
         core::log::warn(id_, a.error, "; trying the next host");
@@ -169,35 +188,29 @@ class ElasticsearchOutput final : public pipeline::Output {
         return send_now(f, again);
       }
       for (std::uint32_t i : items) f.report.set(i, pipeline::Outcome::kRetry, a.error);
-      return false;
+      return Verdict::kRetry;
     }
     const long status = a.status;
     if (status >= 200 && status < 300) {
+      // The answer names the documents it did not take; a part of a split
+      // request was marked rejected with the whole.
+      for (std::uint32_t i : items) f.report.set(i, pipeline::Outcome::kDelivered);
       auto judged = judge_bulk_answer(a.body, items, spec_.create && spec_.id == Spec::Id::kAuto, parser_, f.report);
       if (!judged) {
         core::log::warn(id_, spec_.hosts[f.host], ": HTTP ", status, " but ", judged.error().message, "; its ",
                         items.size(), " documents are retried");
       }
-      return judged.has_value();
+      return judged ? Verdict::kTaken : Verdict::kRetry;
     }
     std::string reason = http_failure(status, a.body);
-    if (status == 413 && items.size() > 1) {
-      core::log::info(id_, "HTTP 413 for a bulk request of ", items.size(), " documents: sending it in two halves");
-      std::vector<std::uint32_t> all(items.begin(), items.end());
-      const std::size_t half = all.size() / 2;
-      std::span<const std::uint32_t> first(all.data(), half), second(all.data() + half, all.size() - half);
-      if (!send_now(f, first, /*new_request=*/true)) {
-        for (std::uint32_t i : second) f.report.set(i, pipeline::Outcome::kRetry, "waiting behind a failed request");
-        return false;
-      }
-      return send_now(f, second, /*new_request=*/true);
-    }
     if (transient_status(status)) {
       for (std::uint32_t i : items) f.report.set(i, pipeline::Outcome::kRetry, reason);
-      return false;
+      return Verdict::kRetry;
     }
     for (std::uint32_t i : items) f.report.set(i, pipeline::Outcome::kRejected, reason);
-    return true;
+    // Elasticsearch says per document what it refuses, in a 200; a whole
+    // request is refused for one reason about its documents: its size.
+    return status == 413 ? Verdict::kSplittable : Verdict::kRejected;
   }
 
   // After a request to retry: what has not been sent waits behind it.
@@ -239,7 +252,7 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
   s->http.max_events = 2048;
   s->http.max_bytes = 10u << 20;
   s->http.timeout_ns = 30'000'000'000;
-  read_http_settings(r, s->http, "documents");
+  read_http_settings(r, s->http, "documents", "HTTP 413");
   s->concurrency = r.integer("concurrency", s->concurrency, 1, kMaxConcurrency, "bulk requests on their way at once");
   if (r.describing()) return s;
 

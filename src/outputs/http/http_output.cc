@@ -1,8 +1,11 @@
 #include "outputs/http/http_output.h"
 
 #include <algorithm>
+#include <span>
+#include <vector>
 
 #include "core/log.h"
+#include "outputs/common/bisect.h"
 #include "outputs/common/codec.h"
 #include "outputs/common/http_client.h"
 #include "outputs/common/http_url.h"
@@ -32,29 +35,31 @@ class HttpOutput final : public pipeline::Output {
       for (std::size_t k = 0; k < n; ++k) report.set(k, pipeline::Outcome::kRetry, client_.secret_error());
       return;
     }
+    auto hold = [&](std::span<const std::uint32_t> part) {
+      for (std::uint32_t k : part) report.set(k, pipeline::Outcome::kRetry, "waiting behind a failed request");
+    };
     std::size_t i = 0;
     while (i < n) {
       // One request: as many events as max_events and max_bytes allow (at least one).
-      const std::size_t r = client_.acquire();
-      std::string& body = client_.body(r);
-      std::size_t j = i;
-      body.clear();
-      if (!spec_.ndjson) body.push_back('[');
+      std::size_t j = i, bytes = 0;
+      items_.clear();
       while (j < n && j - i < static_cast<std::size_t>(spec_.http.max_events)) {
-        const std::string_view event = encoded(slot, j);  // with its '\n'
-        if (j > i && body.size() + event.size() > spec_.http.max_bytes) break;
-        if (spec_.ndjson) {
-          body.append(event);
-        } else {
-          if (j > i) body.push_back(',');
-          body.append(event.substr(0, event.size() - 1));
-        }
-        ++j;
+        const std::size_t size = encoded(slot, j).size() + 1;  // with its separator
+        if (j > i && bytes + size > spec_.http.max_bytes) break;
+        bytes += size;
+        items_.push_back(static_cast<std::uint32_t>(j++));
       }
-      if (!spec_.ndjson) body.push_back(']');
-      const bool go_on = judge(client_.send(r, spec_.url, spec_.put ? "PUT" : "POST"), i, j, report);
-      client_.release(r);
-      if (!go_on) {
+      Verdict v = send(slot, items_, report);
+      if (v == Verdict::kSplittable && spec_.http.bisect && items_.size() > 1) {
+        const std::string reason(report.reason(i));
+        v = bisect_logged(
+                id_, reason, items_, [&](std::span<const std::uint32_t> part) { return send(slot, part, report); },
+                hold)
+                    .go_on
+                ? Verdict::kTaken
+                : Verdict::kRetry;
+      }
+      if (v == Verdict::kRetry) {
         // A later request must not overtake this one (order per source):
         // the rest of the batch waits for the retry too.
         for (std::size_t k = j; k < n; ++k) report.set(k, pipeline::Outcome::kRetry, "waiting behind a failed request");
@@ -65,26 +70,54 @@ class HttpOutput final : public pipeline::Output {
   }
 
  private:
-  // The outcome of events [from, to) from the answer; false when they are
-  // to be retried.
-  static bool judge(const HttpAnswer& a, std::size_t from, std::size_t to, pipeline::DeliveryReport& report) {
+  // Sends the events `items` (indexes into the slot) as one request and
+  // judges the answer: their outcomes on `report`.
+  Verdict send(const core::OutputSlot& slot, std::span<const std::uint32_t> items, pipeline::DeliveryReport& report) {
+    const std::size_t r = client_.acquire();
+    std::string& body = client_.body(r);
+    body.clear();
+    if (!spec_.ndjson) body.push_back('[');
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      const std::string_view event = encoded(slot, items[k]);  // with its '\n'
+      if (spec_.ndjson) {
+        body.append(event);
+      } else {
+        if (k > 0) body.push_back(',');
+        body.append(event.substr(0, event.size() - 1));
+      }
+    }
+    if (!spec_.ndjson) body.push_back(']');
+    const Verdict v = judge(client_.send(r, spec_.url, spec_.put ? "PUT" : "POST"), items, report);
+    client_.release(r);
+    return v;
+  }
+
+  // 400, 413, 422: something in the request is wrong (a bad event, one too
+  // large), the answer does not say which: the request may be split.
+  static Verdict judge(const HttpAnswer& a, std::span<const std::uint32_t> items, pipeline::DeliveryReport& report) {
     pipeline::Outcome outcome = pipeline::Outcome::kRetry;
+    Verdict v = Verdict::kRetry;
     std::string reason;
     if (!a.sent) {
       reason = a.error;
     } else if (a.status >= 200 && a.status < 300) {
-      return true;
+      for (std::uint32_t k : items) report.set(k, pipeline::Outcome::kDelivered);  // a part of a rejected request
+      return Verdict::kTaken;
     } else {
       reason = http_failure(a.status, a.body);
-      if (!transient_status(a.status)) outcome = pipeline::Outcome::kRejected;
+      if (!transient_status(a.status)) {
+        outcome = pipeline::Outcome::kRejected;
+        v = a.status == 400 || a.status == 413 || a.status == 422 ? Verdict::kSplittable : Verdict::kRejected;
+      }
     }
-    for (std::size_t k = from; k < to; ++k) report.set(k, outcome, reason);
-    return outcome != pipeline::Outcome::kRetry;
+    for (std::uint32_t k : items) report.set(k, outcome, reason);
+    return v;
   }
 
   Spec spec_;
   std::string id_;
   HttpClient client_;
+  std::vector<std::uint32_t> items_;  // of the request being made (reused)
 };
 
 }  // namespace

@@ -6,7 +6,10 @@
 //
 // Outcomes per request, for every event in it: 2xx delivered; 408, 429, 5xx,
 // a refused connection or a timeout: retry; any other status: rejected
-// (to the failed queue) with "HTTP <status>: <start of the body>".
+// (to the failed queue) with "HTTP <status>: <start of the body>". A request
+// answered 400, 413 or 422 (something in it is wrong, not said what) is sent
+// again in halves until the rejected events are alone (on_reject: bisect,
+// the default; outputs/common/bisect.h).
 #pragma once
 
 #include <map>

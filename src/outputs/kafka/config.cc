@@ -20,15 +20,17 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
                             "idempotent producer: order kept and no duplicates across librdkafka's retries");
   s->event_time = r.choice("timestamp", "event", {"event", "now"},
                            "record timestamp: the event time, or the time it is produced") == "event";
-  s->max_past_ns = r.duration_ns("max_past", s->max_past_ns,
-                                 "timestamp: event — an event time older than this is a bad timestamp (the broker "
-                                 "would delete the record at once, or refuse it)");
-  s->max_future_ns = r.duration_ns("max_future", s->max_future_ns,
-                                   "timestamp: event — an event time further ahead than this is a bad timestamp");
-  s->reject_bad_timestamp =
+  s->bounds.max_past_ns = r.duration_ns(
+      "max_past", s->bounds.max_past_ns,
+      "timestamp: event — an event time older than this is a bad timestamp (past the topic's retention.ms the "
+      "broker may delete the record at once; the default is the broker's default retention)");
+  s->bounds.max_future_ns = r.duration_ns("max_future", s->bounds.max_future_ns,
+                                          "timestamp: event — an event time further ahead than this is a bad "
+                                          "timestamp (its segment would not expire until then)");
+  s->bounds.reject =
       r.choice("on_bad_timestamp", "now", {"now", "reject"},
-               "a bad timestamp: now (the record gets the produce time; the event time goes in the header "
-               "bifrost.original_timestamp) or reject (to the failed queue)") == "reject";
+               "timestamp: event — a bad timestamp: now (the record gets the produce time, the event "
+               "time goes in the header bifrost_event_time) or reject (to the failed queue)") == "reject";
   s->codec = *outputs::codec_from_name(
       r.choice("encoding", "json", {"json", "text"}, "json: the whole event; text: the message only"));
   s->message_timeout_ns = r.duration_ns(
@@ -53,6 +55,10 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
       if (auto t = config::parse_template(v)) s->headers.emplace_back(k.yaml().Scalar(), std::move(*t));
     });
   }
+  for (const char* key : {"max_past", "max_future"}) {
+    const std::int64_t v = std::string_view(key) == "max_past" ? s->bounds.max_past_ns : s->bounds.max_future_ns;
+    if (auto n = r.node().yaml()[key]; v <= 0 && n.IsDefined()) r.node().child(key, n).error("must be more than 0");
+  }
   if (s->acks != "all" && s->idempotent) {
     r.node().error("idempotent: true needs acks: all (set idempotent: false to use acks: " + s->acks + ")");
   }
@@ -69,7 +75,6 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
   if (!topic_chars || s->offsets_topic.size() > 249) {
     r.node().error("offsets_topic: a topic name holds at most 249 letters, digits, '.', '_' and '-'");
   }
-  if (s->max_past_ns <= 0 || s->max_future_ns <= 0) r.node().error("max_past and max_future: more than 0");
   if (!s->topic) s->topic = std::get<expr::Template>(expr::Template::parse("-"));
   return s;
 }

@@ -397,9 +397,7 @@ void KafkaOutput::fenced(const std::string& why) {
     for (int i = 0; i < 1000 && busy(); ++i) rd_kafka_poll(rk_, 10);
     for (auto& [name, rkt] : topics_) rd_kafka_topic_destroy(rkt);
     topics_.clear();
-    if (admin_queue_) rd_kafka_queue_destroy(admin_queue_);
-    admin_queue_ = nullptr;
-    described_.clear();
+    times_.detach();
     rd_kafka_destroy(rk_);
     rk_ = nullptr;
   }

@@ -15,9 +15,7 @@
 // `timestamp: event` guards the broker against event times it would
 // misfile: older than `max_past` or further ahead than `max_future`, the
 // record gets the produce time (the event time kept in a header) or is
-// rejected (`on_bad_timestamp`). The topics' retention.ms is read when a
-// topic is first written (DescribeConfigs), and a max_past above it is
-// warned about.
+// rejected (`on_bad_timestamp`); timestamps.h.
 //
 // `exactly_once: true` (exactly_once.cc): a transactional producer commits
 // the inputs' positions with the records (pipeline/exactly_once.h).
@@ -33,6 +31,7 @@
 #include "config/reader.h"
 #include "expr/template.h"
 #include "outputs/common/codec.h"
+#include "outputs/kafka/timestamps.h"
 #include "pipeline/component.h"
 
 namespace bifrost::outputs::kafka {
@@ -46,15 +45,12 @@ struct Spec final : pipeline::OutputSpec {
   std::string acks = "all";
   bool idempotent = true;
   bool event_time = true;  // timestamp: event
+  TimestampBounds bounds;  // timestamp: event
   outputs::Codec codec = outputs::Codec::kJson;
   std::int64_t message_timeout_ns = 30'000'000'000;
-  // timestamp: event — the times the broker is given
-  std::int64_t max_past_ns = 7 * 86'400'000'000'000;
-  std::int64_t max_future_ns = 3'600'000'000'000;
-  bool reject_bad_timestamp = false;  // on_bad_timestamp: reject (else now)
   // exactly_once
   bool transactional = false;
-  std::string transactional_id;  // empty: derived (transaction_id.h)
+  std::string transactional_id;  // empty: derived (default_transactional_id)
   std::int64_t transaction_interval_ns = 100'000'000;
   std::string offsets_topic;  // empty: derived from the transactional id
   std::unique_ptr<pipeline::Output> build(const pipeline::BuildContext& ctx) const override;

@@ -24,8 +24,9 @@ inline const core::MetricFamily kDiscardedEvents{
 inline const core::MetricFamily kBadTimestamps{
     "bifrost_kafka_bad_timestamps_total",
     core::MetricType::kCounter,
-    "timestamp: event — events whose time broke max_past or max_future, by the bound and what was done (now: sent "
-    "with the produce time, the event time in a header; reject: to the failed queue).",
+    "timestamp: event — events whose time was older than max_past or further ahead than max_future, by the bound "
+    "and what was done (now: sent with the produce time, the event time in the header bifrost_event_time; reject: "
+    "to the failed queue).",
     {"bound", "action"}};
 
 inline std::vector<const core::MetricFamily*> metric_families() {

@@ -16,10 +16,12 @@ KafkaOutput::KafkaOutput(const Spec& spec, const pipeline::BuildContext& ctx)
       data_dir_(ctx.data_dir),
       stats_(ctx.stats),
       clock_(*ctx.clock),
+      times_(spec.bounds, id_, clock_, stats_),
       // Without a pipeline's positions to commit (bifrost replay) the
       // producer is the plain idempotent one.
       eo_(spec.transactional ? ctx.exactly_once : nullptr) {
   if (eo_) name_transactions();  // the pipeline built its inputs first: they have joined
+  if (spec_.event_time) times_.publish();  // the counters exist from the start, at 0
 }
 
 KafkaOutput::~KafkaOutput() { destroy(); }
@@ -71,6 +73,10 @@ void KafkaOutput::end(std::uint64_t ticket, pipeline::DeliveryReport& report) {
   f.batch = nullptr;
   f.slot = nullptr;
   if (rk_) check_fatal();
+  if (spec_.event_time) {
+    times_.poll();
+    times_.publish();
+  }
 }
 
 void KafkaOutput::flush() {
@@ -79,12 +85,12 @@ void KafkaOutput::flush() {
     // recovered from Kafka before they read anything.
     if (!ready()) return;
     rd_kafka_poll(rk_, 0);
-    read_topic_configs();
+    if (spec_.event_time) times_.poll();
     const bool settle = eo_->settle_requested() != 0;
     if (at_commit_point() && (txn_open_ ? due() || sealed_ || settle || doomed_ : settle)) end_transaction();
   } else if (rk_) {
     rd_kafka_poll(rk_, 0);  // serves error callbacks while idle
-    read_topic_configs();
+    if (spec_.event_time) times_.poll();
   }
   if (const auto now = clock_.now(); now >= next_series_) {
     publish_series();
@@ -102,7 +108,7 @@ void KafkaOutput::close() {
 }
 
 void KafkaOutput::produce(Flight& f, std::uint64_t r) {
-  const std::int64_t now = spec_.event_time ? core::now_ns() : 0;
+  const std::int64_t now = spec_.event_time ? times_.now_ns() : 0;
   for (std::size_t i = 0; i < f.slot->selected.size(); ++i) produce_one(f, i, r, now);
 }
 
@@ -115,13 +121,17 @@ void KafkaOutput::produce_one(Flight& f, std::size_t i, std::uint64_t r, std::in
     f.report.set(i, pipeline::Outcome::kRejected, poison_reason_);
     return;
   }
-  std::int64_t ts_ms = 0;
-  bool original = false;
+  std::int64_t ts_ms = 0;  // 0: the produce time
+  bool bad_time = false;
   if (spec_.event_time) {
-    std::string reason;
-    if (!record_time(e, now_ns, ts_ms, original, reason)) {
-      f.report.set(i, pipeline::Outcome::kRejected, reason);
+    const TimeCheck c = times_.check(e.timestamp_ns, now_ns);
+    if (c == TimeCheck::kOk) {
+      ts_ms = e.timestamp_ns / 1'000'000;
+    } else if (spec_.bounds.reject) {
+      f.report.set(i, pipeline::Outcome::kRejected, times_.reason(c, e.timestamp_ns, now_ns));
       return;
+    } else {
+      bad_time = true;
     }
   }
   rd_kafka_topic_t* rkt = topic_for(e);
@@ -134,7 +144,7 @@ void KafkaOutput::produce_one(Flight& f, std::size_t i, std::uint64_t r, std::in
   key_.clear();
   if (spec_.key) spec_.key->render(e, key_);
   rd_kafka_headers_t* headers = nullptr;
-  if (!spec_.headers.empty() || original) {
+  if (!spec_.headers.empty() || bad_time) {
     headers = rd_kafka_headers_new(spec_.headers.size() + 1);
     for (const auto& [name, tmpl] : spec_.headers) {
       header_.clear();
@@ -142,9 +152,7 @@ void KafkaOutput::produce_one(Flight& f, std::size_t i, std::uint64_t r, std::in
       rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), header_.data(),
                           static_cast<ssize_t>(header_.size()));
     }
-    if (original) {
-      rd_kafka_header_add(headers, "bifrost.original_timestamp", -1, time_cache_.format(e.timestamp_ns), -1);
-    }
+    if (bad_time) rd_kafka_header_add(headers, kEventTimeHeader, -1, times_.format(e.timestamp_ns), -1);
   }
   void* opaque = reinterpret_cast<void*>((r << 32) | i);
   while (true) {
@@ -210,7 +218,7 @@ bool KafkaOutput::create() {
     core::log::error(id_, create_error_);
     return false;
   }
-  admin_queue_ = rd_kafka_queue_new(rk_);
+  if (spec_.event_time) times_.attach(rk_);
   return true;
 }
 
@@ -226,9 +234,7 @@ void KafkaOutput::destroy() {
   rd_kafka_flush(rk_, 10'000);
   for (auto& [name, rkt] : topics_) rd_kafka_topic_destroy(rkt);
   topics_.clear();
-  if (admin_queue_) rd_kafka_queue_destroy(admin_queue_);
-  admin_queue_ = nullptr;
-  described_.clear();
+  times_.detach();
   rd_kafka_destroy(rk_);
   rk_ = nullptr;
   ready_ = false;
@@ -256,9 +262,7 @@ void KafkaOutput::check_fatal() {
     return false;
   };
   for (int i = 0; i < 1000 && busy(); ++i) rd_kafka_poll(rk_, 10);
-  if (admin_queue_) rd_kafka_queue_destroy(admin_queue_);
-  admin_queue_ = nullptr;
-  described_.clear();
+  times_.detach();
   rd_kafka_destroy(rk_);
   rk_ = nullptr;
 }
@@ -271,7 +275,7 @@ rd_kafka_topic_t* KafkaOutput::topic_for(const core::Event& e) {
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic_name_.c_str(), nullptr);
   if (rkt) {
     topics_.emplace(topic_name_, rkt);
-    if (spec_.event_time) describe_topic(topic_name_);
+    if (spec_.event_time) times_.describe(topic_name_);
   }
   return rkt;
 }
@@ -326,19 +330,16 @@ void KafkaOutput::on_log(const rd_kafka_t* rk, int level, const char* fac, const
 void KafkaOutput::publish_series() {
   if (!stats_) return;
   auto n = [](const std::atomic<std::uint64_t>& c) { return static_cast<double>(c.load()); };
-  const char* action = spec_.reject_bad_timestamp ? "reject" : "now";
+  if (spec_.event_time) times_.publish();
+  if (!eo_) return;
   std::vector<core::Series> series;
-  if (spec_.event_time) {
-    series.push_back({&kBadTimestamps, {"max_past", action}, n(past_)});
-    series.push_back({&kBadTimestamps, {"max_future", action}, n(future_)});
-  }
-  if (eo_) {
+  {
     series.push_back({&kTransactions, {"committed"}, n(committed_)});
     series.push_back({&kTransactions, {"aborted"}, n(aborted_)});
     series.push_back({&kTransactions, {"fenced"}, n(fenced_)});
     series.push_back({&kDiscardedEvents, {}, n(discarded_)});
   }
-  stats_->series.replace(std::move(series));
+  stats_->series.replace(std::move(series), kTransactionsGroup);
 }
 
 std::unique_ptr<pipeline::Output> Spec::build(const pipeline::BuildContext& ctx) const {

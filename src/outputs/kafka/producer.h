@@ -2,7 +2,8 @@
 // producer.cc produces batches and collects their delivery reports;
 // exactly_once.cc runs the transactions of `exactly_once: true`;
 // offsets_topic.cc keeps file inputs' checkpoints in Kafka;
-// timestamps.cc guards record times and reads the topics' retention.
+// timestamps.h (TimestampGuard) guards record times and reads the topics'
+// retention.
 #pragma once
 
 #include <librdkafka/rdkafka.h>
@@ -20,10 +21,12 @@
 #include <utility>
 #include <vector>
 
+#include "common/kafka/statistics.h"
 #include "core/ack.h"
 #include "core/clock.h"
 #include "core/time.h"
 #include "outputs/kafka/kafka_output.h"
+#include "outputs/kafka/timestamps.h"
 #include "pipeline/exactly_once.h"
 
 namespace bifrost::outputs::kafka {
@@ -74,6 +77,9 @@ class KafkaOutput final : public pipeline::Output {
   static constexpr std::size_t kInFlight = 4;
   // Delivery-report tag of the records of no flight (the offsets topic's).
   static constexpr std::uint64_t kOwnRecord = ~0ull;
+  // The series group of the transactions' counters (group 0 is the
+  // timestamp guard's, kStatisticsGroup librdkafka's).
+  static constexpr std::size_t kTransactionsGroup = common::kafka::kStatisticsGroup + 1;
 
   // producer.cc
   bool create();
@@ -116,21 +122,13 @@ class KafkaOutput final : public pipeline::Output {
   bool recover_states();
   bool produce_state(const pipeline::InputPositions& p);
 
-  // timestamps.cc
-  // The record time of `e` (ms; 0: the produce time), after the guard;
-  // `original` is set when the event time broke a bound and goes in a
-  // header. False: the event is to be rejected (`reason` says why).
-  bool record_time(const core::Event& e, std::int64_t now_ns, std::int64_t& ts_ms, bool& original,
-                   std::string& reason);
-  void describe_topic(const std::string& topic);
-  void read_topic_configs();
-
   Spec spec_;
   std::string id_;
   std::string pipeline_;
   std::string data_dir_;
   core::ComponentStats* stats_;
   core::Clock& clock_;
+  TimestampGuard times_;  // timestamp: event
   pipeline::ExactlyOnce* eo_;  // null: not exactly once (or bifrost replay)
   rd_kafka_t* rk_ = nullptr;
   std::string create_error_;
@@ -138,7 +136,6 @@ class KafkaOutput final : public pipeline::Output {
   std::array<Flight, kInFlight + 1> flights_;
   std::uint64_t next_order_ = 0;
   std::string topic_name_, key_, header_;  // scratch, reused
-  core::Rfc3339Cache time_cache_;
 
   // exactly once (the output's thread)
   std::string transactional_id_;
@@ -164,14 +161,7 @@ class KafkaOutput final : public pipeline::Output {
 
   // counters, published as series
   std::atomic<std::uint64_t> committed_{0}, aborted_{0}, fenced_{0}, discarded_{0};
-  std::atomic<std::uint64_t> past_{0}, future_{0};
   core::Clock::time_point next_series_{};
-
-  // timestamps.cc: topic configurations asked for and not yet answered
-  rd_kafka_queue_t* admin_queue_ = nullptr;
-  std::set<std::string> described_;            // asked, or answered
-  std::map<std::string, int> describe_again_;  // not answered yet: tries so far
-  core::Clock::time_point describe_at_{};
 };
 
 }  // namespace bifrost::outputs::kafka

@@ -147,3 +147,39 @@ TEST_CASE("drop needs when, and pipelines need inputs and outputs") {
   CHECK(has_error(r, 6, 5, "missing required key \"inputs\""));
   CHECK(r.diag.items().size() == 3);
 }
+
+TEST_CASE("secrets are hidden from validate --explain's settings and the api's keys are checked") {
+  config::Diagnostics diag;
+  auto cfg = config::load_text("t.yaml",
+                               "api: {listen: \"127.0.0.1:0\", token: api-token-1234, public: [/health, /metrics]}\n"
+                               "inputs: [{id: i, type: stdin}]\n"
+                               "outputs: [{id: o, type: http, url: \"http://h/x\", auth: {bearer: bearer-1234}}]\n",
+                               diag);
+  INFO(diag.render());
+  REQUIRE(cfg);
+  REQUIRE(cfg->api_public);
+  CHECK(*cfg->api_public == std::vector<std::string>{"/health", "/metrics"});
+  bool found = false;
+  for (const auto& s : cfg->pipelines[0].outputs[0].settings) {
+    if (s.key == "auth.bearer") {
+      found = true;
+      CHECK(s.value == "(secret)");
+    }
+  }
+  CHECK(found);
+
+  config::Diagnostics bad;
+  CHECK_FALSE(config::load_text("t.yaml",
+                                "api: {tls: {cert_file: /c.pem}, public: /health}\n"
+                                "inputs: [{id: i, type: stdin}]\noutputs: [{id: o, type: stdout}]\n",
+                                bad));
+  const std::string errors = bad.render();
+  CHECK(errors.find("api.tls needs cert_file and key_file") != std::string::npos);
+  CHECK(errors.find("expected a list of paths") != std::string::npos);
+  CHECK_FALSE(config::load_text("t.yaml",
+                                "outputs: [{id: o, type: http, url: \"https://u:pw@h/x\"}]\n"
+                                "inputs: [{id: i, type: stdin}]\n",
+                                bad));
+  CHECK(bad.render().find("credentials in the URL") != std::string::npos);
+  CHECK(bad.render().find("u:pw") == std::string::npos);
+}

@@ -187,6 +187,15 @@ TEST_CASE("aliases that expand a config past a million nodes are refused") {
   CHECK(errors(r).find("aliases expand this config past 1000000 nodes") != std::string::npos);
 }
 
+TEST_CASE("text on which yaml-cpp's parser stops moving ends with an error, not a hang") {
+  // A lone "," makes yaml-cpp 0.7 announce one more document for ever (fuzz_config).
+  for (const char* text : {",", ",\r\n", ", \r\n", ",\r\x91``x: 1\n"}) {
+    auto r = load(text);
+    CHECK_FALSE(r.cfg);
+    CHECK_FALSE(errors(r).empty());
+  }
+}
+
 TEST_CASE("a second YAML document is an error, not silently ignored") {
   auto r = load("inputs: [{id: in, type: stdin}]\noutputs: [{id: out, type: stdout}]\n---\ndata_dir: /x\n");
   CHECK(errors(r).find("t.yaml:3:1: a second YAML document") == 0);

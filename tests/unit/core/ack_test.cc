@@ -138,3 +138,61 @@ TEST_CASE("a batch held by a stage goes back to its pool at once; only its ackno
   tracker->release(seq);
   CHECK(tracker->acknowledged() == 10);
 }
+
+TEST_CASE("an AckHold releases once when done, is given up when dropped, and is empty when taken too late") {
+  BatchPool pool(2);
+  auto tracker = std::make_shared<AckTracker>();
+  Batch* b = pool.acquire();
+  b->tracker = tracker;
+  b->ack_seq = tracker->track(10);
+  AckHold h1 = b->hold_ack();
+  AckHold h2 = b->hold_ack();
+  REQUIRE(h1);
+  CHECK(h1.tracker() == tracker.get());
+  b->release();
+  CHECK(pool.in_use() == 0);  // its memory is back in the pool
+  CHECK(tracker->acknowledged() == 0);
+  h1.done();
+  CHECK_FALSE(h1);
+  CHECK(tracker->acknowledged() == 0);
+  AckHold moved = std::move(h2);
+  CHECK_FALSE(h2);  // NOLINT(bugprone-use-after-move): a moved-from hold is empty
+  h2.done();        // and its done() releases nothing
+  CHECK(tracker->acknowledged() == 0);
+  moved.done();
+  CHECK(tracker->acknowledged() == 10);
+  moved.done();  // twice: nothing more
+  CHECK(tracker->acknowledged() == 10);
+  Batch lone;
+  CHECK_FALSE(lone.hold_ack());  // no tracker: nothing to hold
+
+  Batch* c = pool.acquire();
+  c->tracker = tracker;
+  c->ack_seq = tracker->track(20);
+  { AckHold dropped = c->hold_ack(); }  // given up: a crash or a shutdown deadline
+  c->release();
+  CHECK(tracker->acknowledged() == 10);
+  CHECK(tracker->pending() == 1);
+  CHECK_FALSE(AckHold::take(tracker, 0));  // finished long ago: too late
+}
+
+TEST_CASE("a tracker bumps its AckProgress when its acknowledged position moves, and only then") {
+  auto progress = std::make_shared<AckProgress>();
+  AckTracker t(0, progress);
+  auto a = t.track(10);
+  auto b = t.track(20);
+  t.complete(b);  // a still open: the position stays
+  CHECK(progress->count() == 0);
+  CHECK(t.hold(a));
+  t.complete(a);  // held: stays
+  CHECK(progress->count() == 0);
+  t.release(a);  // moves over a and b at once
+  CHECK(t.acknowledged() == 20);
+  CHECK(progress->count() == 1);
+  // A follower that waits sees a bump made before its wait, and returns at
+  // its deadline (on the clock it is given) when none comes.
+  CHECK(progress->wait(Clock::system(), 0, Clock::system().now()));
+  CHECK_FALSE(progress->wait(Clock::system(), 1, Clock::system().now()));
+  progress->interrupt();
+  CHECK_FALSE(progress->wait(Clock::system(), 1, Clock::system().now() + std::chrono::hours(1)));  // at once
+}

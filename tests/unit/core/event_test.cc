@@ -79,6 +79,36 @@ std::string json_of(const Value& v) {
 }
 }  // namespace
 
+TEST_CASE("a tag never replaces a `tags` that is not an array: it goes to `_tags`") {
+  Arena arena;
+  Event e;
+  Value point_tags = Value::object(arena, 1);
+  point_tags.append("host", Value::string("a"), arena);
+  set_field(e, *FieldPath::parse("tags"), point_tags, arena);
+  add_tag(e, "x", arena);
+  add_tag(e, "x", arena);
+  CHECK(json_of(e.fields) == R"({"tags":{"host":"a"},"_tags":["x"]})");
+}
+
+TEST_CASE("unsigned integers are exact ints up to INT64_MAX and exact digits above, flagged either way") {
+  Arena arena;
+  Value small = Value::unsigned_integer(42, arena);
+  CHECK(small.kind() == Value::Kind::kInt);
+  CHECK(small.as_int() == 42);
+  CHECK(small.is_unsigned());
+  Value edge = Value::unsigned_integer(static_cast<std::uint64_t>(INT64_MAX), arena);
+  CHECK((edge.kind() == Value::Kind::kInt && edge.as_int() == INT64_MAX));
+  Value large = Value::unsigned_integer(static_cast<std::uint64_t>(INT64_MAX) + 1, arena);
+  CHECK(large.is_string());
+  CHECK(large.as_string() == "9223372036854775808");
+  CHECK(large.is_unsigned());
+  CHECK(clone(large, arena).is_unsigned());
+  CHECK_FALSE(Value::integer(42).is_unsigned());
+  CHECK_FALSE(Value::string("42").is_unsigned());
+  CHECK(json_of(small) == "42");  // JSON has no unsigned type
+  CHECK(json_of(large) == "\"9223372036854775808\"");
+}
+
 TEST_CASE("a frozen object is shared by many events and copied by whichever of them changes it") {
   Arena arena;
   // {"name":"h","ip":{"v4":"10.0.0.1"}} shared by three events, frozen deep.

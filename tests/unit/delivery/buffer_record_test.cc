@@ -107,6 +107,31 @@ TEST_CASE("buffer record: every kind of value, odd bytes and the source come bac
   CHECK(pos == bytes.size());
 }
 
+TEST_CASE("buffer record: unsigned integers (line protocol's 12u) come back flagged, small and large") {
+  core::Batch in;
+  core::Event& e = in.events.emplace_back();
+  core::Arena& a = in.arena;
+  e.fields = core::Value::object(a, 3);
+  e.fields.append("small", core::Value::unsigned_integer(12, a), a);
+  e.fields.append("large", core::Value::unsigned_integer(UINT64_MAX, a), a);
+  e.fields.append("plain", core::Value::integer(12), a);
+  std::string bytes = records_of(in);
+  auto header = delivery::read_record_header(bytes);
+  REQUIRE(header);
+  core::Event got;
+  delivery::RecordSource source;
+  core::Arena arena;
+  REQUIRE(delivery::decode_buffer_record(std::string_view(bytes).substr(delivery::kRecordHeader, header->length), got,
+                                         source, arena));
+  const core::Value* small = got.fields.find("small");
+  const core::Value* large = got.fields.find("large");
+  const core::Value* plain = got.fields.find("plain");
+  REQUIRE((small && large && plain));
+  CHECK((small->is_unsigned() && small->kind() == core::Value::Kind::kInt && small->as_int() == 12));
+  CHECK((large->is_unsigned() && large->as_string() == "18446744073709551615"));
+  CHECK_FALSE(plain->is_unsigned());
+}
+
 TEST_CASE("buffer record: a cut or damaged payload is refused, never read past") {
   core::Batch in;
   fill(in, "src", 7, 0, 1);
@@ -154,7 +179,7 @@ TEST_CASE("disk buffer: read back in order, one source per batch, a damaged reco
   const std::string& dir = tmp.path();
   core::ComponentStats stats;
   {
-    delivery::DiskBuffer buffer(dir + "/buf", {}, delivery::CheckpointStore(dir, "p", "o.buffer", &stats), &stats);
+    delivery::DiskBuffer buffer(dir, "buf", {}, delivery::CheckpointStore(dir, "p", "o.buffer", &stats), &stats);
     buffer.open();
     core::Batch a, b;
     fill(a, "a.log", 1, 0, 3);
@@ -178,7 +203,7 @@ TEST_CASE("disk buffer: read back in order, one source per batch, a damaged reco
   data[data.find("event 1") + 6] = 'X';
   std::ofstream(seg, std::ios::binary | std::ios::trunc) << data;
 
-  delivery::DiskBuffer buffer(dir + "/buf", {}, delivery::CheckpointStore(dir, "p", "o.buffer", &stats), &stats);
+  delivery::DiskBuffer buffer(dir, "buf", {}, delivery::CheckpointStore(dir, "p", "o.buffer", &stats), &stats);
   buffer.open();
   buffer.close_writer();
   std::vector<std::string> got;
@@ -207,7 +232,7 @@ TEST_CASE("disk buffer: a segment of another format is moved aside whole, and th
   std::filesystem::create_directories(dir + "/buf");
   std::ofstream(dir + "/buf/00000000000000000001.buf") << "0badc0de {\"ts\":1,\"event\":{\"message\":\"old\"}}\n";
   core::ComponentStats stats;
-  delivery::DiskBuffer buffer(dir + "/buf", {}, delivery::CheckpointStore(dir, "p", "o.buffer", &stats), &stats);
+  delivery::DiskBuffer buffer(dir, "buf", {}, delivery::CheckpointStore(dir, "p", "o.buffer", &stats), &stats);
   buffer.open();
   core::Batch a;
   fill(a, "a.log", 1, 0, 2);

@@ -237,6 +237,63 @@ TEST_CASE("aggregate: after a restart, events of windows emitted and delivered c
   CHECK(text.find("bifrost_aggregate_late_total=1.0") != std::string::npos);
 }
 
+TEST_CASE("aggregate: after a restart, every source known before holds the open windows until heard from again") {
+  testing::TempDir dir;
+  const std::string spec = std::string(kMinute) + "\n    idle_timeout: 30s";
+  {
+    auto built = testing::build_stage(spec, dir.path());
+    FakeStageContext ctx;
+    core::BatchPool pool(4);
+    built.stage->start(ctx);
+    feed(*built.stage, ctx, pool, nullptr, kT0, 60, 200, 0, /*src=*/1);
+    feed(*built.stage, ctx, pool, nullptr, kT0, 60, 200, 0, /*src=*/2);
+    feed(*built.stage, ctx, pool, nullptr, kT0 + 60 * kSec, 10, 200, 60, /*src=*/1);
+    feed(*built.stage, ctx, pool, nullptr, kT0 + 60 * kSec, 10, 200, 60, /*src=*/2);  // closes window 0
+    REQUIRE(ctx.events().size() == 1);
+    ctx.release_all();
+    built.stage->tick(ctx);
+  }  // crash: window 1 open, both sources at 1:09
+  auto built = testing::build_stage(spec, dir.path());
+  FakeStageContext ctx;
+  core::BatchPool pool(4);
+  built.stage->start(ctx);
+  // Source 1's backlog comes first, far past window 1: source 2, known from
+  // the state and not heard from yet, keeps it open.
+  feed(*built.stage, ctx, pool, nullptr, kT0 + 60 * kSec, 50, 200, 60, /*src=*/1);
+  feed(*built.stage, ctx, pool, nullptr, kT0 + 300 * kSec, 1, 200, 110, /*src=*/1);
+  CHECK(ctx.events().empty());
+  feed(*built.stage, ctx, pool, nullptr, kT0 + 60 * kSec, 50, 200, 60, /*src=*/2);  // not late
+  CHECK(ctx.events().empty());                                                      // source 2 is at 1:49 now
+  feed(*built.stage, ctx, pool, nullptr, kT0 + 300 * kSec, 1, 200, 110, /*src=*/2);
+  REQUIRE(ctx.events().size() == 1);
+  CHECK(int_of(*ctx.events()[0], "requests") == 100);  // window 1: 50 of each source
+  // A source known from the state that is never heard from again holds for idle_timeout only.
+  testing::TempDir dir2;
+  {
+    auto first = testing::build_stage(spec, dir2.path());
+    FakeStageContext c1;
+    core::BatchPool p1(4);
+    first.stage->start(c1);
+    feed(*first.stage, c1, p1, nullptr, kT0, 60, 200, 0, /*src=*/1);
+    feed(*first.stage, c1, p1, nullptr, kT0, 60, 200, 0, /*src=*/3);
+    feed(*first.stage, c1, p1, nullptr, kT0 + 80 * kSec, 1, 200, 60, /*src=*/1);
+    feed(*first.stage, c1, p1, nullptr, kT0 + 80 * kSec, 1, 200, 60, /*src=*/3);
+    REQUIRE(c1.events().size() == 1);
+    c1.release_all();
+    first.stage->tick(c1);
+  }
+  auto again = testing::build_stage(spec, dir2.path());
+  FakeStageContext c2;
+  core::BatchPool p2(4);
+  again.stage->start(c2);
+  feed(*again.stage, c2, p2, nullptr, kT0 + 60 * kSec, 1, 200, 60, /*src=*/1);
+  feed(*again.stage, c2, p2, nullptr, kT0 + 300 * kSec, 1, 200, 61, /*src=*/1);
+  CHECK(c2.events().empty());  // source 3 (gone) still holds
+  c2.clock_.advance(31s);
+  feed(*again.stage, c2, p2, nullptr, kT0 + 301 * kSec, 1, 200, 62, /*src=*/1);
+  CHECK(c2.events().size() == 1);  // past idle_timeout it no longer does
+}
+
 TEST_CASE("aggregate: a corrupt state file is set aside and counted; the stage starts without it") {
   testing::TempDir dir;
   std::filesystem::create_directories(dir / "state/p");

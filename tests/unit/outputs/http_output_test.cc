@@ -58,7 +58,8 @@ TEST_CASE("the http output goes on past a rejected request, and holds back what 
     const int statuses[] = {200, 400, 503, 200};
     res.status = statuses[request++ % 4];
   });
-  auto built = testing::build_output("type: http\n    url: \"" + server.url() + "/in\"\n    batch: {max_events: 2}");
+  auto built = testing::build_output("type: http\n    url: \"" + server.url() +
+                                     "/in\"\n    batch: {max_events: 2}\n    on_reject: park_all");
   testing::TestBatch batch(events(8), *built.output);
   auto report = batch.write(*built.output);
   CHECK(outcomes(report) == std::vector<Outcome>{Outcome::kDelivered, Outcome::kDelivered, Outcome::kRejected,
@@ -82,4 +83,54 @@ TEST_CASE("the http output retries every event when the server cannot be reached
   auto report = batch.write(*built.output);
   CHECK(report.count(Outcome::kRetry) == 3);
   CHECK_FALSE(report.reason(0).empty());
+}
+
+TEST_CASE("the http output bisects a rejected request: only the bad events are rejected, within 2*ceil(log2 n) more") {
+  std::atomic<int> requests{0};
+  // Rejects any request that holds a bad event, like a webhook validating each.
+  testing::FakeHttpServer server([&](const httplib::Request& req, httplib::Response& res) {
+    ++requests;
+    res.status = req.body.find("bad") != std::string::npos ? 422 : 200;
+    if (res.status == 422) res.set_content("invalid event", "text/plain");
+  });
+  std::vector<std::string> msgs = events(100);
+  msgs[37] = "bad 37";
+  SUBCASE("bisect (the default)") {
+    auto built =
+        testing::build_output("type: http\n    url: \"" + server.url() + "/in\"\n    batch: {max_events: 100}");
+    testing::TestBatch batch(msgs, *built.output);
+    auto report = batch.write(*built.output);
+    CHECK(report.count(Outcome::kDelivered) == 99);
+    CHECK(report.outcome(37) == Outcome::kRejected);
+    CHECK(report.reason(37) == "HTTP 422: invalid event");
+    CHECK(requests.load() <= 1 + 2 * 7);  // ceil(log2 100) = 7
+    std::size_t delivered = 0;            // each good event in exactly one accepted request
+    for (const auto& r : server.requests()) {
+      if (r.body.find("bad") != std::string::npos) continue;
+      for (int i = 0; i < 100; ++i)
+        delivered += r.body.find("\"event " + std::to_string(i) + "\"") != std::string::npos;
+    }
+    CHECK(delivered == 99);
+  }
+  SUBCASE("park_all") {
+    auto built = testing::build_output("type: http\n    url: \"" + server.url() +
+                                       "/in\"\n    batch: {max_events: 100}\n    on_reject: park_all");
+    testing::TestBatch batch(msgs, *built.output);
+    auto report = batch.write(*built.output);
+    CHECK(report.count(Outcome::kRejected) == 100);
+    CHECK(requests.load() == 1);
+  }
+}
+
+TEST_CASE("the http output does not split a request rejected for itself (401, 404)") {
+  std::atomic<int> requests{0};
+  testing::FakeHttpServer server([&](const httplib::Request&, httplib::Response& res) {
+    ++requests;
+    res.status = 404;
+  });
+  auto built = testing::build_output("type: http\n    url: \"" + server.url() + "/in\"");
+  testing::TestBatch batch(events(50), *built.output);
+  auto report = batch.write(*built.output);
+  CHECK(report.count(Outcome::kRejected) == 50);
+  CHECK(requests.load() == 1);
 }

@@ -7,35 +7,14 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "support/components.h"
+#include "support/kafka_mock.h"
 
 using namespace bifrost;
 using pipeline::Outcome;
 
 namespace {
 
-class MockCluster {
- public:
-  MockCluster() {
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    char err[256];
-    rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err);
-    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-    REQUIRE(rk_);
-    mc_ = rd_kafka_mock_cluster_new(rk_, 1);
-    REQUIRE(mc_);
-    REQUIRE(rd_kafka_mock_topic_create(mc_, "t", 1, 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
-  }
-  ~MockCluster() {
-    rd_kafka_mock_cluster_destroy(mc_);
-    rd_kafka_destroy(rk_);
-  }
-  std::string brokers() const { return rd_kafka_mock_cluster_bootstraps(mc_); }
-  rd_kafka_mock_cluster_t* get() { return mc_; }
-
- private:
-  rd_kafka_t* rk_;
-  rd_kafka_mock_cluster_t* mc_;
-};
+using testing::MockCluster;
 
 std::string output_yaml(const MockCluster& c, const std::string& extra = "") {
   return "type: kafka\n    brokers: [\"" + c.brokers() + "\"]\n    topic: t\n    encoding: text" + extra;

@@ -313,3 +313,70 @@ TEST_CASE("an input held back by a blocked output counts the seconds, and so doe
   CHECK(input.blocked.seconds(clock.now()) == doctest::Approx(3.0));
   CHECK(output.blocked.seconds(clock.now()) == doctest::Approx(3.0));
 }
+
+namespace {
+// Splits event n into three ("n.a", "n.b", "n.c") when n is a multiple of
+// 3, and drops the piece "b" of every multiple of 9: the Filter::expand
+// contract, with drops among what it made.
+class SplitFilter final : public pipeline::Filter {
+ public:
+  void process(core::Batch&, std::span<const std::uint32_t>) const override { FAIL("expand() is called"); }
+  void expand(core::Batch& batch, std::vector<std::uint32_t>& events) const override {
+    thread_local std::deque<std::string> text;  // stable: messages point here
+    pipeline::EventSplice splice(batch, events);
+    for (std::size_t k = 0; k < events.size(); ++k) {
+      const core::Event& from = splice.at(k);
+      const std::int64_t n = from.fields.find("n")->as_int();
+      if (n % 3 != 0) {
+        splice.add(from);
+        continue;
+      }
+      for (const char* piece : {"a", "b", "c"}) {
+        core::Event& e = splice.add(from);
+        e.message = text.emplace_back(std::string(from.message) + "." + piece);
+        if (n % 9 == 0 && piece[0] == 'b') e.drop_reason = "split_test";
+      }
+    }
+    splice.finish();
+  }
+};
+struct SplitSpec final : pipeline::FilterSpec {
+  std::unique_ptr<pipeline::Filter> build(const pipeline::BuildContext&) const override {
+    return std::make_unique<SplitFilter>();
+  }
+};
+}  // namespace
+
+TEST_CASE("a filter that makes several events of one keeps the source order, and the batch is acknowledged once") {
+  FakeInputState in;
+  in.batches = 20;
+  FakeOutputState out;
+  FakePipeline t(in, {&out});
+  SplitSpec spec;
+  // Only events below 1000 reach the filter: the others pass it untouched.
+  auto when = std::get<expr::Condition>(expr::Condition::parse("n < 1000"));
+  t.topology.filters.push_back({"split", "split", &spec, &when});
+  pipeline::Pipeline p(t.topology, {.workers = 4, .batches_per_input = 4, .output_queue_batches = 2});
+  p.start();
+  REQUIRE(wait_for([&] { return p.inputs_finished(); }));
+  CHECK(p.drain(std::chrono::steady_clock::now() + 5s));
+  std::vector<std::string> want;
+  std::uint64_t dropped = 0;
+  for (int n = 0; n < 2000; ++n) {
+    if (n >= 1000 || n % 3 != 0) {
+      want.push_back(std::to_string(n));
+      continue;
+    }
+    want.push_back(std::to_string(n) + ".a");
+    if (n % 9 != 0) want.push_back(std::to_string(n) + ".b");
+    else ++dropped;
+    want.push_back(std::to_string(n) + ".c");
+  }
+  CHECK(out.delivered == want);
+  CHECK(in.tracker->acknowledged() == 2000);
+  const core::ComponentStats* stage = p.stats()[1];
+  REQUIRE(stage->component == "split");
+  CHECK(stage->events_in.load() == 2000);
+  CHECK(stage->events_out.load() == want.size());
+  CHECK(stage->dropped_total() == dropped);
+}
