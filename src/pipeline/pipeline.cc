@@ -25,8 +25,7 @@ Pipeline::Pipeline(const Topology& t, PipelineOptions options)
     auto r = std::make_unique<InputRunner>(options_.batches_per_input,
                                            InputRunner::Shared{stopping_, give_up_, in_queue_, clock_});
     r->stats().identify(t.id, node.id, "input", node.type);
-    r->set_input(
-        node.spec->build(BuildContext{t.id, node.id, t.data_dir, &r->stats(), &clock_, exactly_once_.get()}));
+    r->set_input(node.spec->build(BuildContext{t.id, node.id, t.data_dir, &r->stats(), &clock_, exactly_once_.get()}));
     inputs_.push_back(std::move(r));
   }
   for (const auto& node : t.filters) {
@@ -41,8 +40,8 @@ Pipeline::Pipeline(const Topology& t, PipelineOptions options)
   const std::size_t capacity = options_.output_queue_batches ? options_.output_queue_batches : in_queue_.capacity();
   const std::size_t all_batches = t.inputs.size() * options_.batches_per_input;
   for (const auto& node : t.outputs) {
-    outputs_.push_back(std::make_unique<OutputRunner>(node, t.id, t.data_dir, capacity, all_batches, clock_,
-                                                      exactly_once_.get()));
+    outputs_.push_back(
+        std::make_unique<OutputRunner>(node, t.id, t.data_dir, capacity, all_batches, clock_, exactly_once_.get()));
   }
 }
 

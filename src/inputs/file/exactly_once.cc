@@ -22,7 +22,8 @@ std::optional<std::string> Tailer::prefer_committed(std::optional<std::string> l
   auto committed = eo_->recovered(id_, [&] { return ctx_->stopping(); });
   if (!committed) return local;  // none yet (exactly_once just turned on): the local one, if any
   if (local && *local == *committed) return local;
-  core::log::info(id_, "the checkpoint committed in Kafka ", local ? "differs from the local one" : "replaces the local one",
+  core::log::info(id_, "the checkpoint committed in Kafka ",
+                  local ? "differs from the local one" : "replaces the local one",
                   " (written apart from the transaction): Kafka's, committed with the records it covers, is used");
   return committed;
 }

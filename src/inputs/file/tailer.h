@@ -181,7 +181,7 @@ class Tailer final : public pipeline::Input, public pipeline::PositionSource {
   std::mutex view_mu_;
   std::vector<Viewed> view_;
   std::uint64_t view_epoch_ = 0;
-  std::string saved_committed_;  // the committed state last written locally
+  std::string saved_committed_;                  // the committed state last written locally
   std::shared_ptr<core::AckProgress> progress_;  // bumped by every tail's tracker
   std::uint64_t structure_gen_ = 0, roster_gen_ = 0;
   std::mutex roster_mu_;

@@ -66,8 +66,9 @@ std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r) {
     r.node().error("exactly_once: true needs the idempotent producer (idempotent: true, acks: all)");
   }
   if (s->transaction_interval_ns < 1'000'000 || s->transaction_interval_ns > 60'000'000'000) {
-    r.node().error("transaction_interval: between 1ms and 1m (a transaction must commit well within the broker's "
-                   "transaction.timeout.ms)");
+    r.node().error(
+        "transaction_interval: between 1ms and 1m (a transaction must commit well within the broker's "
+        "transaction.timeout.ms)");
   }
   const bool topic_chars = std::all_of(s->offsets_topic.begin(), s->offsets_topic.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';

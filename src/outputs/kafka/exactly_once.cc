@@ -109,6 +109,13 @@ bool KafkaOutput::init_transactions() {
   return true;
 }
 
+bool KafkaOutput::any_deferred(std::uint64_t except) const {
+  for (std::uint64_t k = 0; k < flights_.size(); ++k) {
+    if (k != except && flights_[k].used && flights_[k].deferred) return true;
+  }
+  return false;
+}
+
 bool KafkaOutput::due() const {
   return txn_open_ && clock_.now() - txn_started_ >= std::chrono::nanoseconds(spec_.transaction_interval_ns);
 }
@@ -143,8 +150,16 @@ bool KafkaOutput::open_transaction() {
 }
 
 void KafkaOutput::begin_exactly_once(Flight& f, std::uint64_t r) {
+  if (!ready()) {
+    read_again(f, create_error_);
+    return;
+  }
   if (txn_open_ && (doomed_ || eo_->epoch() != txn_epoch_)) {
     abort(doomed_ ? doom_reason_ : "the inputs went back to their committed positions");
+  }
+  if (any_deferred(r)) {  // batches begun before this one wait for the transaction to end: it goes after them
+    f.deferred = true;
+    return;
   }
   const bool settle = eo_->settle_requested() != 0;
   if (txn_open_ && (sealed_ || due() || settle)) {
@@ -162,9 +177,7 @@ void KafkaOutput::begin_exactly_once(Flight& f, std::uint64_t r) {
     return;
   }
   if (!txn_open_ && !open_transaction()) {
-    for (std::size_t i = 0; i < f.slot->selected.size(); ++i) {
-      f.report.set(i, pipeline::Outcome::kRetry, create_error_);
-    }
+    read_again(f, create_error_);
     return;
   }
   if (f.batch->epoch != txn_epoch_) {  // a rewind came between the check and the opening
@@ -201,6 +214,16 @@ void KafkaOutput::end_exactly_once(Flight& f, std::uint64_t r) {
   // never commits with a batch of it still on its way.
   const bool aborted = f.txn != 0 && !(txn_open_ && f.txn == txn_);
   if (aborted && !f.discard) discard(f);
+  // Nothing goes back to the pipeline to retry: a retry would come after
+  // the batches behind it, out of order. What failed is read again.
+  if (!f.discard && f.report.count(pipeline::Outcome::kRetry) > 0) {
+    std::string why;
+    for (std::size_t i = 0; i < f.report.size() && why.empty(); ++i) {
+      if (f.report.outcome(i) == pipeline::Outcome::kRetry) why = f.report.reason(i);
+    }
+    if (txn_open_ && f.txn == txn_) abort(why);
+    read_again(f, why);
+  }
 }
 
 void KafkaOutput::produce_deferred(std::uint64_t first) {
@@ -218,9 +241,7 @@ void KafkaOutput::produce_deferred(std::uint64_t first) {
       continue;
     }
     if (!txn_open_ && !open_transaction()) {
-      for (std::size_t i = 0; i < d.slot->selected.size(); ++i) {
-        d.report.set(i, pipeline::Outcome::kRetry, create_error_);
-      }
+      read_again(d, create_error_);
       continue;
     }
     if (d.batch->epoch != txn_epoch_) {
@@ -242,6 +263,19 @@ void KafkaOutput::mark(const core::Batch& batch) {
     }
   }
   marks_.emplace_back(batch.tracker, batch.ack_seq);
+}
+
+// A batch that cannot go into a transaction now is not retried by the
+// pipeline: a retry would come after the batches behind it, out of order.
+// Every input goes back to its committed positions instead (a new epoch),
+// and reads it again, in order, once a transaction can take it.
+void KafkaOutput::read_again(Flight& f, const std::string& why) {
+  if (eo_->current(*f.batch)) {
+    core::log::warn(id_, "exactly once: ", why, "; the inputs go back to their committed positions");
+    eo_->rewind();
+    std::this_thread::sleep_for(backoff(aborts_in_a_row_++));  // not a busy loop while the broker is away
+  }
+  discard(f);
 }
 
 void KafkaOutput::discard(Flight& f) {
@@ -308,8 +342,8 @@ KafkaOutput::TxnResult KafkaOutput::commit(const std::vector<pipeline::InputPosi
   auto classify = [&](rd_kafka_error_t* e, const char* what) {
     why = std::string(what) + ": " + error_text(e);
     // Neither abortable nor retriable: fatal, per librdkafka's advice.
-    const bool fatal = rd_kafka_error_is_fatal(e) ||
-                       (!rd_kafka_error_txn_requires_abort(e) && !rd_kafka_error_is_retriable(e));
+    const bool fatal =
+        rd_kafka_error_is_fatal(e) || (!rd_kafka_error_txn_requires_abort(e) && !rd_kafka_error_is_retriable(e));
     rd_kafka_error_destroy(e);
     return fatal ? TxnResult::kFenced : TxnResult::kAborted;
   };

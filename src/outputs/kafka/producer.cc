@@ -20,7 +20,7 @@ KafkaOutput::KafkaOutput(const Spec& spec, const pipeline::BuildContext& ctx)
       // Without a pipeline's positions to commit (bifrost replay) the
       // producer is the plain idempotent one.
       eo_(spec.transactional ? ctx.exactly_once : nullptr) {
-  if (eo_) name_transactions();  // the pipeline built its inputs first: they have joined
+  if (eo_) name_transactions();            // the pipeline built its inputs first: they have joined
   if (spec_.event_time) times_.publish();  // the counters exist from the start, at 0
 }
 
@@ -47,12 +47,10 @@ std::uint64_t KafkaOutput::begin(const core::Batch& batch, const core::OutputSlo
   f.order = ++next_order_;
   f.deferred = f.discard = false;
   f.txn = 0;
-  if (!ready()) {
-    for (std::size_t i = 0; i < slot.selected.size(); ++i) f.report.set(i, pipeline::Outcome::kRetry, create_error_);
-    return r;
-  }
   if (eo_) {
     begin_exactly_once(f, r);
+  } else if (!ready()) {
+    for (std::size_t i = 0; i < slot.selected.size(); ++i) f.report.set(i, pipeline::Outcome::kRetry, create_error_);
   } else {
     produce(f, r);
   }
@@ -297,16 +295,18 @@ void KafkaOutput::on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* op
   const bool again = common::kafka::retriable(m->err);
   const std::size_t i = tag & 0xffffffffu;
   f.report.set(i, again ? pipeline::Outcome::kRetry : pipeline::Outcome::kRejected, rd_kafka_err2str(m->err));
-  if (self->eo_ && !purged && f.txn == self->txn_ && self->txn_open_) {
-    // A record that failed fails its transaction: it is aborted, and the
-    // events are read again. One the broker refuses for good goes to the
-    // failed queue when it comes again, instead of failing every retry.
+  if (self->eo_ && f.txn == self->txn_ && self->txn_open_) {
+    // A record that failed (or was purged by a failing transaction) fails
+    // its transaction: it is aborted, and the events are read again. One the
+    // broker refuses for good goes to the failed queue when it comes again,
+    // instead of failing every retry.
     self->doomed_ = true;
     self->doom_reason_ = rd_kafka_err2str(m->err);
-    if (!again && f.batch) {
+    if (!again && !purged && f.batch) {
       const core::Event& e = f.batch->events[f.slot->selected[i]];
       if (self->poison_.size() < 100'000) self->poison_.emplace(f.batch->source, e.offset);
-      self->poison_reason_ = std::string("refused by the broker in an earlier transaction: ") + rd_kafka_err2str(m->err);
+      self->poison_reason_ =
+          std::string("refused by the broker in an earlier transaction: ") + rd_kafka_err2str(m->err);
     }
   }
 }

@@ -105,6 +105,7 @@ class KafkaOutput final : public pipeline::Output {
   // batch in it has been finished by this output.
   bool at_commit_point(std::uint64_t except = kInFlight + 1) const;
   bool due() const;
+  bool any_deferred(std::uint64_t except) const;
   // Commits the open transaction (or aborts it: doomed, epoch moved, a
   // settle asking so); then serves a waiting settle().
   void end_transaction(bool closing = false);
@@ -115,6 +116,7 @@ class KafkaOutput final : public pipeline::Output {
   bool wait_for_others(bool closing);
   void produce_deferred(std::uint64_t first);
   void mark(const core::Batch& batch);
+  void read_again(Flight& f, const std::string& why);
   void discard(Flight& f);
   bool poisoned(const core::Batch& batch, const core::Event& e) const;
 
@@ -128,7 +130,7 @@ class KafkaOutput final : public pipeline::Output {
   std::string data_dir_;
   core::ComponentStats* stats_;
   core::Clock& clock_;
-  TimestampGuard times_;  // timestamp: event
+  TimestampGuard times_;       // timestamp: event
   pipeline::ExactlyOnce* eo_;  // null: not exactly once (or bifrost replay)
   rd_kafka_t* rk_ = nullptr;
   std::string create_error_;
