@@ -175,6 +175,38 @@ def test_kafka_to_kafka_split_in_three_is_exactly_once_across_five_kill_9s_and_a
     assert "exactly once: transactions of 1000ms" in log
 
 
+def test_a_second_producer_with_the_same_transactional_id_fences_the_first_which_takes_over_again(
+        bifrost, tmp_path, kafka, topic):
+    n = 100_000
+    source, out, group = topic, topic + "-out", "g-" + topic
+    assert wait_for(lambda: "with 3 partitions" in kcat(kafka, "-L", "-t", source).decode(), 30)
+    port, port_b = free_port(), free_port()
+    same_id = "\n    transactional_id: bifrost-fence-" + topic
+    cfg_a = write(tmp_path / "a.yaml", open(kafka_to_kafka(tmp_path, kafka, source, out, group, port)).read() + same_id)
+    cfg_b = write(tmp_path / "b.yaml", open(kafka_to_kafka(tmp_path, kafka, source, out, group, port_b, name="b0.yaml",
+                                                      data="data-b")).read() + same_id)
+    producer = PacedProducer(kafka, source, n, chunks=20, pause=0.3)
+    producer.start()
+    a = Daemon(bifrost, cfg_a)
+    assert wait_for(lambda: delivered(port) > 0, 120), a.logged()[-3000:]
+    # B's producer takes the id: A's is fenced, and A's next producer fences B's in turn.
+    b = Daemon(bifrost, cfg_b)
+    assert wait_for(lambda: metric(port, "bifrost_kafka_transactions_total", result="fenced") >= 1, 60), \
+        a.logged()[-3000:]
+    time.sleep(2)
+    b.stop()
+    producer.join()
+    assert producer.error is None, producer.error
+    topics = [f"{out}-{k}" for k in KINDS]
+    count = lambda: sum(len(committed(kafka, t, "%o\\n")) for t in topics)
+    assert wait_for(lambda: count() >= n, 120), f"{count()} of {n}\n" + a.logged()[-3000:]
+    fenced = metric(port, "bifrost_kafka_transactions_total", result="fenced")
+    log = a.stop()
+    check_exactly_once_in_order([r for t in topics for r in committed(kafka, t)], n)
+    assert "transactional producer fenced or failed" in log and fenced >= 1
+    print(f"A was fenced {fenced:.0f} time(s); every record once")
+
+
 def file_to_kafka(tmp, kafka, log, topic, port, extra=""):
     return write(tmp / "f2k.yaml", f"""
 data_dir: {tmp / "data"}
