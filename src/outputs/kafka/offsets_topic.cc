@@ -66,6 +66,7 @@ bool KafkaOutput::recover_states() {
                                                       {"enable.auto.commit", "false"},
                                                       {"enable.partition.eof", "true"},
                                                       {"isolation.level", "read_committed"},
+                                                      {"fetch.wait.max.ms", "10"},
                                                       {"auto.offset.reset", "earliest"}});
   if (!made) {
     core::log::error(id_, "offsets topic reader: ", made.error().message);
@@ -82,6 +83,18 @@ bool KafkaOutput::recover_states() {
     return false;
   }
   rd_kafka_poll_set_consumer(c);
+  // An empty topic (a first start) is not read: its end would take a fetch
+  // round of its own to be told.
+  std::int64_t low = 0, high = 0;
+  const rd_kafka_resp_err_t marks = rd_kafka_query_watermark_offsets(c, offsets_topic_.c_str(), 0, &low, &high, 10'000);
+  if (marks == RD_KAFKA_RESP_ERR_NO_ERROR && low == high) {
+    rd_kafka_consumer_close(c);
+    rd_kafka_destroy(c);
+    core::log::info(id_, "offsets topic ", offsets_topic_, ": empty, no checkpoint committed yet");
+    states_.clear();
+    eo_->set_recovered({});
+    return true;
+  }
   rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(parts, offsets_topic_.c_str(), 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
   rd_kafka_assign(c, parts);
