@@ -421,20 +421,7 @@ void KafkaOutput::fenced(const std::string& why) {
   sealed_ = doomed_ = false;
   marks_.clear();
   eo_->rewind();
-  if (rk_) {
-    rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    auto busy = [&] {
-      for (const Flight& f : flights_)
-        if (f.outstanding > 0) return true;
-      return false;
-    };
-    for (int i = 0; i < 1000 && busy(); ++i) rd_kafka_poll(rk_, 10);
-    for (auto& [name, rkt] : topics_) rd_kafka_topic_destroy(rkt);
-    topics_.clear();
-    times_.detach();
-    rd_kafka_destroy(rk_);
-    rk_ = nullptr;
-  }
+  if (rk_) discard_producer();
   ready_ = false;
   std::this_thread::sleep_for(backoff(aborts_in_a_row_++));
 }

@@ -249,10 +249,13 @@ void KafkaOutput::check_fatal() {
     return;
   }
   core::log::error(id_, "fatal producer error: ", err, "; starting a new producer");
-  for (auto& [name, rkt] : topics_) rd_kafka_topic_destroy(rkt);
-  topics_.clear();
-  // Records still on their way are reported as purged (retriable): the
-  // pipeline retries them on the new producer.
+  discard_producer();
+}
+
+// Records still on their way are reported as purged (retriable): the
+// pipeline retries them on the new producer (exactly once: they are read
+// again). Then the producer goes, unflushed.
+void KafkaOutput::discard_producer() {
   rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   auto busy = [&] {
     for (const Flight& f : flights_)
@@ -260,6 +263,8 @@ void KafkaOutput::check_fatal() {
     return false;
   };
   for (int i = 0; i < 1000 && busy(); ++i) rd_kafka_poll(rk_, 10);
+  for (auto& [name, rkt] : topics_) rd_kafka_topic_destroy(rkt);
+  topics_.clear();
   times_.detach();
   rd_kafka_destroy(rk_);
   rk_ = nullptr;

@@ -89,6 +89,7 @@ class KafkaOutput final : public pipeline::Output {
   void produce_one(Flight& f, std::size_t i, std::uint64_t r, std::int64_t now_ns);
   rd_kafka_topic_t* topic_for(const core::Event& e);
   void check_fatal();
+  void discard_producer();
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque);
   static int on_statistics(rd_kafka_t*, char* json, std::size_t len, void* opaque);
   static void on_error(rd_kafka_t*, int err, const char* reason, void* opaque);
