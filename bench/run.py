@@ -258,6 +258,74 @@ def run_kafka(data, lines, work, runs):
     return names, results
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_exactly_once(data, lines, work, runs):
+    """file -> Kafka and Kafka -> Kafka, each with and without exactly_once
+    (Kafka transactions), alternated, on the bench broker (tests/services/
+    kafka.sh, state under bench/.cache, removed afterwards)."""
+    broker, reset = start_service("kafka", "BIFROST_KAFKA_DIR", "Kafka")
+    names = ["bifrost: file (tailed) -> Kafka", "bifrost: file (tailed) -> Kafka, exactly_once",
+             "bifrost: Kafka -> Kafka", "bifrost: Kafka -> Kafka, exactly_once"]
+    results = [[] for _ in names]
+    try:
+        for r in range(runs + 1):  # the first round warms up, not counted
+            topic = f"bench-eo-{os.getpid()}-{r}"
+            with open(data, "rb") as f:
+                if subprocess.run(["kcat", "-b", broker, "-P", "-t", topic], stdin=f).returncode != 0:
+                    sys.exit("kcat -P failed")
+            got = []
+            for eo in ("false", "true"):
+                got.append(run_once(ROOT / "bench" / "scenarios" / "file_to_kafka_eo.yaml", data, work, os.devnull,
+                                    None, "tail", {"BENCH_BROKER": broker, "BENCH_TOPIC": f"{topic}-f-{eo}",
+                                                   "BENCH_EXACTLY_ONCE": eo})[:3])
+            for eo in ("false", "true"):
+                got.append(kafka_to_kafka(broker, topic, f"{topic}-k-{eo}", eo, lines, work))
+            if r > 0:
+                for i, x in enumerate(got):
+                    results[i].append(x)
+    finally:
+        reset()
+    return names, results
+
+
+def kafka_to_kafka(broker, topic, out_topic, eo, lines, work):
+    """bifrost's kafka input has no end: timed until its output has delivered
+    every record (its /metrics) and a stop has ended (with exactly_once, the
+    last transaction commits then)."""
+    port = free_port()
+    env = dict(os.environ, BENCH_DATA=tempfile.mkdtemp(dir=work), BENCH_BROKER=broker, BENCH_TOPIC=topic,
+               BENCH_OUT_TOPIC=out_topic, BENCH_GROUP=f"g-{out_topic}", BENCH_EXACTLY_ONCE=eo,
+               BENCH_API=f"127.0.0.1:{port}")
+    t0 = time.monotonic()
+    p = subprocess.Popen([str(BIFROST), "run", "-c", str(ROOT / "bench" / "scenarios" / "kafka_to_kafka.yaml")],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    pattern = re.compile(rb'^bifrost_events_out_total\{pipeline="main",component="out"\} (\S+)$', re.M)
+    while True:
+        try:
+            m = pattern.search(urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read())
+        except OSError:
+            m = None
+        if m and float(m.group(1)) >= lines:
+            break
+        if p.poll() is not None:
+            sys.exit("bifrost (kafka -> kafka) exited early:\n" + p.stderr.read().decode())
+        if time.monotonic() - t0 > 600:
+            p.kill()
+            sys.exit("bifrost (kafka -> kafka) did not finish in 600 s")
+        time.sleep(0.05)
+    p.send_signal(15)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    if status != 0:
+        sys.exit("bifrost (kafka -> kafka) failed:\n" + p.stderr.read().decode())
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
+
+
 def consume_with_bifrost(broker, topic, lines, work, out):
     """bifrost's kafka input has no end: the run is timed until the last line is written."""
     if out.exists():
@@ -902,6 +970,13 @@ def main():
                 rss_target = None if "kcat" in name else 128 if "Kafka -> file" in name else 64
                 rows.append(row(name, res, args.kafka_size, klines, None, rss_target))
                 kafka_rows.append(rows[-1])
+        eo_rows = []
+        if not args.only or "exactly" in args.only.lower():
+            edata, elines = corpus(args.kafka_size)
+            enames, eres = run_exactly_once(edata, elines, work, args.runs)
+            for name, res in zip(enames, eres):
+                rows.append(row(name, res, args.kafka_size, elines, None, None))
+                eo_rows.append(rows[-1])
         es_rows = []
         if not args.only or "elastic" in args.only.lower():
             edata, elines = corpus(args.es_size)
@@ -983,6 +1058,10 @@ def main():
         kp, bp, kc, bc = kafka_rows
         print(f"Kafka ({args.kafka_size >> 20} MiB): file -> Kafka at {bp[2] / kp[2] * 100:.0f}% of kcat -P, "
               f"Kafka -> file at {bc[2] / kc[2] * 100:.0f}% of kcat -C (target >= 80%)")
+    if eo_rows:
+        fp, fe, kp, ke = eo_rows
+        print(f"exactly_once ({args.kafka_size >> 20} MiB): file -> Kafka at {fe[2] / fp[2] * 100:.0f}% and "
+              f"Kafka -> Kafka at {ke[2] / kp[2] * 100:.0f}% of the same pipeline without it (target >= 70%)")
     if es_rows:
         c, b = es_rows
         print(f"Elasticsearch ({args.es_size >> 20} MiB): bifrost at {b[1] / c[1] * 100:.0f}% of curl's docs/s "

@@ -79,8 +79,8 @@ Registry make() {
   r.add_output({"stdout", "one event per line on standard output", outputs::stdout_::parse});
   r.add_output({"file", "append one event per line to files (templated path)", outputs::file::parse});
   r.add_output({"influxdb", "write points in line protocol to InfluxDB (v1 or v2 API)", outputs::influxdb::parse});
-  r.add_output({"kafka", "produce one Kafka record per event (librdkafka, idempotent)", outputs::kafka::parse, false,
-                outputs::kafka::metric_families()});
+  r.add_output({"kafka", "produce one Kafka record per event (librdkafka, idempotent; exactly once in transactions)",
+                outputs::kafka::parse, false, outputs::kafka::metric_families()});
   r.add_output(
       {"elasticsearch", "index events with the bulk API; an outcome per document", outputs::elasticsearch::parse});
   r.add_output({"http", "send events to an HTTP endpoint (webhook), JSON or NDJSON", outputs::http::parse});

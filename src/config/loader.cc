@@ -281,7 +281,56 @@ class Loader {
     };
     require(inputs, "inputs", "input");
     require(outputs, "outputs", "output");
+    check_exactly_once(p);
     cfg_->pipelines.push_back(std::move(p));
+  }
+
+  // What cannot be exactly once is refused at load: an exactly-once output
+  // commits the inputs' positions in its transactions, so every input must
+  // hand them over, no stage may hold them back, and any other output must
+  // take an event read again without duplicating it.
+  void check_exactly_once(const PipelineConfig& p) {
+    const OutputConfig* eo = nullptr;
+    for (const auto& o : p.outputs) {
+      if (!o.spec || !o.spec->exactly_once()) continue;
+      if (eo) {
+        ctx_.diag->error(o.location, "",
+                         "output \"" + o.id + "\": only one output of a pipeline may have exactly_once: true (\"" +
+                             eo->id + "\" has it): one transaction commits the inputs' positions");
+        continue;
+      }
+      eo = &o;
+    }
+    if (!eo) return;
+    const std::string why = " in pipeline \"" + p.id + "\", whose output \"" + eo->id + "\" has exactly_once: true";
+    for (const auto& i : p.inputs) {
+      if (i.spec && !i.spec->supports_exactly_once()) {
+        ctx_.diag->error(i.location, "",
+                         "input \"" + i.id + "\" (" + i.type + ") cannot be read exactly once" + why +
+                             ": only kafka and file inputs hand their positions to the transaction");
+      }
+    }
+    for (const auto& f : p.filters) {
+      if (f.stage) {
+        ctx_.diag->error(f.location, "",
+                         "stage \"" + f.id + "\" (" + f.type + ") keeps state across batches and cannot take part" +
+                             why + ": its state is not in the transaction");
+      }
+    }
+    for (const auto& o : p.outputs) {
+      if (&o != eo && o.spec && !o.spec->idempotent()) {
+        ctx_.diag->error(o.location, "",
+                         "output \"" + o.id + "\" (" + o.type + ") would write events again after a crash" + why +
+                             ": another output must be idempotent (elasticsearch with document_id: auto or a "
+                             "template, influxdb)");
+      }
+    }
+    if (eo->delivery.buffer.disk) {
+      ctx_.diag->error(eo->location, "",
+                       "output \"" + eo->id +
+                           "\": exactly_once: true cannot use buffer.type: disk (the buffer would acknowledge events "
+                           "before the transaction holds them)");
+    }
   }
 
   std::string other_kind(const std::string& type, const std::string& kind) {

@@ -98,6 +98,13 @@ std::uint64_t AckTracker::acknowledged() const {
   return acked_;
 }
 
+bool AckTracker::finished_through(std::uint64_t seq) const {
+  std::lock_guard lock(mu_);
+  if (seq >= next_seq_) return false;  // not tracked yet
+  // Entries start at the first unfinished batch: everything before it is finished.
+  return entries_.empty() || seq < entries_.front().first_seq;
+}
+
 std::size_t AckTracker::pending() const {
   std::lock_guard lock(mu_);
   return unfinished_;

@@ -79,6 +79,9 @@ class AckTracker {
   void release(std::uint64_t seq);
 
   std::uint64_t acknowledged() const;
+  // Whether batch `seq` and every batch before it are finished (held ones
+  // are not): acknowledged() is at or past its end position.
+  bool finished_through(std::uint64_t seq) const;
   // Batches tracked and not finished (not completed, or held).
   std::size_t pending() const;
   // Entries kept (unfinished batches and the finished runs between them):

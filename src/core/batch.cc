@@ -48,6 +48,7 @@ void Batch::reset() {
   source_id = 0;
   tracker.reset();
   ack_seq = 0;
+  epoch = 0;
   parked.store(0, std::memory_order_relaxed);
   abandoned_.store(false, std::memory_order_relaxed);
   for (OutputSlot& s : slots) {

@@ -95,6 +95,11 @@ class Batch {
   std::uint64_t source_id = 0;          // a stable identity of the source (file: device, inode, fingerprint)
   std::shared_ptr<AckTracker> tracker;  // null: nothing to acknowledge
   std::uint64_t ack_seq = 0;
+  // The reading of its input the batch belongs to, under exactly-once
+  // delivery (pipeline/exactly_once.h): after an aborted transaction the
+  // inputs go back to the committed positions and start a new epoch, and the
+  // batches of an older one are left unsent (they are read again).
+  std::uint64_t epoch = 0;
   std::vector<OutputSlot> slots;  // one per output of the pipeline
   // Events of the batch parked in a failed queue (by a filter stage or an
   // output) before it finished: what BatchOrigin::finished() may report.

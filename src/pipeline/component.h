@@ -24,6 +24,8 @@
 
 namespace bifrost::pipeline {
 
+class ExactlyOnce;
+
 struct BuildContext {
   std::string pipeline;
   std::string component;
@@ -36,6 +38,11 @@ struct BuildContext {
   // for its own timeouts (idle files, multiline flushes, housekeeping), so
   // tests can drive them with a fake one. Never null; outlives the component.
   core::Clock* clock = &core::Clock::system();
+  // Set when an output of the pipeline commits the inputs' positions in its
+  // transactions (exactly_once.h): the inputs join it and commit nothing
+  // themselves, the committing output claims it. Null otherwise (and for
+  // bifrost test, bifrost replay).
+  ExactlyOnce* exactly_once = nullptr;
 };
 
 // ---- inputs -------------------------------------------------------------
@@ -292,6 +299,10 @@ class InputSpec {
  public:
   virtual ~InputSpec() = default;
   virtual std::unique_ptr<Input> build(const BuildContext& ctx) const = 0;
+  // Whether its positions can be committed by an exactly-once output
+  // (BuildContext::exactly_once); the loader refuses the others in such a
+  // pipeline.
+  virtual bool supports_exactly_once() const { return false; }
 };
 
 class FilterSpec {
@@ -310,6 +321,13 @@ class OutputSpec {
  public:
   virtual ~OutputSpec() = default;
   virtual std::unique_ptr<Output> build(const BuildContext& ctx) const = 0;
+  // It commits the inputs' positions in its own transactions (the Kafka
+  // output's `exactly_once: true`): the pipeline makes an ExactlyOnce.
+  virtual bool exactly_once() const { return false; }
+  // An event read again after a crash or a rewind lands once in its sink
+  // (Elasticsearch with derived ids, InfluxDB points): the only other
+  // outputs an exactly-once pipeline accepts.
+  virtual bool idempotent() const { return false; }
 };
 
 }  // namespace bifrost::pipeline

@@ -14,7 +14,8 @@ using core::Batch;
 using core::OutputSlot;
 
 OutputRunner::OutputRunner(const OutputNode& node, const std::string& pipeline, const std::string& data_dir,
-                           std::size_t queue_capacity, std::size_t all_batches, core::Clock& clock)
+                           std::size_t queue_capacity, std::size_t all_batches, core::Clock& clock,
+                           ExactlyOnce* exactly_once)
     : pipeline_(pipeline),
       clock_(clock),
       when_(node.when),
@@ -22,7 +23,7 @@ OutputRunner::OutputRunner(const OutputNode& node, const std::string& pipeline, 
       pause_(clock),
       retry_(node.delivery.retry) {
   stats_.identify(pipeline, node.id, "output", node.type);
-  output_ = node.spec->build(BuildContext{pipeline, node.id, data_dir, &stats_, &clock_});
+  output_ = node.spec->build(BuildContext{pipeline, node.id, data_dir, &stats_, &clock_, exactly_once});
   output_->settle_with(&held_);
   failed_ = std::make_unique<delivery::FailedQueue>(data_dir, "failed/" + pipeline + "/" + node.id,
                                                     node.delivery.failed_queue, &stats_);

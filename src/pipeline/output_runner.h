@@ -42,8 +42,10 @@ class OutputRunner {
   // pipeline's inputs can have at once. When the output holds them all
   // (queued, or on their way in its window), its queue counts as full: the
   // inputs are held back by it (bifrost_output_queue_full_seconds_total).
+  // `exactly_once`: the pipeline's, handed to the output it builds (may be null).
   OutputRunner(const OutputNode& node, const std::string& pipeline, const std::string& data_dir,
-               std::size_t queue_capacity, std::size_t all_batches, core::Clock& clock);
+               std::size_t queue_capacity, std::size_t all_batches, core::Clock& clock,
+               ExactlyOnce* exactly_once = nullptr);
   ~OutputRunner();
   OutputRunner(const OutputRunner&) = delete;
   OutputRunner& operator=(const OutputRunner&) = delete;

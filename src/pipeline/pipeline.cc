@@ -15,6 +15,9 @@ Pipeline::Pipeline(const Topology& t, PipelineOptions options)
       clock_(options.clock ? *options.clock : core::Clock::system()),
       give_up_(clock_),
       in_queue_(t.inputs.size() * options.batches_per_input + 1) {
+  for (const auto& node : t.outputs) {
+    if (node.spec->exactly_once() && !exactly_once_) exactly_once_ = std::make_unique<ExactlyOnce>();
+  }
   if (options_.workers == 0) {
     options_.workers = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 2, 8);
   }
@@ -22,7 +25,7 @@ Pipeline::Pipeline(const Topology& t, PipelineOptions options)
     auto r = std::make_unique<InputRunner>(options_.batches_per_input,
                                            InputRunner::Shared{stopping_, give_up_, in_queue_, clock_});
     r->stats().identify(t.id, node.id, "input", node.type);
-    r->set_input(node.spec->build(BuildContext{t.id, node.id, t.data_dir, &r->stats(), &clock_}));
+    r->set_input(node.spec->build(BuildContext{t.id, node.id, t.data_dir, &r->stats(), &clock_, exactly_once_.get()}));
     inputs_.push_back(std::move(r));
   }
   for (const auto& node : t.filters) {
@@ -37,7 +40,8 @@ Pipeline::Pipeline(const Topology& t, PipelineOptions options)
   const std::size_t capacity = options_.output_queue_batches ? options_.output_queue_batches : in_queue_.capacity();
   const std::size_t all_batches = t.inputs.size() * options_.batches_per_input;
   for (const auto& node : t.outputs) {
-    outputs_.push_back(std::make_unique<OutputRunner>(node, t.id, t.data_dir, capacity, all_batches, clock_));
+    outputs_.push_back(
+        std::make_unique<OutputRunner>(node, t.id, t.data_dir, capacity, all_batches, clock_, exactly_once_.get()));
   }
 }
 

@@ -33,6 +33,7 @@
 
 #include "core/clock.h"
 #include "core/stats.h"
+#include "pipeline/exactly_once.h"
 #include "pipeline/filter_stage.h"
 #include "pipeline/input_runner.h"
 #include "pipeline/output_runner.h"
@@ -112,6 +113,7 @@ class Pipeline {
   std::string id_;
   PipelineOptions options_;
   core::Clock& clock_;
+  std::unique_ptr<ExactlyOnce> exactly_once_;  // when an output commits the inputs' positions; outlives them
   std::function<void()> on_input_end_;
   std::atomic<bool> stopping_{false};
   core::Interruptible give_up_;  // drain gave up: inputs get no more batches, nothing waits to retry

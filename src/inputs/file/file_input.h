@@ -30,6 +30,7 @@ struct Spec final : pipeline::InputSpec {
   std::int64_t batch_events = 2048;
   bool end_at_eof = false;
   std::unique_ptr<pipeline::Input> build(const pipeline::BuildContext& ctx) const override;
+  bool supports_exactly_once() const override { return true; }
 };
 
 std::unique_ptr<pipeline::InputSpec> parse(config::MapReader& r);

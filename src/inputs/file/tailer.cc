@@ -46,13 +46,17 @@ core::Result<int, Error> open_checked(const std::string& path, const FileId& id,
 Tailer::Tailer(const Spec& spec, const pipeline::BuildContext& ctx)
     : spec_(spec),
       clock_(*ctx.clock),
+      eo_(ctx.exactly_once),
       id_(ctx.component),
       pipeline_(ctx.pipeline),
       data_dir_(ctx.data_dir),
       hostname_(host_name()),
-      progress_(std::make_shared<core::AckProgress>()) {}
+      progress_(std::make_shared<core::AckProgress>()) {
+  if (eo_) eo_->join(id_, pipeline::ExactlyOnce::Kind::kState);
+}
 
 Tailer::~Tailer() {
+  if (eo_) eo_->detach(id_);
   if (follower_) follower_->stop();
   for (auto& t : tails_) {
     if (t->fd >= 0) ::close(t->fd);
@@ -63,15 +67,21 @@ Tailer::~Tailer() {
 
 void Tailer::run(pipeline::InputContext& ctx) {
   stats_ = &ctx.stats();
+  ctx_ = &ctx;
   store_.emplace(data_dir_, pipeline_, id_, stats_);
   load_checkpoint();
   watcher_ = std::make_unique<Watcher>(spec_.paths);
   scan(/*first=*/true);
-  publish_roster();
-  follower_ = std::make_unique<delivery::CheckpointFollower>(
-      *store_, progress_, clock_, [this](std::string& out) { live_body(out); }, id_);
+  if (eo_) {
+    start_exactly_once();
+  } else {
+    publish_roster();
+    follower_ = std::make_unique<delivery::CheckpointFollower>(
+        *store_, progress_, clock_, [this](std::string& out) { live_body(out); }, id_);
+  }
   next_checkpoint_ = clock_.now();
   while (!ctx.stopping()) {
+    if (eo_ && eo_->epoch() != epoch_) rewind();
     if (rescan_ || clock_.now() >= next_scan_) scan(/*first=*/false);
     if (roster_gen_ != structure_gen_) publish_roster();  // before a new file's first batch
     bool progress = false;
@@ -140,13 +150,20 @@ void Tailer::decorate(core::Batch& batch) const {
 
 void Tailer::load_checkpoint() {
   auto loaded = store_->load();
-  if (!loaded) {  // reported by the store; the rule: read everything from its start
+  std::optional<std::string> body;
+  if (loaded) body = std::move(*loaded);
+  if (eo_) body = prefer_committed(std::move(body));
+  if (!body) {  // reported by the store; the rule: read everything from its start
     had_checkpoint_ = true;
     return;
   }
-  if (loaded->empty()) return;  // the first run
+  load_state(*body);
+}
+
+void Tailer::load_state(std::string_view body) {
+  if (body.empty()) return;  // the first run
   had_checkpoint_ = true;
-  auto files = decode_state(*loaded);
+  auto files = decode_state(body);
   if (!files) {
     core::log::error(id_, store_->path(), ": unreadable checkpoint body (", files.error().message,
                      "); files are read from their start");
@@ -181,6 +198,11 @@ void Tailer::load_checkpoint() {
 }
 
 bool Tailer::save_checkpoint(bool force) {
+  if (eo_) {  // the committed checkpoint, not the acknowledged one: never ahead of Kafka's
+    refresh_view();
+    save_committed();
+    return true;
+  }
   bool changed = structure_changed_ || force;
   for (const auto& t : tails_) changed = changed || t->acknowledged() != t->saved_offset;
   if (!changed) return true;
@@ -387,6 +409,8 @@ void Tailer::publish(Tail& t, core::Batch* batch, pipeline::InputContext& ctx) {
   batch->source_id = t.source;
   batch->tracker = t.tracker;
   batch->ack_seq = t.tracker->track(t.splitter.offset());
+  batch->epoch = epoch_;
+  if (eo_) refresh_view();
   ctx.publish(batch);
 }
 

@@ -41,6 +41,7 @@
 #include "inputs/file/file_input.h"
 #include "inputs/file/identity.h"
 #include "inputs/file/state.h"
+#include "pipeline/exactly_once.h"
 
 struct stat;
 
@@ -84,7 +85,7 @@ struct Tail {
   std::uint64_t acknowledged() const { return tracker->acknowledged(); }
 };
 
-class Tailer final : public pipeline::Input {
+class Tailer final : public pipeline::Input, public pipeline::PositionSource {
  public:
   Tailer(const Spec& spec, const pipeline::BuildContext& ctx);
   ~Tailer() override;
@@ -92,10 +93,14 @@ class Tailer final : public pipeline::Input {
   void run(pipeline::InputContext& ctx) override;
   void drained() override;
   void decorate(core::Batch& batch) const override;
+  // Exactly once (exactly_once.cc), on the committer's thread: the
+  // checkpoint body of the files as they are acknowledged now.
+  bool positions(std::uint64_t epoch, pipeline::InputPositions& out) override;
 
  private:
   // discovery and identity
   void load_checkpoint();
+  void load_state(std::string_view body);
   void scan(bool first);
   void track_known(Tail& t, const Found& f, bool first);
   void track_unknown(const Found& f, bool first);
@@ -123,6 +128,19 @@ class Tailer final : public pipeline::Input {
   bool save_checkpoint(bool force);
   void publish_series();
 
+  // exactly once (exactly_once.cc): an output's transactions commit the
+  // checkpoint (pipeline/exactly_once.h). The one in Kafka wins over the
+  // local one, which only ever copies what was committed.
+  std::optional<std::string> prefer_committed(std::optional<std::string> local);
+  void start_exactly_once();
+  // The files and their trackers as the committer sees them: refreshed
+  // before every batch is published, so a commit never holds an offset of
+  // a file it does not know.
+  void refresh_view();
+  std::string state_now() const;
+  void save_committed();
+  // A new epoch: everything read since the last commit is read again.
+  void rewind();
   // the live copy
   std::shared_ptr<core::AckTracker> new_tracker(std::uint64_t start);
   void changed();  // which files there are, or what identifies one, changed
@@ -131,6 +149,8 @@ class Tailer final : public pipeline::Input {
 
   Spec spec_;
   Clock& clock_;
+  pipeline::ExactlyOnce* eo_;  // null: the local checkpoint is the truth
+  pipeline::InputContext* ctx_ = nullptr;
   std::string id_;
   std::string pipeline_;
   std::string data_dir_;
@@ -152,6 +172,16 @@ class Tailer final : public pipeline::Input {
   Clock::time_point next_checkpoint_;
   std::string prefix_;  // scratch
 
+  // exactly once
+  std::uint64_t epoch_ = 0;  // what this thread's batches are stamped with
+  struct Viewed {
+    SavedFile file;  // its offset is the tracker's, read at the commit
+    std::shared_ptr<core::AckTracker> tracker;
+  };
+  std::mutex view_mu_;
+  std::vector<Viewed> view_;
+  std::uint64_t view_epoch_ = 0;
+  std::string saved_committed_;                  // the committed state last written locally
   std::shared_ptr<core::AckProgress> progress_;  // bumped by every tail's tracker
   std::uint64_t structure_gen_ = 0, roster_gen_ = 0;
   std::mutex roster_mu_;

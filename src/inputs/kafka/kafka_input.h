@@ -18,6 +18,11 @@
 // of a record one event, as parse_influx makes them, all acknowledged with
 // the record; a line that is not a point stays as text, tagged
 // kafka_influx_invalid and counted by reason).
+// Exactly once (an output of the pipeline with `exactly_once: true`): the
+// input commits nothing itself; the output's transactions commit its
+// acknowledged offsets with the group's metadata (pipeline/exactly_once.h),
+// a revocation waits for the open transaction to end, and after an aborted
+// one the input seeks back to the committed offsets.
 #pragma once
 
 #include <memory>
@@ -44,6 +49,7 @@ struct Spec final : pipeline::InputSpec {
   common::influx::Precision precision = common::influx::Precision::kNs;  // decoding: influx
   std::int64_t batch_events = 2048;
   std::unique_ptr<pipeline::Input> build(const pipeline::BuildContext& ctx) const override;
+  bool supports_exactly_once() const override { return true; }
 };
 
 std::unique_ptr<pipeline::InputSpec> parse(config::MapReader& r);

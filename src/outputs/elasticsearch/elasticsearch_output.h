@@ -37,6 +37,8 @@ struct Spec final : pipeline::OutputSpec {
   HttpSettings http;  // compression, auth, tls, batch, timeouts
   std::int64_t concurrency = 2;
   std::unique_ptr<pipeline::Output> build(const pipeline::BuildContext& ctx) const override;
+  // A document read again gets the same _id: overwritten, not duplicated.
+  bool idempotent() const override { return id != Id::kNone; }
 };
 
 std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r);

@@ -60,6 +60,8 @@ struct Spec final : pipeline::OutputSpec {
   common::influx::TimeGuard guard;
   HttpSettings http;  // compression, auth (v1: basic; v2: api_key, sent as "Token"), tls, batch, timeouts
   std::unique_ptr<pipeline::Output> build(const pipeline::BuildContext& ctx) const override;
+  // A point written again (same measurement, tags and time) replaces itself.
+  bool idempotent() const override { return true; }
 };
 
 std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r);

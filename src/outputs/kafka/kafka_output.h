@@ -2,9 +2,7 @@
 // key and headers are templates; the record timestamp is the event time
 // (`timestamp: event`) or the produce time (`now`); the idempotent producer
 // (default) keeps order and avoids duplicates across librdkafka's own
-// retries. With `timestamp: event`, event times older than `max_past` or
-// further ahead than `max_future` are caught before the record is made
-// (timestamps.h).
+// retries.
 //
 // Pipelined: up to 4 batches are produced before the oldest one's delivery
 // reports are awaited, and a batch is finished only when librdkafka has
@@ -13,6 +11,14 @@
 // message_timeout) are retried by the pipeline with backoff, never counted
 // as delivered; permanent errors (record too large, not authorised, invalid
 // topic) are rejected to the failed queue with librdkafka's reason.
+//
+// `timestamp: event` guards the broker against event times it would
+// misfile: older than `max_past` or further ahead than `max_future`, the
+// record gets the produce time (the event time kept in a header) or is
+// rejected (`on_bad_timestamp`); timestamps.h.
+//
+// `exactly_once: true` (exactly_once.cc): a transactional producer commits
+// the inputs' positions with the records (pipeline/exactly_once.h).
 #pragma once
 
 #include <memory>
@@ -42,7 +48,13 @@ struct Spec final : pipeline::OutputSpec {
   TimestampBounds bounds;  // timestamp: event
   outputs::Codec codec = outputs::Codec::kJson;
   std::int64_t message_timeout_ns = 30'000'000'000;
+  // exactly_once
+  bool transactional = false;
+  std::string transactional_id;  // empty: derived (default_transactional_id)
+  std::int64_t transaction_interval_ns = 100'000'000;
+  std::string offsets_topic;  // empty: derived from the transactional id
   std::unique_ptr<pipeline::Output> build(const pipeline::BuildContext& ctx) const override;
+  bool exactly_once() const override { return transactional; }
 };
 
 std::unique_ptr<pipeline::OutputSpec> parse(config::MapReader& r);

@@ -9,6 +9,18 @@
 
 namespace bifrost::outputs::kafka {
 
+inline const core::MetricFamily kTransactions{
+    "bifrost_kafka_transactions_total",
+    core::MetricType::kCounter,
+    "exactly_once: transactions by how they ended: committed; aborted (its events are read again from the committed "
+    "positions); fenced (the producer was fenced or failed and was replaced).",
+    {"result"}};
+inline const core::MetricFamily kDiscardedEvents{
+    "bifrost_kafka_transaction_discarded_events_total",
+    core::MetricType::kCounter,
+    "exactly_once: events left unsent (or sent in an aborted transaction) because the inputs went back to their "
+    "committed positions; they are read and sent again.",
+    {}};
 inline const core::MetricFamily kBadTimestamps{
     "bifrost_kafka_bad_timestamps_total",
     core::MetricType::kCounter,
@@ -19,7 +31,7 @@ inline const core::MetricFamily kBadTimestamps{
 
 inline std::vector<const core::MetricFamily*> metric_families() {
   auto all = common::kafka::statistics_families();
-  all.insert(all.begin(), &kBadTimestamps);
+  all.insert(all.begin(), {&kTransactions, &kDiscardedEvents, &kBadTimestamps});
   return all;
 }
 
