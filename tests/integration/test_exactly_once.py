@@ -300,3 +300,17 @@ outputs:
     assert p.returncode != 0
     assert re.search(r"bad\.yaml:4:\d+: .*input \"in\" \(stdin\) cannot be read exactly once", err), err
     assert re.search(r"bad\.yaml:7:\d+: .*output \"f\" \(file\) would write events again", err), err
+
+
+def test_a_long_transaction_interval_does_not_hold_back_the_start_of_the_file_input(bifrost, tmp_path, kafka, topic):
+    log = tmp_path / "app.log"
+    log.write_text("".join(f"line {i}\n" for i in range(1000)))
+    port = free_port()
+    d = Daemon(bifrost, file_to_kafka(tmp_path, kafka, log, topic, port, "    transaction_interval: 30s"))
+    # The input reads once the output has read its checkpoint back from
+    # Kafka: within a moment, not after a transaction interval.
+    started = time.monotonic()
+    assert wait_for(lambda: metric(port, "bifrost_events_out_total", component="in") >= 1000, 20), d.logged()[-3000:]
+    assert time.monotonic() - started < 15
+    text = d.stop()  # a stop commits the open transaction
+    assert sorted(committed(kafka, topic, "%s\\n")) == sorted(f"line {i}" for i in range(1000)), text[-3000:]

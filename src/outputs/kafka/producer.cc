@@ -2,6 +2,8 @@
 // reports collected into each batch's outcomes.
 #include "outputs/kafka/producer.h"
 
+#include <algorithm>
+
 #include "common/kafka/statistics.h"
 #include "core/log.h"
 #include "outputs/common/codec.h"
@@ -32,7 +34,10 @@ void KafkaOutput::encode(const core::Batch& batch, core::OutputSlot& slot) const
 
 std::chrono::milliseconds KafkaOutput::flush_interval() const {
   if (!eo_) return std::chrono::seconds(1);
-  return std::chrono::milliseconds(std::max<std::int64_t>(1, spec_.transaction_interval_ns / 1'000'000));
+  // At most 100ms, whatever the interval: flush() also makes the producer
+  // ready at start (the file inputs wait for it to read their checkpoints
+  // back) and answers a revocation; a transaction still ends when due().
+  return std::chrono::milliseconds(std::clamp<std::int64_t>(spec_.transaction_interval_ns / 1'000'000, 1, 100));
 }
 
 std::uint64_t KafkaOutput::begin(const core::Batch& batch, const core::OutputSlot& slot) {

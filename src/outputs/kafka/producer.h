@@ -56,8 +56,9 @@ class KafkaOutput final : public pipeline::Output {
     end(begin(batch, slot), report);
   }
   void flush() override;
-  // Exactly once: the transaction interval, so an idle output still
-  // commits (and answers a rebalance) within it.
+  // Exactly once: the transaction interval (at most 100ms), so an idle
+  // output still commits, gets ready at start and answers a rebalance
+  // within it.
   std::chrono::milliseconds flush_interval() const override;
   void close() override;
 
