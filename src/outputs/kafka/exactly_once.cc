@@ -216,6 +216,13 @@ void KafkaOutput::end_exactly_once(Flight& f, std::uint64_t r) {
   if (aborted && !f.discard) discard(f);
   // Nothing goes back to the pipeline to retry: a retry would come after
   // the batches behind it, out of order. What failed is read again.
+  if (!f.discard && !poison_.empty() && f.report.count(pipeline::Outcome::kRejected) > 0) {
+    for (std::size_t i = 0; i < f.report.size(); ++i) {
+      if (f.report.outcome(i) != pipeline::Outcome::kRejected) continue;
+      std::pair<std::string, std::uint64_t> key{f.batch->source, f.batch->events[f.slot->selected[i]].offset};
+      if (poison_.erase(key) && parked_.size() < 100'000) parked_.insert(std::move(key));
+    }
+  }
   if (!f.discard && f.report.count(pipeline::Outcome::kRetry) > 0) {
     std::string why;
     for (std::size_t i = 0; i < f.report.size() && why.empty(); ++i) {

@@ -120,6 +120,9 @@ void KafkaOutput::produce(Flight& f, std::uint64_t r) {
 void KafkaOutput::produce_one(Flight& f, std::size_t i, std::uint64_t r, std::int64_t now_ns) {
   const core::OutputSlot& slot = *f.slot;
   const core::Event& e = f.batch->events[slot.selected[i]];
+  if (eo_ && !parked_.empty() && parked_.contains({f.batch->source, e.offset})) {
+    return;  // in the failed queue already (read again after a later abort): done with
+  }
   if (eo_ && !poison_.empty() && poisoned(*f.batch, e)) {
     f.report.set(i, pipeline::Outcome::kRejected, poison_reason_);
     return;
@@ -179,8 +182,8 @@ void KafkaOutput::produce_one(Flight& f, std::size_t i, std::uint64_t r, std::in
     if (eo_ && again) {
       // In a transaction a record that could not be queued (a failed
       // transaction refuses them) fails the whole of it.
+      if (!doomed_) doom_reason_ = std::string("produce: ") + rd_kafka_err2str(err);
       doomed_ = true;
-      doom_reason_ = std::string("produce: ") + rd_kafka_err2str(err);
     }
     f.report.set(i, again ? pipeline::Outcome::kRetry : pipeline::Outcome::kRejected,
                  std::string("produce: ") + rd_kafka_err2str(err));
@@ -294,8 +297,8 @@ void KafkaOutput::on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* op
   const bool purged = m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
   if (tag == kOwnRecord) {  // a checkpoint record of the offsets topic
     if (m->err && !purged && self->txn_open_) {
+      if (!self->doomed_) self->doom_reason_ = std::string("offsets topic: ") + rd_kafka_err2str(m->err);
       self->doomed_ = true;
-      self->doom_reason_ = std::string("offsets topic: ") + rd_kafka_err2str(m->err);
     }
     return;
   }
@@ -304,14 +307,19 @@ void KafkaOutput::on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* op
   if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
   const bool again = common::kafka::retriable(m->err);
   const std::size_t i = tag & 0xffffffffu;
-  f.report.set(i, again ? pipeline::Outcome::kRetry : pipeline::Outcome::kRejected, rd_kafka_err2str(m->err));
+  // The error's name too (TOPIC_AUTHORIZATION_FAILED): what the broker's
+  // and librdkafka's documentation go by.
+  f.report.set(i, again ? pipeline::Outcome::kRetry : pipeline::Outcome::kRejected,
+               std::string(rd_kafka_err2name(m->err)) + ": " + rd_kafka_err2str(m->err));
   if (self->eo_ && f.txn == self->txn_ && self->txn_open_) {
     // A record that failed (or was purged by a failing transaction) fails
     // its transaction: it is aborted, and the events are read again. One the
     // broker refuses for good goes to the failed queue when it comes again,
     // instead of failing every retry.
-    self->doomed_ = true;
-    self->doom_reason_ = rd_kafka_err2str(m->err);
+    if (!self->doomed_) {  // the first error says why: the purges it causes follow it
+      self->doomed_ = true;
+      self->doom_reason_ = rd_kafka_err2str(m->err);
+    }
     if (!again && !purged && f.batch) {
       const core::Event& e = f.batch->events[f.slot->selected[i]];
       if (self->poison_.size() < 100'000) self->poison_.emplace(f.batch->source, e.offset);

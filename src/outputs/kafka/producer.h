@@ -162,6 +162,10 @@ class KafkaOutput final : public pipeline::Output {
   // source and offset): when read again they go to the failed queue.
   std::set<std::pair<std::string, std::uint64_t>> poison_;
   std::string poison_reason_;
+  // Poisoned events whose rejection reached the pipeline (it parks them in
+  // the failed queue, which is not transactional): read again after a later
+  // abort, they are passed over instead of parked twice.
+  std::set<std::pair<std::string, std::uint64_t>> parked_;
 
   // counters, published as series
   std::atomic<std::uint64_t> committed_{0}, aborted_{0}, fenced_{0}, discarded_{0};
